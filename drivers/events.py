@@ -1,0 +1,108 @@
+"""The typed events every heart-rate source emits.
+
+Times named ``*_s`` are seconds on the host's monotonic clock (``time.monotonic()``) for live
+sources, or on the simulated/replayed clock for the simulator and replay. Arrival time is when the
+host received a notification; it is *not* a beat time (see :mod:`drivers.beat_clock`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+@dataclass(frozen=True, slots=True)
+class HeartRatePacket:
+    """One Heart Rate Measurement notification (characteristic 0x2A37), parsed.
+
+    Attributes
+    ----------
+    arrival_s : float
+        Host time the notification arrived.
+    hr_bpm : int
+        Heart rate the strap reports (its own averaging; not used for HRV).
+    rr_ms : tuple of float
+        RR intervals carried by this packet, oldest first, converted from 1/1024 s without
+        rounding. Zero to nine of them.
+    contact : bool or None
+        Sensor contact detected; ``None`` when the strap does not support contact detection.
+    energy_kj : int or None
+        Cumulative energy expended, when present.
+    raw : bytes
+        The notification payload exactly as received (stored so a replay can re-parse it).
+    """
+
+    arrival_s: float
+    hr_bpm: int
+    rr_ms: tuple[float, ...] = ()
+    contact: bool | None = None
+    energy_kj: int | None = None
+    raw: bytes = b""
+
+
+class ConnectionState(StrEnum):
+    """Where a source's link to its device stands."""
+
+    SCANNING = "scanning"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    LOST = "lost"
+    RECONNECTING = "reconnecting"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class StateChanged:
+    """The source's connection state changed; ``detail`` says why in plain words."""
+
+    arrival_s: float
+    state: ConnectionState
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BatteryLevel:
+    """Battery level read or notified by the device, in percent."""
+
+    arrival_s: float
+    percent: int
+
+
+@dataclass(frozen=True, slots=True)
+class ContactChanged:
+    """Skin contact appeared or went away (only sent on change)."""
+
+    arrival_s: float
+    contact: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SignalGap:
+    """No beats could be received between ``start_s`` and ``end_s`` (a drop-out).
+
+    Sent when the signal returns. Consumers must treat the span as missing data, never bridge
+    it by interpolation.
+    """
+
+    start_s: float
+    end_s: float
+    reason: str = ""
+
+    @property
+    def arrival_s(self) -> float:
+        return self.end_s
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    """What is known about the connected device."""
+
+    arrival_s: float
+    name: str
+    address: str
+    body_sensor_location: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+SourceEvent = HeartRatePacket | StateChanged | BatteryLevel | ContactChanged | SignalGap | DeviceInfo
+"""Anything a source can emit."""

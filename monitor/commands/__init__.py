@@ -1,0 +1,14 @@
+"""One module per ``session-monitor`` subcommand.
+
+Each module defines ``register(subparsers)``, which adds its parser and sets ``run`` as the
+parser's ``handler``: ``run(args) -> int`` returns the exit code. Errors the user can fix are
+raised as :class:`CliError` and printed as one line, without a traceback.
+"""
+
+from __future__ import annotations
+
+
+class CliError(Exception):
+    """A problem the user can fix (bad file, missing device, wrong flag): one line, exit code 2."""
+
+    exit_code = 2
