@@ -40,6 +40,31 @@ class HeartRatePacket:
     raw: bytes = b""
 
 
+@dataclass(frozen=True, slots=True)
+class Beat:
+    """One heartbeat with its reconstructed time (see :class:`drivers.beat_clock.BeatClock`).
+
+    Attributes
+    ----------
+    t_s : float
+        Reconstructed time of the beat (the R wave that ends ``rr_ms``), on the same clock as
+        arrival times. Never later than ``arrival_s``.
+    rr_ms : float
+        The RR interval that ends at this beat, in ms, exactly as the strap reported it.
+    arrival_s : float
+        Arrival time of the notification that carried this RR interval.
+    reanchored : bool
+        True when ``t_s`` was set from the arrival time rather than from the previous beat plus
+        ``rr_ms`` (first beat, after a gap, or after a drift correction): the time from the
+        previous beat to this one is then *not* ``rr_ms``.
+    """
+
+    t_s: float
+    rr_ms: float
+    arrival_s: float
+    reanchored: bool = False
+
+
 class ConnectionState(StrEnum):
     """Where a source's link to its device stands."""
 
