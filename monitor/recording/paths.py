@@ -1,0 +1,178 @@
+"""Where session files live and what they are called.
+
+Session files are a client's private health data: folders this module creates are owner-only
+(0700), and the default recordings folder is tightened to 0700 if it already exists.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import re
+import secrets
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import platformdirs
+
+RECORDINGS_ENV = "SESSION_MONITOR_RECORDINGS"
+"""Environment variable that overrides the default recordings folder."""
+
+SESSION_FILE_SUFFIX = ".sqlite"
+
+PRIVATE_FOLDER_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+_UNSAFE_FILE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def platform_recordings_folder() -> Path:
+    """The per-user default: ``platformdirs.user_data_path("session-monitor") / "recordings"``."""
+    return platformdirs.user_data_path("session-monitor") / "recordings"
+
+
+def default_recordings_folder() -> Path:
+    """The recordings folder: ``$SESSION_MONITOR_RECORDINGS`` if set, else the per-user default."""
+    override = os.environ.get(RECORDINGS_ENV, "").strip()
+    return Path(override).expanduser() if override else platform_recordings_folder()
+
+
+def ensure_private_folder(folder: Path, *, tighten_existing: bool = False) -> Path:
+    """Create ``folder`` (and missing parents) owner-only, and return it.
+
+    Parameters
+    ----------
+    folder : Path
+        The folder.
+    tighten_existing : bool
+        Also set an already existing ``folder`` to 0700. Only for folders this program owns: a
+        folder the user chose (``--out ~/Documents/x.sqlite``) keeps the permissions they gave it.
+    """
+    folder = Path(folder)
+    missing: list[Path] = []
+    probe = folder
+    while not probe.exists():
+        missing.append(probe)
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=PRIVATE_FOLDER_MODE)
+        except FileExistsError:  # created meanwhile by another process
+            continue
+        # mkdir's mode is filtered by the umask; set it explicitly.
+        path.chmod(PRIVATE_FOLDER_MODE)
+    if tighten_existing and not missing:
+        folder.chmod(PRIVATE_FOLDER_MODE)
+    return folder
+
+
+def default_session_file_name(client_code: str, start_utc: dt.datetime) -> str:
+    """File name from client code and UTC start, e.g. ``C017_2025-03-01T101500Z.sqlite``.
+
+    UTC (marked ``Z``) keeps names unique and sortable across daylight-saving changes.
+    """
+    code = _UNSAFE_FILE_NAME_CHARS.sub("_", client_code) or "session"
+    stamp = start_utc.astimezone(dt.UTC).strftime("%Y-%m-%dT%H%M%SZ")
+    return f"{code}_{stamp}{SESSION_FILE_SUFFIX}"
+
+
+def default_session_path(
+    client_code: str, start_utc: dt.datetime, folder: Path | None = None
+) -> Path:
+    """Full path for a new session file (folder default: :func:`default_recordings_folder`)."""
+    folder = default_recordings_folder() if folder is None else Path(folder)
+    return folder / default_session_file_name(client_code, start_utc)
+
+
+def partial_path_for(destination: Path) -> Path:
+    """A fresh hidden name next to ``destination`` for writing it before it is complete."""
+    destination = Path(destination)
+    return destination.with_name(f".{destination.name}.{secrets.token_hex(4)}.partial")
+
+
+def check_free(destinations: Sequence[Path], *, overwrite: bool) -> None:
+    """Raise ``FileExistsError`` if a destination exists and ``overwrite`` is false."""
+    for destination in destinations:
+        if Path(destination).exists() and not overwrite:
+            raise FileExistsError(f"{destination} already exists (use --force to replace it)")
+        if Path(destination).is_dir():
+            raise IsADirectoryError(f"{destination} is a folder")
+
+
+def publish(partial: Path, destination: Path, *, overwrite: bool) -> None:
+    """Move a completed ``partial`` file to ``destination`` in one step.
+
+    Without ``overwrite`` an existing destination is never replaced, not even by a race: a hard
+    link fails if the name exists. Filesystems without hard links (FAT, exFAT) fall back to a
+    check-then-rename.
+    """
+    partial, destination = Path(partial), Path(destination)
+    if overwrite:
+        os.replace(partial, destination)
+        return
+    try:
+        os.link(partial, destination)
+    except FileExistsError:
+        partial.unlink(missing_ok=True)
+        raise FileExistsError(f"{destination} already exists (use --force to replace it)") from None
+    except OSError:
+        if destination.exists():
+            partial.unlink(missing_ok=True)
+            raise FileExistsError(
+                f"{destination} already exists (use --force to replace it)"
+            ) from None
+        os.rename(partial, destination)
+        return
+    partial.unlink()
+
+
+@contextlib.contextmanager
+def atomic_outputs(
+    destinations: Sequence[Path], *, overwrite: bool, precreate: bool = True
+) -> Iterator[list[Path]]:
+    """Write files under hidden partial names and publish them only once complete.
+
+    Yields one partial path per destination for the caller to write (with any writer); when
+    the block succeeds each partial file is made owner-only (0600) and moved to its destination.
+    On any error every partial file is removed, so no half-written file is left and nothing is
+    overwritten.
+
+    Parameters
+    ----------
+    destinations : sequence of Path
+        Final file names; their folders are created owner-only when missing.
+    overwrite : bool
+        Replace existing destinations (``--force``).
+    precreate : bool
+        Create each partial file empty and owner-only before yielding, so a writer that opens
+        it for writing never exposes its content to other users, even briefly. Turn off for
+        writers that insist on creating the file themselves.
+    """
+    destinations = [Path(d) for d in destinations]
+    check_free(destinations, overwrite=overwrite)
+    for destination in destinations:
+        ensure_private_folder(destination.parent)
+    partials = [partial_path_for(d) for d in destinations]
+    try:
+        if precreate:
+            for partial in partials:
+                create_private_file(partial)
+        yield partials
+        for partial, destination in zip(partials, destinations, strict=True):
+            partial.chmod(PRIVATE_FILE_MODE)
+            publish(partial, destination, overwrite=overwrite)
+    finally:
+        for partial in partials:
+            partial.unlink(missing_ok=True)
+
+
+def create_private_file(path: Path) -> None:
+    """Create an empty owner-only (0600) file; ``FileExistsError`` if the name is taken."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_FILE_MODE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE_MODE)
+    finally:
+        os.close(fd)

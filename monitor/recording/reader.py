@@ -1,0 +1,294 @@
+"""Reading a session file: metadata, packets, beats and events, and a replay source from it.
+
+The file is opened read-only and checked before anything is read from it: a missing, empty,
+foreign (not SQLite, or SQLite but not ours), newer, truncated or corrupted file raises
+:class:`~monitor.recording.errors.UnreadableFileError` with one line naming the file and the
+problem. A recording cut short by a crash is not an error: it reads up to its last commit, with
+``metadata.end_utc`` left ``None``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from urllib.parse import quote
+
+import numpy as np
+
+from drivers.replay import ReplaySource
+from monitor.recording.errors import UnreadableFileError
+from monitor.recording.model import (
+    APPLICATION_ID,
+    SCHEMA_VERSION,
+    THERAPIST_EVENT_KINDS,
+    UNDECIDED_CLASS,
+    EventKind,
+    RecordedBeats,
+    RecordedPackets,
+    RecordedSession,
+    SessionEvent,
+    SessionMetadata,
+    SourceKind,
+    source_event_from_session,
+)
+from monitor.recording.session_file import SESSION_TABLES
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+_HEADER_SIZE = 100
+
+
+class SessionReader:
+    """A session file opened for reading.
+
+    Parameters
+    ----------
+    path : str or Path
+        The session file.
+
+    Raises
+    ------
+    UnreadableFileError
+        The file is missing, not a session file, from a newer version, truncated or corrupted.
+
+    Examples
+    --------
+    >>> with SessionReader("C017_2025-03-01T101500Z.sqlite") as session:
+    ...     beats = session.beats()
+    ...     suds = session.events(EventKind.SUDS)
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.schema_version = check_session_file(self.path)
+        uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+        try:
+            self._connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        except sqlite3.Error as error:
+            raise UnreadableFileError(f"{self.path}: cannot open session file ({error})") from None
+        try:
+            self._check_content()
+            self.metadata = self._read_metadata()
+        except BaseException:
+            self._connection.close()
+            raise
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def packets(self) -> RecordedPackets:
+        """Every stored notification, in arrival order."""
+        rows = self._query("SELECT arrival_s, raw FROM packets ORDER BY seq")
+        return RecordedPackets(
+            arrival_s=np.array([row[0] for row in rows], dtype=np.float64),
+            raw=[bytes(row[1]) for row in rows],
+        )
+
+    def beats(self) -> RecordedBeats:
+        """Every beat, in beat order; undecided classes are :data:`UNDECIDED_CLASS`."""
+        rows = self._query("SELECT t_s, rr_ms, arrival_s, beat_class FROM beats ORDER BY idx")
+        if not rows:
+            empty = np.empty(0, dtype=np.float64)
+            return RecordedBeats(empty, empty.copy(), empty.copy(), np.empty(0, dtype=np.int8))
+        table = np.array(
+            [(t, rr, a, UNDECIDED_CLASS if c is None else c) for t, rr, a, c in rows],
+            dtype=np.float64,
+        )
+        return RecordedBeats(
+            t_s=table[:, 0].copy(),
+            rr_ms=table[:, 1].copy(),
+            arrival_s=table[:, 2].copy(),
+            beat_class=table[:, 3].astype(np.int8),
+        )
+
+    def events(self, kinds: EventKind | Iterable[EventKind] | None = None) -> list[SessionEvent]:
+        """Recorded events in time order, optionally only some kinds.
+
+        Parameters
+        ----------
+        kinds : EventKind or iterable of EventKind, optional
+            Only these kinds; all by default.
+        """
+        if isinstance(kinds, str):
+            kinds = (kinds,)
+        wanted = None if kinds is None else {EventKind(k) for k in kinds}
+        rows = self._query(
+            "SELECT t_s, kind, value, text, end_s, data_json FROM events ORDER BY t_s, id"
+        )
+        events = []
+        for t_s, kind, value, text, end_s, data_json in rows:
+            try:
+                event = SessionEvent(
+                    t_s, EventKind(kind), value, text or "", end_s, json.loads(data_json or "{}")
+                )
+            except (ValueError, TypeError) as error:
+                raise UnreadableFileError(
+                    f"{self.path}: corrupted event at {t_s} s ({error})"
+                ) from None
+            if wanted is None or event.kind in wanted:
+                events.append(event)
+        return events
+
+    def read_all(self) -> RecordedSession:
+        """Everything in the file at once."""
+        return RecordedSession(
+            metadata=self.metadata,
+            packets=self.packets(),
+            beats=self.beats(),
+            events=self.events(),
+            schema_version=self.schema_version,
+        )
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def __enter__(self) -> SessionReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _query(self, sql: str) -> list[tuple]:
+        try:
+            return self._connection.execute(sql).fetchall()
+        except sqlite3.DatabaseError as error:
+            raise UnreadableFileError(f"{self.path}: corrupted session file ({error})") from None
+
+    def _check_content(self) -> None:
+        try:
+            result = self._connection.execute("PRAGMA quick_check").fetchall()
+        except sqlite3.DatabaseError as error:
+            raise UnreadableFileError(f"{self.path}: corrupted session file ({error})") from None
+        if result != [("ok",)]:
+            first = str(result[0][0]) if result else "no result"
+            raise UnreadableFileError(f"{self.path}: corrupted session file ({first})")
+        tables = {row[0] for row in self._query("SELECT name FROM sqlite_master")}
+        missing = [t for t in SESSION_TABLES if t not in tables]
+        if missing:
+            raise UnreadableFileError(
+                f"{self.path}: damaged session file (missing table {', '.join(missing)})"
+            )
+
+    def _read_metadata(self) -> SessionMetadata:
+        rows = self._query(
+            "SELECT client_code, start_utc, end_utc, source_kind, device_name, device_address, "
+            "software_version, settings_json, original_file_name FROM session WHERE id = 1"
+        )
+        if not rows:
+            raise UnreadableFileError(f"{self.path}: damaged session file (no session row)")
+        (code, start, end, kind, name, address, version, settings, original) = rows[0]
+        try:
+            return SessionMetadata(
+                client_code=code,
+                start_utc=_parse_utc(start),
+                end_utc=_parse_utc(end),
+                source_kind=SourceKind(kind),
+                device_name=name or "",
+                device_address=address or "",
+                software_version=version,
+                settings=json.loads(settings or "{}"),
+                original_file_name=original,
+            )
+        except (ValueError, TypeError) as error:
+            raise UnreadableFileError(f"{self.path}: damaged session metadata ({error})") from None
+
+
+def _parse_utc(text: str | None) -> dt.datetime | None:
+    return None if text is None else dt.datetime.fromisoformat(text)
+
+
+def check_session_file(path: str | Path) -> int:
+    """Check a file's header without opening it as a database; return its schema version.
+
+    Catches what SQLite itself would report vaguely or not at all: a missing or empty file,
+    another file type, another application's SQLite database, a file from a newer version, and
+    a file cut short (shorter than its header says).
+
+    Raises
+    ------
+    UnreadableFileError
+        With one line naming the file and the problem.
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as file:
+            header = file.read(_HEADER_SIZE)
+            size = path.stat().st_size
+    except FileNotFoundError:
+        raise UnreadableFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UnreadableFileError(f"{path}: is a folder, not a session file") from None
+    except PermissionError:
+        raise UnreadableFileError(f"{path}: permission denied") from None
+    if size == 0:
+        raise UnreadableFileError(f"{path}: empty file, not a session file")
+    if not header.startswith(SQLITE_HEADER):
+        raise UnreadableFileError(f"{path}: not a session file (not an SQLite database)")
+    if len(header) < _HEADER_SIZE:
+        raise UnreadableFileError(f"{path}: truncated session file ({size} bytes)")
+    application_id = int.from_bytes(header[68:72], "big")
+    if application_id != APPLICATION_ID:
+        raise UnreadableFileError(
+            f"{path}: an SQLite database, but not a Session Monitor session file"
+        )
+    schema_version = int.from_bytes(header[60:64], "big")
+    if schema_version > SCHEMA_VERSION:
+        raise UnreadableFileError(
+            f"{path}: written by a newer Session Monitor (schema {schema_version}; this version "
+            f"reads up to {SCHEMA_VERSION}); please update"
+        )
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    page_count = int.from_bytes(header[28:32], "big")
+    # The in-header page count is only trustworthy when written by SQLite >= 3.7.0, which says
+    # so by matching the change counter (bytes 24-27) at bytes 92-95.
+    count_valid = header[24:28] == header[92:96]
+    expected = page_size * page_count
+    if count_valid and page_count and size < expected:
+        raise UnreadableFileError(
+            f"{path}: truncated session file ({size} bytes, its header says {expected})"
+        )
+    return schema_version
+
+
+def read_session(path: str | Path) -> RecordedSession:
+    """Read a whole session file (see :class:`SessionReader`)."""
+    with SessionReader(path) as reader:
+        return reader.read_all()
+
+
+def replay_source(
+    session: RecordedSession | str | Path, *, speed: float = 1.0, start_s: float = 0.0
+) -> ReplaySource:
+    """A :class:`drivers.replay.ReplaySource` for a recorded session.
+
+    Packets are re-parsed from their stored bytes; recorded connection, battery, contact, gap
+    and device events become source events again; phase markers, SUDS, notes and alerts come
+    as :class:`drivers.replay.ReplayMarker` items carrying the :class:`SessionEvent`.
+
+    Parameters
+    ----------
+    session : RecordedSession, str or Path
+        A session read with :func:`read_session`, or the file to read.
+    speed : float
+        Recorded seconds per wall-clock second; ``math.inf`` for as fast as possible.
+    start_s : float
+        Where to start (earlier items are emitted at full speed first).
+    """
+    if not isinstance(session, RecordedSession):
+        session = read_session(session)
+    source_events = []
+    markers = []
+    for event in session.events:
+        if event.kind in THERAPIST_EVENT_KINDS:
+            markers.append((event.t_s, event))
+            continue
+        source_event = source_event_from_session(event)
+        if source_event is not None:
+            source_events.append(source_event)
+    return ReplaySource(
+        session.packets.pairs(), source_events, markers, speed=speed, start_s=start_s
+    )

@@ -1,0 +1,681 @@
+"""Writing a session file: one SQLite database per session, crash-safe while it is recorded.
+
+Layout (any SQLite tool can read it; ``PRAGMA application_id`` is :data:`APPLICATION_ID`,
+``PRAGMA user_version`` is the schema version):
+
+``session``
+    One row: schema_version, client_code, start_utc / end_utc (ISO 8601, UTC; end_utc stays
+    NULL if the recording was cut short), source_kind (ble/simulator/import), device_name,
+    device_address, software_version, settings_json, original_file_name (imports).
+``packets``
+    Every Heart Rate Measurement notification: seq (arrival order), arrival_s, raw (BLOB, the
+    bytes exactly as received).
+``beats``
+    idx (0-based beat number), t_s (beat time), rr_ms (raw RR, never altered), arrival_s,
+    beat_class (``BeatClass`` code 0-6; NULL until the artefact filter decides).
+``events``
+    id, t_s, kind (``EventKind``), value, text, end_s, data_json.
+
+All ``*_s`` columns are seconds since the session start.
+
+Crash safety: the database runs in WAL mode and a writer thread commits whatever was handed to
+it at most :data:`COMMIT_INTERVAL_S` after the first uncommitted row, so a killed process loses
+well under a second. ``synchronous=FULL`` makes each commit durable against power loss and OS
+crashes too, not only against a killed process; at two commits a second its cost is a few
+milliseconds per second (see tests/recording/test_crash_safety.py for the measured loss).
+On :meth:`SessionWriter.close` the file is checkpointed and switched back to a rollback journal,
+so a finished session is one self-contained file.
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime as dt
+import json
+import math
+import os
+import queue
+import sqlite3
+import threading
+import time
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from drivers.events import DeviceInfo, HeartRatePacket, SourceEvent
+from monitor.recording.model import (
+    APPLICATION_ID,
+    MAX_BEAT_CLASS,
+    SCHEMA_VERSION,
+    RecordedBeat,
+    SessionEvent,
+    SessionMetadata,
+    session_event_from_source,
+)
+from monitor.recording.paths import (
+    PRIVATE_FILE_MODE,
+    create_private_file,
+    default_recordings_folder,
+    default_session_path,
+    ensure_private_folder,
+    partial_path_for,
+    platform_recordings_folder,
+    publish,
+)
+
+COMMIT_INTERVAL_S = 0.5
+"""Longest time a row handed to the writer waits before it is committed."""
+
+SCHEMA_SQL = f"""
+CREATE TABLE session (
+    id                 INTEGER PRIMARY KEY CHECK (id = 1),
+    schema_version     INTEGER NOT NULL,
+    client_code        TEXT NOT NULL,
+    start_utc          TEXT,
+    end_utc            TEXT,
+    source_kind        TEXT NOT NULL CHECK (source_kind IN ('ble', 'simulator', 'import')),
+    device_name        TEXT NOT NULL DEFAULT '',
+    device_address     TEXT NOT NULL DEFAULT '',
+    software_version   TEXT NOT NULL,
+    settings_json      TEXT NOT NULL DEFAULT '{{}}',
+    original_file_name TEXT
+);
+CREATE TABLE packets (
+    seq       INTEGER PRIMARY KEY,
+    arrival_s REAL NOT NULL,
+    raw       BLOB NOT NULL
+);
+CREATE TABLE beats (
+    idx        INTEGER PRIMARY KEY,
+    t_s        REAL NOT NULL,
+    rr_ms      REAL NOT NULL,
+    arrival_s  REAL NOT NULL,
+    beat_class INTEGER CHECK (beat_class BETWEEN 0 AND {MAX_BEAT_CLASS})
+);
+CREATE TABLE events (
+    id        INTEGER PRIMARY KEY,
+    t_s       REAL NOT NULL,
+    kind      TEXT NOT NULL,
+    value     REAL,
+    text      TEXT NOT NULL DEFAULT '',
+    end_s     REAL,
+    data_json TEXT NOT NULL DEFAULT '{{}}'
+);
+CREATE INDEX events_by_time ON events (t_s);
+"""
+
+SESSION_TABLES = ("session", "packets", "beats", "events")
+
+_INSERT_PACKET = "INSERT INTO packets (seq, arrival_s, raw) VALUES (?, ?, ?)"
+_INSERT_BEAT = "INSERT INTO beats (idx, t_s, rr_ms, arrival_s, beat_class) VALUES (?, ?, ?, ?, ?)"
+_INSERT_EVENT = (
+    "INSERT INTO events (id, t_s, kind, value, text, end_s, data_json) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+class SessionWriteError(OSError):
+    """The session file could not be written (disk full, file removed, ...).
+
+    Raised by the writer's methods after its writer thread failed; whatever was committed
+    before the failure stays readable.
+    """
+
+
+def format_utc(value: dt.datetime | None) -> str | None:
+    """ISO 8601 text for a UTC time as stored in the file (``None`` stays ``None``)."""
+    return None if value is None else value.astimezone(dt.UTC).isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class _Statement:
+    sql: str
+    params: Sequence[Any] | Iterable[Sequence[Any]]
+    many: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Flush:
+    done: threading.Event
+
+
+_CLOSE = object()
+
+
+def _check_finite(name: str, value: float) -> float:
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value}")
+    return value
+
+
+class SessionWriter:
+    """Records one session into a new session file.
+
+    Create it with :meth:`create`. The ``add_*`` methods only queue rows and return at once (they
+    are safe to call from the asyncio loop and the GUI thread alike); a writer thread inserts and
+    commits them. Every time passed in is on the source clock; the file stores it minus
+    ``time_origin_s`` (so ``time_origin_s`` is the session start on that clock).
+
+    Examples
+    --------
+    >>> writer = SessionWriter.create(metadata, path, time_origin_s=time.monotonic())
+    >>> writer.add_packet(packet.arrival_s, packet.raw)
+    >>> index = writer.add_beat(beat.t_s, beat.rr_ms, beat.arrival_s)
+    >>> writer.set_beat_classes(index - 5, [0])        # decided a few beats later
+    >>> alert_id = writer.add_event(SessionEvent.alert(t, "above_window", "HR +25 bpm"))
+    >>> writer.end_event(alert_id, t_end)
+    >>> writer.close()
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        connection: sqlite3.Connection,
+        *,
+        time_origin_s: float,
+        commit_interval_s: float,
+    ) -> None:
+        self._path = path
+        self._time_origin_s = float(time_origin_s)
+        self._commit_interval_s = float(commit_interval_s)
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._next_packet = 0
+        self._next_beat = 0
+        self._next_event = 0
+        self._error: BaseException | None = None
+        self._closed = False
+        self._thread = threading.Thread(
+            target=self._run, args=(connection,), name=f"session-writer {path.name}", daemon=True
+        )
+        self._thread.start()
+        # A session must end cleanly even when the program leaves through an exception; a
+        # weak reference keeps the exit hook from holding a finished writer alive.
+        self_ref = weakref.ref(self)
+        self._exit_hook = lambda: (w := self_ref()) is not None and w.close()
+        atexit.register(self._exit_hook)
+
+    # -- creation ---------------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        metadata: SessionMetadata,
+        path: str | Path | None = None,
+        *,
+        folder: str | Path | None = None,
+        time_origin_s: float = 0.0,
+        commit_interval_s: float = COMMIT_INTERVAL_S,
+    ) -> SessionWriter:
+        """Create a new session file and start recording into it.
+
+        Parameters
+        ----------
+        metadata : SessionMetadata
+            The session's metadata; ``end_utc`` is filled in by :meth:`close`.
+        path : str or Path, optional
+            The file to create. Default: ``folder`` / :func:`default_session_file_name`.
+        folder : str or Path, optional
+            Folder for the default name. Default: :func:`default_recordings_folder`.
+        time_origin_s : float
+            Session start on the clock of the times passed to the writer; subtracted from all.
+        commit_interval_s : float
+            Longest time a row waits before it is committed.
+
+        Returns
+        -------
+        SessionWriter
+
+        Raises
+        ------
+        FileExistsError
+            ``path`` (or stale ``-wal``/``-shm``/``-journal`` files beside it) already exists:
+            a session file is never overwritten.
+        """
+        if path is None:
+            if metadata.start_utc is None:
+                raise ValueError("a default file name needs metadata.start_utc")
+            folder_path = default_recordings_folder() if folder is None else Path(folder)
+            ours = folder_path.resolve() == platform_recordings_folder().resolve()
+            ensure_private_folder(folder_path, tighten_existing=ours)
+            path = default_session_path(metadata.client_code, metadata.start_utc, folder_path)
+        else:
+            path = Path(path)
+            ensure_private_folder(path.parent)
+        for suffix in ("-wal", "-shm", "-journal"):
+            # A leftover journal of an earlier file with this name would be replayed into the
+            # new database.
+            if Path(f"{path}{suffix}").exists():
+                raise FileExistsError(f"{path}{suffix} exists: remove it or choose another name")
+        try:
+            create_private_file(path)
+        except FileExistsError:
+            raise FileExistsError(
+                f"{path} already exists: session files are never overwritten"
+            ) from None
+        try:
+            connection = _initialise(path, metadata)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        _fsync_folder(path.parent)
+        return cls(
+            path, connection, time_origin_s=time_origin_s, commit_interval_s=commit_interval_s
+        )
+
+    # -- properties ---------------------------------------------------------------------------
+
+    @property
+    def path(self) -> Path:
+        """The session file."""
+        return self._path
+
+    @property
+    def beat_count(self) -> int:
+        """Number of beats handed to the writer so far (the next beat's index)."""
+        return self._next_beat
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def error(self) -> BaseException | None:
+        """The failure that stopped the writer thread, if any."""
+        return self._error
+
+    # -- recording ----------------------------------------------------------------------------
+
+    def add_packet(self, arrival_s: float, raw: bytes) -> None:
+        """Queue one raw notification (payload exactly as received)."""
+        arrival_s = _check_finite("arrival_s", arrival_s) - self._time_origin_s
+        with self._lock:
+            self._check_open()
+            seq = self._next_packet
+            self._next_packet += 1
+            self._queue.put(_Statement(_INSERT_PACKET, (seq, arrival_s, bytes(raw))))
+
+    def add_beat(self, t_s: float, rr_ms: float, arrival_s: float) -> int:
+        """Queue one beat with no artefact class yet; return its index.
+
+        Parameters
+        ----------
+        t_s : float
+            Beat time.
+        rr_ms : float
+            Raw RR interval ending at this beat, stored unaltered.
+        arrival_s : float
+            Arrival time of the notification that carried it.
+
+        Returns
+        -------
+        int
+            The beat's index (0 for the first beat), for :meth:`set_beat_classes`.
+        """
+        row = (
+            _check_finite("t_s", t_s) - self._time_origin_s,
+            _check_finite("rr_ms", rr_ms),
+            _check_finite("arrival_s", arrival_s) - self._time_origin_s,
+        )
+        with self._lock:
+            self._check_open()
+            index = self._next_beat
+            self._next_beat += 1
+            self._queue.put(_Statement(_INSERT_BEAT, (index, *row, None)))
+        return index
+
+    def add_beats(self, beats: Iterable[RecordedBeat]) -> int:
+        """Queue many beats at once (imports); return the index of the first.
+
+        Unlike :meth:`add_beat`, each beat's ``beat_class`` is stored as given.
+        """
+        rows = []
+        for beat in beats:
+            if beat.beat_class is not None and not 0 <= beat.beat_class <= MAX_BEAT_CLASS:
+                raise ValueError(f"beat class {beat.beat_class} is not 0-{MAX_BEAT_CLASS}")
+            rows.append(
+                (
+                    _check_finite("t_s", beat.t_s) - self._time_origin_s,
+                    _check_finite("rr_ms", beat.rr_ms),
+                    _check_finite("arrival_s", beat.arrival_s) - self._time_origin_s,
+                    beat.beat_class,
+                )
+            )
+        with self._lock:
+            self._check_open()
+            first = self._next_beat
+            self._next_beat += len(rows)
+            params = [(first + i, *row) for i, row in enumerate(rows)]
+            self._queue.put(_Statement(_INSERT_BEAT, params, many=True))
+        return first
+
+    def set_beat_classes(self, first_index: int, classes: Sequence[int | None]) -> None:
+        """Store artefact classes for beats ``first_index``, ``first_index + 1``, ...
+
+        The live artefact filter decides a beat a few beats after it was written; this updates
+        the stored rows (the raw RR stays as it was). A later call may revise a class.
+
+        Parameters
+        ----------
+        first_index : int
+            Index of the first beat to classify (as returned by :meth:`add_beat`).
+        classes : sequence of int or None
+            ``BeatClass`` codes 0-6 (``None`` to mark a beat undecided again).
+        """
+        codes = [None if c is None else int(c) for c in classes]
+        for code in codes:
+            if code is not None and not 0 <= code <= MAX_BEAT_CLASS:
+                raise ValueError(f"beat class {code} is not 0-{MAX_BEAT_CLASS}")
+        with self._lock:
+            self._check_open()
+            if first_index < 0 or first_index + len(codes) > self._next_beat:
+                raise IndexError(
+                    f"beats {first_index}..{first_index + len(codes) - 1} do not exist "
+                    f"({self._next_beat} beats written)"
+                )
+            params = [(code, first_index + i) for i, code in enumerate(codes)]
+            self._queue.put(
+                _Statement("UPDATE beats SET beat_class = ? WHERE idx = ?", params, many=True)
+            )
+
+    def add_event(self, event: SessionEvent) -> int:
+        """Queue an event (phase, SUDS, note, alert, connection, gap, ...); return its id."""
+        t_s = event.t_s - self._time_origin_s
+        end_s = None if event.end_s is None else event.end_s - self._time_origin_s
+        data_json = json.dumps(dict(event.data), allow_nan=False, ensure_ascii=False)
+        with self._lock:
+            self._check_open()
+            event_id = self._next_event
+            self._next_event += 1
+            params = (event_id, t_s, str(event.kind), event.value, event.text, end_s, data_json)
+            self._queue.put(_Statement(_INSERT_EVENT, params))
+        return event_id
+
+    def end_event(self, event_id: int, end_s: float) -> None:
+        """Set the end time of an event recorded with ``end_s=None`` (an alert that ended)."""
+        end_s = _check_finite("end_s", end_s) - self._time_origin_s
+        with self._lock:
+            self._check_open()
+            if not 0 <= event_id < self._next_event:
+                raise IndexError(f"no event with id {event_id}")
+            self._queue.put(
+                _Statement("UPDATE events SET end_s = ? WHERE id = ?", (end_s, event_id))
+            )
+
+    def add_source_event(self, event: SourceEvent) -> int | None:
+        """Record anything a source emits: packets as packets, the rest as events.
+
+        A ``DeviceInfo`` also fills in the session's device name and address.
+
+        Returns
+        -------
+        int or None
+            The event id, or ``None`` for a packet.
+        """
+        if isinstance(event, HeartRatePacket):
+            self.add_packet(event.arrival_s, event.raw)
+            return None
+        if isinstance(event, DeviceInfo):
+            self.update_metadata(device_name=event.name, device_address=event.address)
+        session_event = session_event_from_source(event)
+        return None if session_event is None else self.add_event(session_event)
+
+    def update_metadata(
+        self,
+        *,
+        device_name: str | None = None,
+        device_address: str | None = None,
+        settings: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Change metadata learnt or changed during the session (device once connected, ...)."""
+        changes: dict[str, Any] = {}
+        if device_name is not None:
+            changes["device_name"] = device_name
+        if device_address is not None:
+            changes["device_address"] = device_address
+        if settings is not None:
+            changes["settings_json"] = json.dumps(dict(settings), allow_nan=False)
+        if not changes:
+            return
+        assignments = ", ".join(f"{column} = ?" for column in changes)
+        with self._lock:
+            self._check_open()
+            sql = f"UPDATE session SET {assignments} WHERE id = 1"
+            self._queue.put(_Statement(sql, tuple(changes.values())))
+
+    def flush(self, timeout_s: float | None = None) -> None:
+        """Block until everything queued so far is committed.
+
+        Raises
+        ------
+        SessionWriteError
+            The writer thread failed.
+        TimeoutError
+            Not committed within ``timeout_s``.
+        """
+        with self._lock:
+            self._check_open()
+            done = threading.Event()
+            self._queue.put(_Flush(done))
+        if not done.wait(timeout_s):
+            raise TimeoutError(f"session file not flushed within {timeout_s} s")
+        self._raise_if_failed()
+
+    def close(self, end_utc: dt.datetime | None = None, *, record_end: bool = True) -> None:
+        """Commit everything, record the end time and close the file. Safe to call twice.
+
+        Parameters
+        ----------
+        end_utc : datetime.datetime, optional
+            Wall-clock end (timezone-aware). Default: now.
+        record_end : bool
+            Set to false to leave the end time as it is (imports of files without a clock).
+        """
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if record_end:
+                end_utc = dt.datetime.now(dt.UTC) if end_utc is None else end_utc
+                self._queue.put(
+                    _Statement(
+                        "UPDATE session SET end_utc = ? WHERE id = 1", (format_utc(end_utc),)
+                    )
+                )
+            self._queue.put(_CLOSE)
+        self._thread.join()
+        atexit.unregister(self._exit_hook)
+        self._raise_if_failed()
+
+    def __enter__(self) -> SessionWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ValueError(f"session writer for {self._path} is closed")
+        self._raise_if_failed()
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise SessionWriteError(
+                f"{self._path}: recording stopped: {self._error}"
+            ) from self._error
+
+    def _run(self, connection: sqlite3.Connection) -> None:
+        pending_since: float | None = None
+        while True:
+            timeout = (
+                None
+                if pending_since is None or math.isinf(self._commit_interval_s)
+                else max(0.0, pending_since + self._commit_interval_s - time.monotonic())
+            )
+            try:
+                item = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                item = None
+            if self._error is not None:
+                # After a failure, keep draining so callers never block; report at their calls.
+                if isinstance(item, _Flush):
+                    item.done.set()
+                elif item is _CLOSE:
+                    connection.close()
+                    return
+                continue
+            try:
+                if item is None or isinstance(item, _Flush):
+                    if pending_since is not None:
+                        connection.execute("COMMIT")
+                        pending_since = None
+                    if isinstance(item, _Flush):
+                        item.done.set()
+                elif item is _CLOSE:
+                    if pending_since is not None:
+                        connection.execute("COMMIT")
+                    _finish(connection)
+                    return
+                else:
+                    assert isinstance(item, _Statement)
+                    if pending_since is None:
+                        connection.execute("BEGIN")
+                        pending_since = time.monotonic()
+                    if item.many:
+                        connection.executemany(item.sql, item.params)  # type: ignore[arg-type]
+                    else:
+                        connection.execute(item.sql, item.params)  # type: ignore[arg-type]
+                    if time.monotonic() - pending_since >= self._commit_interval_s:
+                        connection.execute("COMMIT")
+                        pending_since = None
+            except (sqlite3.Error, OSError) as error:
+                self._error = error
+                if isinstance(item, _Flush):
+                    item.done.set()
+                if item is _CLOSE:
+                    connection.close()
+                    return
+
+
+def _initialise(path: Path, metadata: SessionMetadata) -> sqlite3.Connection:
+    """Create the schema and the session row in the empty file, committed before returning."""
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = FULL")
+        connection.execute("BEGIN")
+        connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        for statement in SCHEMA_SQL.split(";"):
+            if statement.strip():
+                connection.execute(statement)
+        connection.execute(
+            "INSERT INTO session (id, schema_version, client_code, start_utc, end_utc, "
+            "source_kind, device_name, device_address, software_version, settings_json, "
+            "original_file_name) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                SCHEMA_VERSION,
+                metadata.client_code,
+                format_utc(metadata.start_utc),
+                format_utc(metadata.end_utc),
+                str(metadata.source_kind),
+                metadata.device_name,
+                metadata.device_address,
+                metadata.software_version,
+                json.dumps(dict(metadata.settings), allow_nan=False, ensure_ascii=False),
+                metadata.original_file_name,
+            ),
+        )
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _finish(connection: sqlite3.Connection) -> None:
+    """Fold the WAL into the database and leave a single self-contained file."""
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.execute("PRAGMA journal_mode = DELETE")
+    connection.close()
+
+
+def _fsync_folder(folder: Path) -> None:
+    # The new file's directory entry must survive a power cut too, not only its content.
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_session_file(
+    path: str | Path,
+    metadata: SessionMetadata,
+    *,
+    packets: Iterable[tuple[float, bytes]] = (),
+    beats: Iterable[RecordedBeat] = (),
+    events: Iterable[SessionEvent] = (),
+    overwrite: bool = False,
+) -> Path:
+    """Write a complete session file in one go (imports, examples), all or nothing.
+
+    The file is written under a hidden partial name next to ``path`` and moved into place only
+    when complete and closed; on any error the partial file is removed.
+
+    Parameters
+    ----------
+    path : str or Path
+        The session file to create.
+    metadata : SessionMetadata
+    packets : iterable of (arrival_s, raw)
+    beats : iterable of RecordedBeat
+        Stored with the classes they carry.
+    events : iterable of SessionEvent
+    overwrite : bool
+        Replace an existing ``path`` (``--force``).
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} already exists (use --force to replace it)")
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder")
+    if overwrite and any(Path(f"{path}{s}").exists() for s in ("-wal", "-journal")):
+        raise FileExistsError(
+            f"{path} is being recorded or was not closed cleanly; not replacing it"
+        )
+    ensure_private_folder(path.parent)
+    partial = partial_path_for(path)
+    try:
+        writer = SessionWriter.create(
+            replace(metadata, end_utc=None), partial, commit_interval_s=math.inf
+        )
+        try:
+            for arrival_s, raw in packets:
+                writer.add_packet(arrival_s, raw)
+            writer.add_beats(beats)
+            for event in events:
+                writer.add_event(event)
+        finally:
+            writer.close(metadata.end_utc, record_end=metadata.end_utc is not None)
+        os.chmod(partial, PRIVATE_FILE_MODE)
+        publish(partial, path, overwrite=overwrite)
+    finally:
+        partial.unlink(missing_ok=True)
+        for suffix in ("-wal", "-shm", "-journal"):
+            Path(f"{partial}{suffix}").unlink(missing_ok=True)
+    return path
