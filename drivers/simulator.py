@@ -57,6 +57,7 @@ time, no sleeping) and :class:`SimulatedHeartRateSource` (async, paced by ``spee
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -69,7 +70,6 @@ from drivers.events import (
     ConnectionState,
     ContactChanged,
     DeviceInfo,
-    HeartRatePacket,
     SignalGap,
     SourceEvent,
     StateChanged,
@@ -569,7 +569,7 @@ class HeartSimulator:
                 )
                 if not lost:
                     rr_ms.append(pending.rr_ms)
-                recent_rr_ms = (recent_rr_ms + [pending.rr_ms])[-4:]
+                recent_rr_ms = [*recent_rr_ms, pending.rr_ms][-4:]
                 pending = next(beats)
             if dropout is not None:
                 notify_s += self.notify_interval_s
@@ -694,10 +694,8 @@ class SimulatedHeartRateSource:
             due_s = wall_origin_s + (event.arrival_s - origin_s) / self.speed
             delay_s = due_s - time.monotonic()
             if delay_s > 0:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop_requested.wait(), timeout=delay_s)
-                except TimeoutError:
-                    pass
             else:
                 await asyncio.sleep(0)  # stay cooperative at speed=inf
             if self._stop_requested.is_set():
