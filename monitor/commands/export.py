@@ -1,0 +1,65 @@
+"""``session-monitor export FILE --format kubios|csv|edf --out PATH``: export a session file.
+
+Formats: ``kubios`` (RR text Kubios HRV reads), ``csv`` (``PATH`` for the beats and
+``PATH`` with ``.events`` before the suffix for the events) and ``edf`` (EDF+ with beat and
+event annotations). Existing output files are only replaced with ``--force``; a failed export
+leaves no partial file behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+from monitor.commands import CliError
+from monitor.recording.errors import UnreadableFileError
+from monitor.recording.export_csv import export_csv
+from monitor.recording.export_edf import export_edf
+from monitor.recording.export_kubios import export_kubios
+from monitor.recording.model import RecordedSession
+from monitor.recording.reader import read_session
+
+EXPORTERS: dict[str, Callable[..., object]] = {
+    "kubios": export_kubios,
+    "csv": export_csv,
+    "edf": export_edf,
+}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "export",
+        help="export a session as Kubios RR text, CSV or EDF+",
+        description="Export a recorded session file as Kubios-compatible RR text, CSV (beats "
+        "and events files) or EDF+ with annotations.",
+    )
+    parser.add_argument("file", type=Path, metavar="FILE", help="the session file")
+    parser.add_argument("--format", required=True, choices=sorted(EXPORTERS), help="export format")
+    parser.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="PATH",
+        help="output file (csv: the beats file; the events go to PATH with .events before "
+        "the suffix)",
+    )
+    parser.add_argument("--force", action="store_true", help="replace existing output files")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        session: RecordedSession = read_session(args.file)
+    except UnreadableFileError as error:
+        raise CliError(str(error)) from None
+    try:
+        written = EXPORTERS[args.format](session, args.out, overwrite=args.force)
+    except (FileExistsError, IsADirectoryError) as error:
+        raise CliError(str(error)) from None
+    except OSError as error:
+        raise CliError(f"{args.out}: cannot write ({error.strerror or error})") from None
+    paths = written if isinstance(written, tuple) else (written,)
+    for path in paths:
+        print(path)
+    return 0

@@ -1,0 +1,54 @@
+"""``session-monitor import RRFILE --out FILE [--client CODE]``: make a session file from RR data.
+
+Reads RR text (Kubios style, ms or s), Polar HRM, a CSV export of this program (beats file, with
+its ``.events.csv`` beside it) or an EDF+ export of this program. The session file is written
+completely or not at all; an existing ``--out`` is only replaced with ``--force``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from monitor.commands import CliError
+from monitor.recording.errors import UnreadableFileError
+from monitor.recording.importers import DEFAULT_CLIENT_CODE, import_file
+from monitor.recording.model import check_client_code
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "import",
+        help="import RR text, Polar HRM, CSV or EDF+ into a session file",
+        description="Import an RR recording (RR text, Polar HRM, or a CSV/EDF+ export of this "
+        "program) into a new session file.",
+    )
+    parser.add_argument("rr_file", type=Path, metavar="RRFILE", help="the file to import")
+    parser.add_argument(
+        "--out", required=True, type=Path, metavar="FILE", help="session file to create"
+    )
+    parser.add_argument(
+        "--client",
+        metavar="CODE",
+        help=f"pseudonymous client code (default: from an EDF+ file, else {DEFAULT_CLIENT_CODE})",
+    )
+    parser.add_argument("--force", action="store_true", help="replace an existing --out file")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.client is not None:
+        try:
+            check_client_code(args.client)
+        except ValueError as error:
+            raise CliError(str(error)) from None
+    try:
+        path = import_file(args.rr_file, args.out, client_code=args.client, overwrite=args.force)
+    except UnreadableFileError as error:
+        raise CliError(str(error)) from None
+    except (FileExistsError, IsADirectoryError) as error:
+        raise CliError(str(error)) from None
+    except OSError as error:
+        raise CliError(f"{args.out}: cannot write ({error.strerror or error})") from None
+    print(path)
+    return 0

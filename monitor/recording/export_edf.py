@@ -1,0 +1,226 @@
+"""Export a session as EDF+ (European Data Format plus) with annotations, via pyedflib.
+
+How the session maps onto EDF+
+------------------------------
+Beats
+    One annotation per beat, at the beat time, described ``RR=<ms with 4 decimals>`` (plus
+    `` class=<0-6>`` once the artefact filter decided it). The RR value in the text is the raw
+    interval to 0.00005 ms, so an import recovers every RR far inside 1/1024 s, including the
+    first beat's and those across gaps, which beat-time differences could not give. Onsets
+    are stored by EDF+ to 100 µs.
+RR signal
+    One ordinary signal, ``RR`` in ms at 4 Hz: the latest RR interval held until the next beat,
+    0 before the first beat, in gaps and when no beat came for 3 s. It lets EDF viewers
+    (EDFbrowser, MNE) draw a tachogram; analysis should use the beat annotations.
+Events
+    One annotation each, with the event's duration where it has one (alerts, gaps):
+    ``Phase: <name>``, ``SUDS <0-10>[: comment]``, ``Note: <text>``,
+    ``Alert <kind>: <reason>``, ``Connection <state>[: detail]``, ``Gap[: reason]``,
+    ``Battery <n>%``, ``Contact on|off``, ``Device: <name>``. EDF+ writers (edflib) keep 40
+    bytes of annotation text; longer texts continue in further annotations at the same onset
+    whose text starts with ``+``, which the importer joins again. Further event details
+    (``data`` beyond the alert kind) are kept only in the session file and the CSV export.
+Header
+    Patient code = client code (patient name ``X``, as EDF+ asks for anonymised data);
+    equipment = device; recording "additional" subfield
+    ``Session_Monitor_<version>_times_UTC`` (``start_unknown`` instead of ``times_UTC`` when
+    the start is unknown); start date/time = session start in **UTC**, to the second below
+    it, with the sub-second part added to every onset. If anything has a negative time the start
+    moves back by whole seconds to keep onsets non-negative. Unknown start (some imports):
+    01-JAN-1985, the EDF+ convention for an anonymised date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+import numpy as np
+import pyedflib
+
+from monitor.recording.model import (
+    UNDECIDED_CLASS,
+    EventKind,
+    RecordedSession,
+    SessionEvent,
+)
+from monitor.recording.paths import atomic_outputs
+
+RECORD_DURATION_S = 1
+RR_SIGNAL_HZ = 4
+RR_SIGNAL_MAX_MS = 4000.0
+RR_SIGNAL_STALE_S = 3.0
+MAX_ANNOTATION_BYTES = 40
+"""Longest annotation text edflib writes."""
+MAX_ANNOTATION_SIGNALS = 64
+"""edflib's limit on annotation signals per file (each holds one annotation per record)."""
+BEAT_PREFIX = "RR="
+CONTINUATION_PREFIX = "+"
+UNKNOWN_START = dt.datetime(1985, 1, 1)
+TIMES_UTC = "times_UTC"
+START_UNKNOWN = "start_unknown"
+RR_DECIMALS = 4
+
+
+def beat_description(rr_ms: float, beat_class: int) -> str:
+    """Annotation text of one beat."""
+    text = f"{BEAT_PREFIX}{rr_ms:.{RR_DECIMALS}f}"
+    return text if beat_class == UNDECIDED_CLASS else f"{text} class={beat_class}"
+
+
+def event_description(event: SessionEvent) -> str:
+    """Annotation text of one event (before splitting into 40-byte pieces)."""
+    match event.kind:
+        case EventKind.PHASE:
+            return f"Phase: {event.text}"
+        case EventKind.SUDS:
+            comment = f": {event.text}" if event.text else ""
+            return f"SUDS {int(event.value or 0)}{comment}"
+        case EventKind.NOTE:
+            return f"Note: {event.text}"
+        case EventKind.ALERT:
+            alert_kind = str(event.data.get("alert_kind", "alert")).replace(" ", "_") or "alert"
+            return f"Alert {alert_kind}: {event.text}"
+        case EventKind.CONNECTION:
+            detail = str(event.data.get("detail", ""))
+            return f"Connection {event.text}" + (f": {detail}" if detail else "")
+        case EventKind.GAP:
+            return "Gap" + (f": {event.text}" if event.text else "")
+        case EventKind.BATTERY:
+            return f"Battery {int(event.value or 0)}%"
+        case EventKind.CONTACT:
+            return f"Contact {'on' if event.value else 'off'}"
+        case EventKind.DEVICE:
+            return f"Device: {event.text}"
+    raise ValueError(f"no EDF+ description for event kind {event.kind}")
+
+
+def split_description(text: str) -> list[str]:
+    """Cut a text into annotation pieces of at most 40 UTF-8 bytes; later pieces start with +."""
+    pieces: list[str] = []
+    rest = text
+    limit = MAX_ANNOTATION_BYTES
+    while True:
+        encoded = rest.encode("utf-8")
+        if len(encoded) <= limit:
+            pieces.append(("" if not pieces else CONTINUATION_PREFIX) + rest)
+            return pieces
+        cut = encoded[:limit].decode("utf-8", errors="ignore")  # never split a character
+        pieces.append(("" if not pieces else CONTINUATION_PREFIX) + cut)
+        rest = rest[len(cut) :]
+        limit = MAX_ANNOTATION_BYTES - len(CONTINUATION_PREFIX)
+
+
+def _time_base(session: RecordedSession) -> tuple[dt.datetime, float]:
+    """EDF start (naive UTC, whole seconds) and the offset to add to session times."""
+    times = [0.0]
+    if len(session.beats):
+        times.append(float(np.min(session.beats.t_s)))
+    times.extend(event.t_s for event in session.events)
+    shift_s = float(math.ceil(max(0.0, -min(times))))
+    start = session.metadata.start_utc
+    if start is None:
+        return UNKNOWN_START, shift_s
+    start_naive = start.astimezone(dt.UTC).replace(tzinfo=None)
+    whole = start_naive.replace(microsecond=0) - dt.timedelta(seconds=shift_s)
+    return whole, (start_naive - whole).total_seconds()
+
+
+def rr_signal(session: RecordedSession, offset_s: float, n_samples: int) -> np.ndarray:
+    """The 4-Hz RR tachogram (ms) on the EDF time axis; 0 where there is no current beat."""
+    sample_t = np.arange(n_samples) / RR_SIGNAL_HZ - offset_s
+    values = np.zeros(n_samples)
+    beats = session.beats
+    if len(beats):
+        order = np.argsort(beats.t_s, kind="stable")
+        t_s, rr_ms = beats.t_s[order], beats.rr_ms[order]
+        last = np.searchsorted(t_s, sample_t, side="right") - 1
+        has_beat = last >= 0
+        current = np.where(has_beat, rr_ms[np.clip(last, 0, None)], 0.0)
+        fresh = has_beat & (sample_t - t_s[np.clip(last, 0, None)] <= RR_SIGNAL_STALE_S)
+        values = np.where(fresh, current, 0.0)
+    for event in session.events:
+        if event.kind is EventKind.GAP:
+            end = event.end_s if event.end_s is not None else math.inf
+            values[(sample_t >= event.t_s) & (sample_t < end)] = 0.0
+    return np.clip(np.nan_to_num(values), 0.0, RR_SIGNAL_MAX_MS)
+
+
+def export_edf(session: RecordedSession, out: str | Path, *, overwrite: bool = False) -> Path:
+    """Write the session as an EDF+ file (see the module docstring for the mapping).
+
+    Parameters
+    ----------
+    session : RecordedSession
+        The session.
+    out : str or Path
+        The ``.edf`` file to write (owner-only, 0600).
+    overwrite : bool
+        Replace an existing ``out``.
+
+    Returns
+    -------
+    Path
+        ``out``.
+    """
+    out = Path(out)
+    start, offset_s = _time_base(session)
+    annotations: list[tuple[float, float, str]] = []
+    beats = session.beats
+    for index in range(len(beats)):
+        description = beat_description(float(beats.rr_ms[index]), int(beats.beat_class[index]))
+        annotations.append((float(beats.t_s[index]) + offset_s, -1.0, description))
+    for event in session.events:
+        duration_s = -1.0 if event.end_s is None else event.end_s - event.t_s
+        for piece in split_description(event_description(event)):
+            annotations.append((event.t_s + offset_s, duration_s, piece))
+
+    end_s = max([0.0, *(onset + max(duration, 0.0) for onset, duration, _ in annotations)])
+    n_records = max(1, math.ceil(end_s / RECORD_DURATION_S) + 1)
+    # Each annotation signal holds one annotation per data record: make room for all of them
+    # (edflib drops the rest silently), adding records if even the maximum is not enough.
+    n_records = max(n_records, math.ceil(len(annotations) / (MAX_ANNOTATION_SIGNALS - 1)))
+    n_annotation_signals = min(MAX_ANNOTATION_SIGNALS, math.ceil(len(annotations) / n_records) + 1)
+    samples = rr_signal(session, offset_s, n_records * RECORD_DURATION_S * RR_SIGNAL_HZ)
+
+    metadata = session.metadata
+    with atomic_outputs([out], overwrite=overwrite) as (partial,):
+        writer = pyedflib.EdfWriter(str(partial), 1, file_type=pyedflib.FILETYPE_EDFPLUS)
+        try:
+            writer.setSignalHeader(
+                0,
+                {
+                    "label": "RR",
+                    "dimension": "ms",
+                    "sample_frequency": RR_SIGNAL_HZ,
+                    "physical_min": 0.0,
+                    "physical_max": RR_SIGNAL_MAX_MS,
+                    "digital_min": -32768,
+                    "digital_max": 32767,
+                    "transducer": "chest strap RR (held)",
+                    "prefilter": "",
+                },
+            )
+            writer.setStartdatetime(start)
+            writer.setPatientCode(metadata.client_code)
+            writer.setPatientName("X")
+            device = " ".join(p for p in (metadata.device_name, metadata.device_address) if p)
+            writer.setEquipment(_header_field(device or str(metadata.source_kind))[:30])
+            known = TIMES_UTC if metadata.start_utc is not None else START_UNKNOWN
+            writer.setRecordingAdditional(
+                _header_field(f"Session_Monitor_{metadata.software_version} {known}")[:40]
+            )
+            writer.set_number_of_annotation_signals(n_annotation_signals)
+            for onset_s, duration_s, description in annotations:
+                writer.writeAnnotation(onset_s, duration_s, description)
+            writer.writeSamples([samples])
+        finally:
+            writer.close()
+    return out
+
+
+def _header_field(text: str) -> str:
+    # EDF+ header subfields are ASCII and separated by spaces, so spaces inside become "_".
+    ascii_text = text.encode("ascii", errors="replace").decode("ascii")
+    return "_".join(ascii_text.split())
