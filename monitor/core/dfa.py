@@ -23,28 +23,55 @@ DEFAULT_BOX_SIZES = tuple(range(4, 17))
 
 
 @cache
-def _detrending_operator(box_size: int) -> np.ndarray:
-    """(I − P) where P projects a box of ``box_size`` points onto {1, k}: residuals of a line fit.
-
-    The operator is symmetric, so ``boxes @ operator`` gives every box's residuals at once.
-    """
-    design = np.column_stack([np.ones(box_size), np.arange(box_size, dtype=float)])
-    projection = design @ np.linalg.pinv(design)
-    return np.eye(box_size) - projection
+def _box_layout(n_points: int, box_sizes: tuple[int, ...]) -> tuple[np.ndarray, ...]:
+    """Start, size and size-number of every non-overlapping box, for all sizes at once."""
+    starts, sizes, which = [], [], []
+    for i, box_size in enumerate(box_sizes):
+        n_boxes = n_points // box_size
+        starts.append(np.arange(n_boxes) * box_size)
+        sizes.append(np.full(n_boxes, box_size))
+        which.append(np.full(n_boxes, i))
+    start = np.concatenate(starts)
+    size = np.concatenate(sizes).astype(float)
+    # Least-squares line over local positions j = 0 … n−1: centre (n−1)/2, Σ(j − j̄)² = n(n²−1)/12.
+    centre = (size - 1.0) / 2.0
+    spread = size * (size * size - 1.0) / 12.0
+    boxes_per_size = np.array([n_points // b for b in box_sizes], dtype=float)
+    stop = start + size.astype(int)
+    return start, stop, size, centre, spread, np.concatenate(which), boxes_per_size
 
 
 def fluctuations(nn_ms: ArrayLike, box_sizes: tuple[int, ...] = DEFAULT_BOX_SIZES) -> np.ndarray:
-    """F(n) for each box size (ms), Peng 1995; NaN where the series holds no full box."""
+    """F(n) for each box size (ms), Peng 1995; NaN where the series holds no full box.
+
+    Every box's residual sum of squares after its line fit comes from prefix sums of y, j·y and y²
+    (RSS = Σy² − (Σy)²/n − (Σ(j − j̄)y)² / Σ(j − j̄)²), so all boxes of all sizes cost a handful of
+    array operations.
+    """
     nn = np.asarray(nn_ms, dtype=float)
-    profile = np.cumsum(nn - nn.mean()) if nn.size else nn
     result = np.full(len(box_sizes), np.nan)
-    for i, box_size in enumerate(box_sizes):
-        n_boxes = profile.size // box_size
-        if n_boxes == 0:
-            continue
-        boxes = profile[: n_boxes * box_size].reshape(n_boxes, box_size)
-        residuals = boxes @ _detrending_operator(box_size)
-        result[i] = np.sqrt(np.mean(residuals * residuals))
+    if nn.size < min(box_sizes):
+        return result
+    profile = np.cumsum(nn - float(nn.sum()) / nn.size)
+    start, stop, size, centre, spread, which, boxes_per_size = _box_layout(profile.size, box_sizes)
+    # Prefix sums with a leading zero, so a box's sum is prefix[stop] − prefix[start].
+    prefix = np.zeros((3, profile.size + 1))
+    np.cumsum(profile, out=prefix[0, 1:])
+    np.cumsum(np.arange(profile.size) * profile, out=prefix[1, 1:])
+    np.cumsum(profile * profile, out=prefix[2, 1:])
+    prefix_y, prefix_ky, prefix_yy = prefix
+    sum_y = prefix_y[stop] - prefix_y[start]
+    sum_jy = prefix_ky[stop] - prefix_ky[start] - start * sum_y
+    sum_yy = prefix_yy[stop] - prefix_yy[start]
+    centred_jy = sum_jy - centre * sum_y
+    rss = sum_yy - sum_y * sum_y / size - centred_jy * centred_jy / spread
+    # Rounding can leave a perfectly straight box a hair below zero.
+    rss_per_size = np.bincount(which, weights=np.maximum(rss, 0.0), minlength=len(box_sizes))
+    has_boxes = boxes_per_size > 0
+    sizes = np.asarray(box_sizes, dtype=float)
+    result[has_boxes] = np.sqrt(
+        rss_per_size[has_boxes] / (boxes_per_size[has_boxes] * sizes[has_boxes])
+    )
     return result
 
 
@@ -71,4 +98,5 @@ def dfa_alpha1(nn_ms: ArrayLike, box_sizes: tuple[int, ...] = DEFAULT_BOX_SIZES)
     if not np.all(fluct > 0):
         return float("nan")
     log_n = np.log(np.asarray(box_sizes, dtype=float))
-    return float(np.polyfit(log_n, np.log(fluct), 1)[0])
+    log_n -= log_n.mean()
+    return float(log_n @ np.log(fluct) / (log_n @ log_n))

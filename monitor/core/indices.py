@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike
 
 from monitor.core import spectral
 from monitor.core.dfa import dfa_alpha1
-from monitor.core.poincare import sd1_ms, sd2_ms
+from monitor.core.poincare import sd1_ms, sd2_from_sdnn_sd1
 from monitor.core.settings import HrvWindows
 from monitor.core.stress_index import stress_index
 from monitor.core.time_domain import (
@@ -81,9 +81,10 @@ def short_term_indices(nn_ms: np.ndarray) -> dict[str, float]:
 
 def long_term_indices(nn_ms: np.ndarray) -> dict[str, float]:
     """Indices of the long-term (120 s) window: SDNN, SD2, stress index, DFA α1."""
+    sdnn = sdnn_ms(nn_ms)
     return {
-        "sdnn_ms": sdnn_ms(nn_ms),
-        "sd2_ms": sd2_ms(nn_ms),
+        "sdnn_ms": sdnn,
+        "sd2_ms": sd2_from_sdnn_sd1(sdnn, sd1_ms(nn_ms)),
         "stress_index": stress_index(nn_ms),
         "dfa_a1": dfa_alpha1(nn_ms),
     }
@@ -97,9 +98,10 @@ def lf_hf_from_psd(psd: np.ndarray) -> dict[str, float]:
 
 def coherence_from_psd(psd: np.ndarray) -> dict[str, float]:
     """Coherence ratio and respiration rate from a spectrum on the standard grid."""
+    coherence = spectral.coherence_ratio(spectral.FREQUENCIES_HZ, psd)
     return {
-        "coherence": spectral.coherence_ratio(spectral.FREQUENCIES_HZ, psd),
-        "resp_rate_bpm": spectral.respiration_rate_bpm(spectral.FREQUENCIES_HZ, psd),
+        "coherence": coherence,
+        "resp_rate_bpm": spectral.respiration_rate_bpm(spectral.FREQUENCIES_HZ, psd, coherence),
     }
 
 

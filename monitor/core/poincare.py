@@ -11,6 +11,8 @@ Variances use ddof = 1, as SDNN does (Task Force 1996), so SD1 = RMSSD/√2 up t
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -25,7 +27,9 @@ def sd1_ms(nn_ms: ArrayLike) -> float:
     nn = np.asarray(nn_ms, dtype=float)
     if nn.size < 3:
         return float("nan")
-    return float(np.sqrt(np.var(np.diff(nn), ddof=1) / 2.0))
+    successive_ms = nn[1:] - nn[:-1]
+    deviations_ms = successive_ms - float(successive_ms.sum()) / successive_ms.size
+    return math.sqrt(float(deviations_ms @ deviations_ms) / (successive_ms.size - 1) / 2.0)
 
 
 def sd2_ms(nn_ms: ArrayLike) -> float:
@@ -33,8 +37,11 @@ def sd2_ms(nn_ms: ArrayLike) -> float:
 
     NaN below 3 beats.
     """
-    sd1 = sd1_ms(nn_ms)
-    sdnn = sdnn_ms(nn_ms)
-    if not (np.isfinite(sd1) and np.isfinite(sdnn)):
+    return sd2_from_sdnn_sd1(sdnn_ms(nn_ms), sd1_ms(nn_ms))
+
+
+def sd2_from_sdnn_sd1(sdnn: float, sd1: float) -> float:
+    """SD2 = sqrt(2·SDNN² − SD1²) (ms) from SDNN and SD1 of the same window (Brennan 2001)."""
+    if not (math.isfinite(sd1) and math.isfinite(sdnn)):
         return float("nan")
-    return float(np.sqrt(max(2.0 * sdnn * sdnn - sd1 * sd1, 0.0)))
+    return math.sqrt(max(2.0 * sdnn * sdnn - sd1 * sd1, 0.0))

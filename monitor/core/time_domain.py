@@ -10,6 +10,8 @@ when the window holds too few beats for the index to be defined, never a made-up
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -23,7 +25,7 @@ def mean_rr_ms(nn_ms: ArrayLike) -> float:
     Task Force 1996: mean NN. NaN for an empty window.
     """
     nn = np.asarray(nn_ms, dtype=float)
-    return float(nn.mean()) if nn.size else float("nan")
+    return float(nn.sum()) / nn.size if nn.size else float("nan")
 
 
 def mean_hr_bpm(nn_ms: ArrayLike) -> float:
@@ -42,7 +44,10 @@ def sdnn_ms(nn_ms: ArrayLike) -> float:
     Task Force 1996, "Statistical methods". NaN below 2 beats.
     """
     nn = np.asarray(nn_ms, dtype=float)
-    return float(nn.std(ddof=1)) if nn.size >= 2 else float("nan")
+    if nn.size < 2:
+        return float("nan")
+    deviations_ms = nn - float(nn.sum()) / nn.size
+    return math.sqrt(float(deviations_ms @ deviations_ms) / (nn.size - 1))
 
 
 def rmssd_ms(nn_ms: ArrayLike) -> float:
@@ -54,8 +59,8 @@ def rmssd_ms(nn_ms: ArrayLike) -> float:
     nn = np.asarray(nn_ms, dtype=float)
     if nn.size < 2:
         return float("nan")
-    successive_ms = np.diff(nn)
-    return float(np.sqrt(np.mean(successive_ms * successive_ms)))
+    successive_ms = nn[1:] - nn[:-1]
+    return math.sqrt(float(successive_ms @ successive_ms) / successive_ms.size)
 
 
 def ln_rmssd(nn_ms: ArrayLike) -> float:
@@ -65,7 +70,7 @@ def ln_rmssd(nn_ms: ArrayLike) -> float:
     need (Plews et al. 2013, Int J Sports Physiol Perform 8:688). NaN when RMSSD is 0 or undefined.
     """
     value = rmssd_ms(nn_ms)
-    return float(np.log(value)) if value > 0 else float("nan")
+    return math.log(value) if value > 0 else float("nan")
 
 
 def pnn50_pct(nn_ms: ArrayLike) -> float:
@@ -77,4 +82,5 @@ def pnn50_pct(nn_ms: ArrayLike) -> float:
     nn = np.asarray(nn_ms, dtype=float)
     if nn.size < 2:
         return float("nan")
-    return float(100.0 * np.mean(np.abs(np.diff(nn)) > PNN50_THRESHOLD_MS))
+    successive_ms = nn[1:] - nn[:-1]
+    return 100.0 * np.count_nonzero(np.abs(successive_ms) > PNN50_THRESHOLD_MS) / successive_ms.size

@@ -179,3 +179,20 @@ def test_sliding_spectrum_equals_a_fresh_periodogram(name: str) -> None:
 def test_too_few_beats_give_nan_not_zero(function) -> None:
     assert np.isnan(function([900.0]))
     assert np.isnan(function([]))
+
+
+def test_respiration_prefers_the_hf_peak_unless_slow_breathing_dominates() -> None:
+    """A broad Mayer-wave LF hump with 15/min breathing reads 15/min; one coherent 6/min
+    rhythm (paced breathing) reads 6/min."""
+    rng = np.random.default_rng(11)
+    t = np.arange(1, 65, dtype=float) * 0.9
+    mayer = sum(25 * np.sin(2 * np.pi * f * t + rng.uniform(0, 6)) for f in (0.07, 0.09, 0.11, 0.13))
+    spontaneous = 900 + mayer + 15 * np.sin(2 * np.pi * 0.25 * t) + 5 * rng.standard_normal(t.size)
+    paced = 900 + 70 * np.sin(2 * np.pi * 0.1 * t) + 5 * rng.standard_normal(t.size)
+    freqs = spectral.FREQUENCIES_HZ
+    assert spectral.respiration_rate_bpm(freqs, spectral.lomb_scargle_psd(t, spontaneous)) == (
+        pytest.approx(15.0, abs=0.8)
+    )
+    assert spectral.respiration_rate_bpm(freqs, spectral.lomb_scargle_psd(t, paced)) == (
+        pytest.approx(6.0, abs=0.5)
+    )

@@ -1,0 +1,232 @@
+"""Offline analysis of a whole recording: one value per index, and the per-beat timeline.
+
+Whole-recording values are computed over the batch-corrected NN series
+(:func:`monitor.core.artefacts.correct_beats`), like a Kubios analysis of the full sample:
+
+* time domain, Poincaré, stress index and DFA α1: over the whole NN series;
+* LF and HF: the mean of Lomb–Scargle spectra over 300-s epochs overlapping by half (a 300-s
+  epoch is the Task Force's short-term standard, and Kubios likewise averages 300-s segments);
+  a recording shorter than one epoch is one epoch. LF/HF is the ratio of the averaged powers;
+* coherence and respiration rate are defined on 64-s windows (McCraty et al. 2009), so the
+  whole-recording value is the mean coherence, and the median breathing rate, over consecutive
+  non-overlapping 64-s epochs (HeartMath reports the same "average coherence").
+
+The timeline is what the live engine showed, beat by beat: the same
+:class:`~monitor.core.engine.HrvEngine` runs over the recording, so offline and live agree.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from monitor.core import spectral
+from monitor.core.artefacts import artefact_counts, classify_beats, correct_beats
+from monitor.core.dfa import dfa_alpha1
+from monitor.core.engine import HrvEngine, HrvSnapshot
+from monitor.core.indices import WindowIndices
+from monitor.core.poincare import sd1_ms, sd2_ms
+from monitor.core.settings import HrvWindows
+from monitor.core.stress_index import stress_index
+from monitor.core.time_domain import (
+    ln_rmssd,
+    mean_hr_bpm,
+    mean_rr_ms,
+    pnn50_pct,
+    rmssd_ms,
+    sdnn_ms,
+)
+
+COHERENCE_EPOCH_S = 64.0
+SPECTRAL_EPOCH_S = 300.0
+
+
+@dataclass(frozen=True)
+class RecordingSummary:
+    """Whole-recording HRV values over the corrected NN series (NaN where undefined)."""
+
+    beats: int
+    duration_s: float
+    mean_rr_ms: float
+    mean_hr_bpm: float
+    sdnn_ms: float
+    rmssd_ms: float
+    ln_rmssd: float
+    pnn50_pct: float
+    sd1_ms: float
+    sd2_ms: float
+    stress_index: float
+    lf_ms2: float
+    hf_ms2: float
+    lf_hf: float
+    coherence: float
+    dfa_a1: float
+    resp_rate_bpm: float
+    artefacts: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain types for JSON: NaN becomes None."""
+        out: dict[str, object] = {}
+        for name, value in self.__dict__.items():
+            if isinstance(value, float):
+                out[name] = value if math.isfinite(value) else None
+            else:
+                out[name] = value
+        return out
+
+
+def default_beat_times_s(rr_ms: np.ndarray) -> np.ndarray:
+    """Beat times of an RR file with no clock: the running sum of the intervals that have a
+    duration (a zero, negative or non-finite value adds no time)."""
+    usable = np.where(np.isfinite(rr_ms) & (rr_ms > 0), rr_ms, 0.0)
+    return np.cumsum(usable) / 1000.0
+
+
+def summarize(rr_ms: ArrayLike, t_s: ArrayLike | None = None) -> RecordingSummary:
+    """Whole-recording HRV of raw RR intervals, after batch artefact correction.
+
+    Parameters
+    ----------
+    rr_ms : array_like
+        Raw RR intervals in ms as received; bad values are flagged, never used.
+    t_s : array_like, optional
+        Beat times in s; by default the running sum of ``rr_ms``.
+
+    Returns
+    -------
+    RecordingSummary
+        ``artefacts`` holds a count per class, ``total`` (beats flagged, i.e. not normal) and
+        ``percent`` (of all beats).
+    """
+    rr = np.asarray(rr_ms, dtype=float)
+    t = default_beat_times_s(rr) if t_s is None else np.asarray(t_s, dtype=float)
+    classes = classify_beats(rr)
+    series = correct_beats(rr, t, classes)
+    nn, nn_t = series.nn_ms, series.t_s
+    lf_hf = spectral.lf_hf_indices(spectral.FREQUENCIES_HZ, _epoch_averaged_psd(nn_t, nn))
+    coherence, resp_rate = _epoch_coherence_and_breathing(nn_t, nn)
+    counts = artefact_counts(classes)
+    flagged = counts.pop("artefacts")
+    counts.pop("normal")
+    total_beats = counts.pop("total")
+    artefacts: dict[str, float] = dict(counts)
+    artefacts["total"] = flagged
+    artefacts["percent"] = 100.0 * flagged / total_beats if total_beats else 0.0
+    duration_s = float(t[-1] - t[0] + _first_interval_s(rr)) if rr.size else 0.0
+    return RecordingSummary(
+        beats=int(rr.size),
+        duration_s=duration_s,
+        mean_rr_ms=mean_rr_ms(nn),
+        mean_hr_bpm=mean_hr_bpm(nn),
+        sdnn_ms=sdnn_ms(nn),
+        rmssd_ms=rmssd_ms(nn),
+        ln_rmssd=ln_rmssd(nn),
+        pnn50_pct=pnn50_pct(nn),
+        sd1_ms=sd1_ms(nn),
+        sd2_ms=sd2_ms(nn),
+        stress_index=stress_index(nn),
+        lf_ms2=lf_hf.lf_ms2,
+        hf_ms2=lf_hf.hf_ms2,
+        lf_hf=lf_hf.lf_hf,
+        coherence=coherence,
+        dfa_a1=dfa_alpha1(nn),
+        resp_rate_bpm=resp_rate,
+        artefacts=artefacts,
+    )
+
+
+def _first_interval_s(rr: np.ndarray) -> float:
+    first = rr[0]
+    return float(first) / 1000.0 if math.isfinite(first) and first > 0 else 0.0
+
+
+def _epoch_averaged_psd(t_s: np.ndarray, nn_ms: np.ndarray) -> np.ndarray:
+    if nn_ms.size == 0:
+        return np.full(spectral.FREQUENCIES_HZ.shape, np.nan)
+    starts = np.arange(t_s[0], t_s[-1] - SPECTRAL_EPOCH_S, SPECTRAL_EPOCH_S / 2)
+    if starts.size == 0:
+        return spectral.lomb_scargle_psd(t_s, nn_ms)
+    spectra = [
+        spectral.lomb_scargle_psd(t_s[in_epoch], nn_ms[in_epoch])
+        for start in starts
+        if (in_epoch := (t_s >= start) & (t_s < start + SPECTRAL_EPOCH_S)).any()
+    ]
+    return np.nanmean(spectra, axis=0)
+
+
+def _epoch_coherence_and_breathing(t_s: np.ndarray, nn_ms: np.ndarray) -> tuple[float, float]:
+    if nn_ms.size == 0:
+        return float("nan"), float("nan")
+    edges = np.arange(t_s[0], t_s[-1] + COHERENCE_EPOCH_S, COHERENCE_EPOCH_S)
+    coherences, rates = [], []
+    for start, stop in pairwise(edges):
+        in_epoch = (t_s >= start) & (t_s < stop)
+        # Only full epochs: a trailing fragment would be a shorter, noisier window.
+        if t_s[in_epoch].size == 0 or stop > t_s[-1]:
+            continue
+        psd = spectral.lomb_scargle_psd(t_s[in_epoch], nn_ms[in_epoch])
+        coherences.append(spectral.coherence_ratio(spectral.FREQUENCIES_HZ, psd))
+        rates.append(spectral.respiration_rate_bpm(spectral.FREQUENCIES_HZ, psd))
+    coherence = float(np.nanmean(coherences)) if np.any(np.isfinite(coherences)) else float("nan")
+    rate = float(np.nanmedian(rates)) if np.any(np.isfinite(rates)) else float("nan")
+    return coherence, rate
+
+
+def hrv_timeline(
+    t_s: ArrayLike,
+    rr_ms: ArrayLike,
+    windows: HrvWindows | None = None,
+    gap_after: Sequence[int] = (),
+    progress: Callable[[int, int], None] | None = None,
+) -> list[HrvSnapshot]:
+    """Run the live engine over a recording: the per-beat values the therapist would have seen.
+
+    Parameters
+    ----------
+    t_s, rr_ms : array_like
+        Beat times (s) and raw RR intervals (ms).
+    windows : HrvWindows, optional
+        Window lengths.
+    gap_after : sequence of int
+        Indices of beats after which the signal was lost; the engine restarts its windows there.
+    progress : callable, optional
+        Called as ``progress(done, total)`` every few thousand beats.
+
+    Returns
+    -------
+    list of HrvSnapshot
+        One per NN beat.
+    """
+    t = np.asarray(t_s, dtype=float)
+    rr = np.asarray(rr_ms, dtype=float)
+    gaps = set(gap_after)
+    engine = HrvEngine(windows)
+    snapshots: list[HrvSnapshot] = []
+    for i in range(rr.size):
+        snapshots.extend(engine.push(float(t[i]), float(rr[i])))
+        if i in gaps:
+            snapshots.extend(engine.mark_gap())
+        if progress is not None and i % 2000 == 0:
+            progress(i, rr.size)
+    snapshots.extend(engine.flush())
+    if progress is not None:
+        progress(rr.size, rr.size)
+    return snapshots
+
+
+TIMELINE_COLUMNS: tuple[str, ...] = (
+    "t_s", "nn_ms", "raw_rr_ms", "beat_class", "corrected", *WindowIndices.names()
+)
+
+
+def timeline_rows(snapshots: Iterable[HrvSnapshot]) -> Iterable[tuple[object, ...]]:
+    """One row per snapshot in the order of :data:`TIMELINE_COLUMNS` (for CSV)."""
+    names = WindowIndices.names()
+    for s in snapshots:
+        yield (s.t_s, s.nn_ms, s.raw_rr_ms, s.beat_class.name.lower(), int(s.corrected),
+               *(getattr(s.indices, n) for n in names))
