@@ -220,7 +220,12 @@ def hrv_timeline(
 
 
 TIMELINE_COLUMNS: tuple[str, ...] = (
-    "t_s", "nn_ms", "raw_rr_ms", "beat_class", "corrected", *WindowIndices.names()
+    "t_s",
+    "nn_ms",
+    "raw_rr_ms",
+    "beat_class",
+    "corrected",
+    *WindowIndices.names(),
 )
 
 
@@ -228,5 +233,11 @@ def timeline_rows(snapshots: Iterable[HrvSnapshot]) -> Iterable[tuple[object, ..
     """One row per snapshot in the order of :data:`TIMELINE_COLUMNS` (for CSV)."""
     names = WindowIndices.names()
     for s in snapshots:
-        yield (s.t_s, s.nn_ms, s.raw_rr_ms, s.beat_class.name.lower(), int(s.corrected),
-               *(getattr(s.indices, n) for n in names))
+        yield (
+            s.t_s,
+            s.nn_ms,
+            s.raw_rr_ms,
+            s.beat_class.name.lower(),
+            int(s.corrected),
+            *(getattr(s.indices, n) for n in names),
+        )

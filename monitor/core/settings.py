@@ -42,5 +42,6 @@ class HrvWindows:
 
     @property
     def longest_s(self) -> float:
-        return max(self.hr_short_s, self.short_term_s, self.long_term_s, self.spectral_s,
-                   self.coherence_s)
+        return max(
+            self.hr_short_s, self.short_term_s, self.long_term_s, self.spectral_s, self.coherence_s
+        )

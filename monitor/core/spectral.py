@@ -84,9 +84,7 @@ def lomb_scargle_psd(
         return np.full(freqs_hz.shape, np.nan)
     # Shifting time and offsetting values change nothing in exact arithmetic and keep the sums
     # well conditioned for long recordings.
-    periodogram = lombscargle(
-        t - t[0], nn - nn.mean(), 2.0 * np.pi * freqs_hz, floating_mean=True
-    )
+    periodogram = lombscargle(t - t[0], nn - nn.mean(), 2.0 * np.pi * freqs_hz, floating_mean=True)
     mean_interval_s = nn.mean() / 1000.0
     return 2.0 * periodogram * mean_interval_s
 

@@ -72,7 +72,9 @@ def test_stress_index_hand_worked() -> None:
     # 10 intervals in the 800–850 bin, 6 in 850–900, 4 in 900–950: Mo = 0.825 s, AMo = 50 %,
     # MxDMn = 0.100 s, SI = 50 / (2 · 0.825 · 0.100) = 303.03, Kubios shows √SI = 17.408.
     nn = np.array([800.0] * 10 + [850.0] * 6 + [900.0] * 4)
-    assert stress_index.stress_index(nn) == pytest.approx(np.sqrt(50 / (2 * 0.825 * 0.1)), rel=1e-12)
+    assert stress_index.stress_index(nn) == pytest.approx(
+        np.sqrt(50 / (2 * 0.825 * 0.1)), rel=1e-12
+    )
 
 
 @pytest.mark.parametrize("name", CLEAN_RECORDINGS)
@@ -143,7 +145,9 @@ def test_a_sinusoid_puts_its_variance_in_its_band() -> None:
     values = spectral.lf_hf_indices(spectral.FREQUENCIES_HZ, psd)
     assert values.lf_ms2 == pytest.approx(30**2 / 2, rel=0.05)
     assert values.hf_ms2 == pytest.approx(10**2 / 2, rel=0.05)
-    assert spectral.respiration_rate_bpm(spectral.FREQUENCIES_HZ, psd) == pytest.approx(6.0, abs=0.15)
+    assert spectral.respiration_rate_bpm(spectral.FREQUENCIES_HZ, psd) == pytest.approx(
+        6.0, abs=0.15
+    )
 
 
 def test_coherence_is_high_for_resonance_breathing_and_low_for_noise() -> None:
@@ -173,8 +177,15 @@ def test_sliding_spectrum_equals_a_fresh_periodogram(name: str) -> None:
 
 @pytest.mark.parametrize(
     "function",
-    [time_domain.sdnn_ms, time_domain.rmssd_ms, time_domain.pnn50_pct, poincare.sd1_ms,
-     poincare.sd2_ms, dfa.dfa_alpha1, stress_index.stress_index],
+    [
+        time_domain.sdnn_ms,
+        time_domain.rmssd_ms,
+        time_domain.pnn50_pct,
+        poincare.sd1_ms,
+        poincare.sd2_ms,
+        dfa.dfa_alpha1,
+        stress_index.stress_index,
+    ],
 )
 def test_too_few_beats_give_nan_not_zero(function) -> None:
     assert np.isnan(function([900.0]))
@@ -186,7 +197,9 @@ def test_respiration_prefers_the_hf_peak_unless_slow_breathing_dominates() -> No
     rhythm (paced breathing) reads 6/min."""
     rng = np.random.default_rng(11)
     t = np.arange(1, 65, dtype=float) * 0.9
-    mayer = sum(25 * np.sin(2 * np.pi * f * t + rng.uniform(0, 6)) for f in (0.07, 0.09, 0.11, 0.13))
+    mayer = sum(
+        25 * np.sin(2 * np.pi * f * t + rng.uniform(0, 6)) for f in (0.07, 0.09, 0.11, 0.13)
+    )
     spontaneous = 900 + mayer + 15 * np.sin(2 * np.pi * 0.25 * t) + 5 * rng.standard_normal(t.size)
     paced = 900 + 70 * np.sin(2 * np.pi * 0.1 * t) + 5 * rng.standard_normal(t.size)
     freqs = spectral.FREQUENCIES_HZ
