@@ -1,0 +1,84 @@
+"""Any file the program analyses, as beats: RR text, Polar HRM or a session file.
+
+Offline analysis, reports and replay all start from the raw beats (times and RR exactly as
+received) plus where the signal was lost, so they can run the same engine the live session ran.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from monitor.core.analysis import default_beat_times_s
+from monitor.recording.errors import UnreadableFileError
+from monitor.recording.model import EventKind, SessionEvent
+from monitor.recording.reader import SQLITE_HEADER, read_session
+from monitor.recording.rr_files import read_rr_file
+
+
+@dataclass(frozen=True)
+class BeatInput:
+    """Raw beats of a recording and what is known around them.
+
+    Attributes
+    ----------
+    t_s, rr_ms : numpy.ndarray
+        Beat times (s from the start) and raw RR intervals (ms).
+    gap_after : tuple of int
+        Indices of beats after which the signal was lost (a recorded gap).
+    events : list of SessionEvent
+        Phase markers, SUDS, notes, alerts ... (empty for RR files).
+    kind : str
+        ``"session"``, ``"rr-text"`` or ``"polar-hrm"``.
+    client_code : str or None
+        The session's pseudonymous client code, when the file has one.
+    """
+
+    t_s: np.ndarray
+    rr_ms: np.ndarray
+    gap_after: tuple[int, ...] = ()
+    events: list[SessionEvent] = field(default_factory=list)
+    kind: str = "rr-text"
+    client_code: str | None = None
+
+
+def is_session_file(path: str | Path) -> bool:
+    """Whether the file starts like an SQLite database (the reader checks the rest)."""
+    try:
+        with Path(path).open("rb") as file:
+            return file.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:
+        return False
+
+
+def read_beat_input(path: str | Path) -> BeatInput:
+    """Read a session file, an RR text file or a Polar HRM file as raw beats.
+
+    Raises
+    ------
+    UnreadableFileError
+        One line naming the file and the problem.
+    """
+    if is_session_file(path):
+        session = read_session(path)
+        beats = session.beats
+        if len(beats) == 0:
+            raise UnreadableFileError(f"{path}: the session holds no beats")
+        gaps = [e for e in session.events if e.kind == EventKind.GAP]
+        gap_after = tuple(
+            sorted({int(np.searchsorted(beats.t_s, g.t_s, side="right")) - 1 for g in gaps} - {-1})
+        )
+        return BeatInput(
+            t_s=beats.t_s,
+            rr_ms=beats.rr_ms,
+            gap_after=gap_after,
+            events=list(session.events),
+            kind="session",
+            client_code=session.metadata.client_code,
+        )
+    recording = read_rr_file(path)
+    return BeatInput(
+        t_s=default_beat_times_s(recording.rr_ms), rr_ms=recording.rr_ms, kind=recording.kind
+    )
