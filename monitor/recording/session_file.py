@@ -108,6 +108,8 @@ CREATE INDEX events_by_time ON events (t_s);
 
 SESSION_TABLES = ("session", "packets", "beats", "events")
 
+_BUSY_TIMEOUT_MS = 2000
+
 _INSERT_PACKET = "INSERT INTO packets (seq, arrival_s, raw) VALUES (?, ?, ?)"
 _INSERT_BEAT = "INSERT INTO beats (idx, t_s, rr_ms, arrival_s, beat_class) VALUES (?, ?, ?, ?, ?)"
 _INSERT_EVENT = (
@@ -562,10 +564,17 @@ class SessionWriter:
 
 
 def _initialise(path: Path, metadata: SessionMetadata) -> sqlite3.Connection:
-    """Create the schema and the session row in the empty file, committed before returning."""
+    """Create the schema and the session row in the empty file, committed before returning.
+
+    This first transaction goes straight into the database file (rollback journal) and only
+    then is WAL switched on, so the file's own header carries the application id and schema
+    version from the start: a recording killed before its first checkpoint is still recognised
+    as a session file from its header alone.
+    """
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     try:
-        connection.execute("PRAGMA journal_mode = WAL")
+        # Readers (a replay of the running session, a database browser) may briefly hold locks.
+        connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
         connection.execute("PRAGMA synchronous = FULL")
         connection.execute("BEGIN")
         connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -591,6 +600,9 @@ def _initialise(path: Path, metadata: SessionMetadata) -> sqlite3.Connection:
             ),
         )
         connection.execute("COMMIT")
+        if connection.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
+            raise SessionWriteError(f"{path}: this file system does not support SQLite WAL mode")
+        connection.execute("PRAGMA synchronous = FULL")
     except BaseException:
         connection.close()
         raise
@@ -598,10 +610,19 @@ def _initialise(path: Path, metadata: SessionMetadata) -> sqlite3.Connection:
 
 
 def _finish(connection: sqlite3.Connection) -> None:
-    """Fold the WAL into the database and leave a single self-contained file."""
-    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    connection.execute("PRAGMA journal_mode = DELETE")
-    connection.close()
+    """Fold the WAL into the database and leave a single self-contained file.
+
+    Best effort: while another program still reads the file (a replay, a database browser) the
+    switch cannot happen; everything is committed anyway, and the file simply stays in WAL mode
+    with its ``-wal`` file until the next program that opens it read-write checkpoints it.
+    """
+    try:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection.execute("PRAGMA journal_mode = DELETE")
+    except sqlite3.OperationalError:
+        pass
+    finally:
+        connection.close()
 
 
 def _fsync_folder(folder: Path) -> None:
