@@ -51,6 +51,8 @@ grid was off by up to 12 %, because the periodogram of a window of length T has 
 width 1/T that a coarser grid samples unevenly."""
 
 MIN_BEATS = 16
+NEGLIGIBLE_POWER_MS2 = 1e-6
+"""Below this a band holds no power worth a ratio (rounding noise of a flat series)."""
 
 
 def lomb_scargle_psd(
@@ -82,6 +84,9 @@ def lomb_scargle_psd(
     nn = np.asarray(nn_ms, dtype=float)
     if nn.size < MIN_BEATS:
         return np.full(freqs_hz.shape, np.nan)
+    if np.ptp(nn) == 0:
+        # No variability, no power (scipy would divide zero by zero).
+        return np.zeros(freqs_hz.shape)
     # Shifting time and offsetting values change nothing in exact arithmetic and keep the sums
     # well conditioned for long recordings.
     periodogram = lombscargle(t - t[0], nn - nn.mean(), 2.0 * np.pi * freqs_hz, floating_mean=True)
@@ -110,7 +115,7 @@ def lf_hf_indices(freqs_hz: np.ndarray, psd: np.ndarray) -> SpectralIndices:
     """LF and HF power (ms²) and their ratio (Task Force 1996 bands)."""
     lf = band_power_ms2(freqs_hz, psd, LF_BAND_HZ)
     hf = band_power_ms2(freqs_hz, psd, HF_BAND_HZ)
-    ratio = lf / hf if hf > 0 else float("nan")
+    ratio = lf / hf if hf > NEGLIGIBLE_POWER_MS2 else float("nan")
     return SpectralIndices(lf_ms2=lf, hf_ms2=hf, lf_hf=ratio)
 
 
@@ -128,7 +133,7 @@ def coherence_ratio(freqs_hz: np.ndarray, psd: np.ndarray) -> float:
     peak = band_power_ms2(freqs_hz, psd, (peak_hz - half_width, peak_hz + half_width))
     total = band_power_ms2(freqs_hz, psd, COHERENCE_TOTAL_BAND_HZ)
     rest = total - peak
-    return peak / rest if rest > 0 else float("nan")
+    return peak / rest if rest > NEGLIGIBLE_POWER_MS2 else float("nan")
 
 
 def respiration_rate_bpm(
@@ -157,6 +162,8 @@ def respiration_rate_bpm(
         The spectrum's coherence ratio, if already computed.
     """
     if not np.isfinite(psd[0]):
+        return float("nan")
+    if band_power_ms2(freqs_hz, psd, RESPIRATION_SEARCH_HZ) <= NEGLIGIBLE_POWER_MS2:
         return float("nan")
     dominant_hz = _peak_frequency_hz(freqs_hz, psd, RESPIRATION_SEARCH_HZ)
     if dominant_hz < HF_BAND_HZ[0]:
