@@ -308,9 +308,38 @@ def _open_text(path: Path) -> TextIO:
 # -- our EDF+ ---------------------------------------------------------------------------------
 
 
+def _check_edf_layout(path: Path) -> None:
+    """Check the EDF header against the file size before pyedflib sees the file.
+
+    pyedflib reports a cut-short file by printing to the C-level stdout besides raising; this
+    check catches it first with a clear message.
+    """
+    data = path.read_bytes()
+    try:
+        header_bytes = int(data[184:192].decode("ascii").strip())
+        n_records = int(data[236:244].decode("ascii").strip())
+        n_signals = int(data[252:256].decode("ascii").strip())
+        samples_at = 256 + n_signals * 216
+        samples = [
+            int(data[samples_at + 8 * i : samples_at + 8 * (i + 1)].decode("ascii").strip())
+            for i in range(n_signals)
+        ]
+    except (ValueError, UnicodeDecodeError):
+        raise UnreadableFileError(f"{path}: not an EDF+ file (damaged header)") from None
+    if len(data) < header_bytes:
+        raise UnreadableFileError(f"{path}: truncated EDF+ file (header cut short)")
+    expected = header_bytes + n_records * 2 * sum(samples)
+    if n_records >= 0 and len(data) != expected:
+        state = "truncated" if len(data) < expected else "damaged"
+        raise UnreadableFileError(
+            f"{path}: {state} EDF+ file ({len(data)} bytes, its header says {expected})"
+        )
+
+
 def _read_edf(path: Path, client_code: str | None) -> RecordedSession:
     import pyedflib
 
+    _check_edf_layout(path)
     try:
         reader = pyedflib.EdfReader(str(path))
     except OSError as error:

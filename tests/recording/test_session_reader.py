@@ -2,42 +2,17 @@
 
 from __future__ import annotations
 
-import random
 import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
-from recording_helpers import SimulatedRecording, make_foreign_sqlite, make_metadata
+from recording_helpers import SimulatedRecording, damaged_copy, make_metadata
 
 from monitor.recording.errors import UnreadableFileError
 from monitor.recording.model import SCHEMA_VERSION
 from monitor.recording.reader import SessionReader, read_session
 from monitor.recording.session_file import SessionWriter
-
-
-def damaged_copy(source: Path, target: Path, how: str) -> Path:
-    """A copy of a good session file, damaged in one of several ways."""
-    data = source.read_bytes()
-    if how == "truncated":
-        target.write_bytes(data[: len(data) // 2])
-    elif how == "random bytes":
-        target.write_bytes(random.Random(1).randbytes(len(data)))
-    elif how == "empty":
-        target.write_bytes(b"")
-    elif how == "header only":
-        target.write_bytes(data[:60])
-    elif how == "overwritten pages":
-        # Keep the header, scramble the b-tree pages behind it.
-        garbage = random.Random(2).randbytes(len(data) - 4096)
-        target.write_bytes(data[:4096] + garbage)
-    elif how == "foreign sqlite":
-        make_foreign_sqlite(target)
-    elif how == "text file":
-        target.write_text("812\n790\n")
-    else:
-        raise ValueError(how)
-    return target
 
 
 @pytest.mark.parametrize(
