@@ -10,9 +10,10 @@ from pathlib import Path
 
 from monitor.commands import CliError
 from monitor.commands.progress import progress_bar
-from monitor.core.analysis import TIMELINE_COLUMNS, hrv_timeline, summarize, timeline_rows
-from monitor.recording.beat_input import read_beat_input
+from monitor.core.analysis import TIMELINE_COLUMNS, summarize, timeline_rows
+from monitor.recording.beat_input import BeatInput, read_beat_input
 from monitor.recording.errors import UnreadableFileError
+from monitor.timeline import parallel_timeline
 
 # Label, key and format of each line of the human-readable summary.
 _TEXT_LINES = (
@@ -64,15 +65,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_timeline(path: Path, beats) -> None:
-    snapshots = hrv_timeline(
+def _write_timeline(path: Path, beats: BeatInput) -> None:
+    table = parallel_timeline(
         beats.t_s, beats.rr_ms, gap_after=beats.gap_after, progress=progress_bar("timeline")
     )
     try:
         with path.open("w", newline="", encoding="utf-8") as file:
             writer = csv.writer(file)
             writer.writerow(TIMELINE_COLUMNS)
-            for row in timeline_rows(snapshots):
+            for row in timeline_rows(table):
                 writer.writerow("" if isinstance(v, float) and math.isnan(v) else v for v in row)
     except OSError as error:
         raise CliError(f"cannot write {path}: {error.strerror}") from None

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from monitor.core import spectral
-from monitor.core.artefacts import artefact_counts, classify_beats, correct_beats
+from monitor.core.artefacts import BeatClass, artefact_counts, classify_beats, correct_beats
 from monitor.core.dfa import dfa_alpha1
 from monitor.core.engine import HrvEngine, HrvSnapshot
 from monitor.core.indices import WindowIndices
@@ -229,15 +229,48 @@ TIMELINE_COLUMNS: tuple[str, ...] = (
 )
 
 
-def timeline_rows(snapshots: Iterable[HrvSnapshot]) -> Iterable[tuple[object, ...]]:
-    """One row per snapshot in the order of :data:`TIMELINE_COLUMNS` (for CSV)."""
+def timeline_table(snapshots: Sequence[HrvSnapshot]) -> np.ndarray:
+    """The snapshots as a float array, one row per snapshot, columns :data:`TIMELINE_COLUMNS`
+    (beat class as its number, corrected as 0/1)."""
     names = WindowIndices.names()
-    for s in snapshots:
-        yield (
-            s.t_s,
-            s.nn_ms,
-            s.raw_rr_ms,
-            s.beat_class.name.lower(),
-            int(s.corrected),
-            *(getattr(s.indices, n) for n in names),
-        )
+    table = np.empty((len(snapshots), len(TIMELINE_COLUMNS)))
+    for row, s in enumerate(snapshots):
+        table[row, :5] = (s.t_s, s.nn_ms, s.raw_rr_ms, int(s.beat_class), s.corrected)
+        table[row, 5:] = [getattr(s.indices, n) for n in names]
+    return table
+
+
+def timeline_chunk(
+    t_s: np.ndarray,
+    rr_ms: np.ndarray,
+    gap_after: Sequence[int],
+    emit_from_s: float,
+    emit_until_s: float,
+    is_last: bool,
+    windows: HrvWindows | None = None,
+) -> np.ndarray:
+    """Timeline rows for beat times in ``[emit_from_s, emit_until_s)`` of a slice of a recording.
+
+    The slice must start early enough for the engine to reach the same state as a run from the
+    very start (every window full, the artefact filter's trailing statistics settled) and end
+    late enough for the filter's look-ahead; the rows are then those of :func:`hrv_timeline`
+    (up to rounding in the spectral sums). ``is_last`` flushes the filter at the end.
+    """
+    engine = HrvEngine(windows)
+    gaps = set(gap_after)
+    snapshots: list[HrvSnapshot] = []
+    for i in range(rr_ms.size):
+        snapshots.extend(engine.push(float(t_s[i]), float(rr_ms[i])))
+        if i in gaps:
+            snapshots.extend(engine.mark_gap())
+    if is_last:
+        snapshots.extend(engine.flush())
+    kept = [s for s in snapshots if emit_from_s <= s.t_s < emit_until_s]
+    return timeline_table(kept)
+
+
+def timeline_rows(table: np.ndarray) -> Iterable[tuple[object, ...]]:
+    """CSV rows of a :func:`timeline_table`: the class by name, corrected as 0/1."""
+    class_names = {int(c): c.name.lower() for c in BeatClass}
+    for row in table:
+        yield (row[0], row[1], row[2], class_names[int(row[3])], int(row[4]), *row[5:])

@@ -72,7 +72,9 @@ class HrvEngine:
     def __init__(self, windows: HrvWindows | None = None) -> None:
         self.windows = windows or HrvWindows()
         self._filter = StreamingArtefactFilter()
-        self._lf_hf_spectrum = spectral.SlidingLombScargle(self.windows.spectral_s)
+        self._lf_hf_spectrum = spectral.SlidingLombScargle(
+            self.windows.spectral_s, spectral.LF_HF_FREQUENCIES_HZ
+        )
         self._coherence_spectrum = spectral.SlidingLombScargle(self.windows.coherence_s)
         self._t_s = np.empty(_INITIAL_CAPACITY_BEATS)
         self._nn_ms = np.empty(_INITIAL_CAPACITY_BEATS)

@@ -91,8 +91,8 @@ def long_term_indices(nn_ms: np.ndarray) -> dict[str, float]:
 
 
 def lf_hf_from_psd(psd: np.ndarray) -> dict[str, float]:
-    """LF, HF and LF/HF from a spectrum on :data:`spectral.FREQUENCIES_HZ`."""
-    values = spectral.lf_hf_indices(spectral.FREQUENCIES_HZ, psd)
+    """LF, HF and LF/HF from a spectrum on :data:`spectral.LF_HF_FREQUENCIES_HZ`."""
+    values = spectral.lf_hf_indices(spectral.LF_HF_FREQUENCIES_HZ, psd)
     return {"lf_ms2": values.lf_ms2, "hf_ms2": values.hf_ms2, "lf_hf": values.lf_hf}
 
 
@@ -192,7 +192,11 @@ def indices_at(
     if data_start_s is None:
         data_start_s = float(t[0] - nn[0] / 1000.0)
 
+    def fresh_lf_hf_psd(w: slice) -> np.ndarray:
+        return spectral.lomb_scargle_psd(t[w], nn[w], spectral.LF_HF_FREQUENCIES_HZ)
+
     def fresh_psd(w: slice) -> np.ndarray:
         return spectral.lomb_scargle_psd(t[w], nn[w])
 
-    return window_indices(t, nn, fixed, float(t[-1]) - data_start_s, windows, fresh_psd, fresh_psd)
+    span_s = float(t[-1]) - data_start_s
+    return window_indices(t, nn, fixed, span_s, windows, fresh_lf_hf_psd, fresh_psd)

@@ -50,6 +50,9 @@ HF of 64-, 180- and 300-s windows on this grid are within 2.7 % of a 1/2048 Hz g
 grid was off by up to 12 %, because the periodogram of a window of length T has structure of
 width 1/T that a coarser grid samples unevenly."""
 
+LF_HF_FREQUENCIES_HZ = FREQUENCIES_HZ[FREQUENCIES_HZ < HF_BAND_HZ[1]]
+"""The part of the grid LF and HF need (below 0.4 Hz): 20 % less work per beat for that window."""
+
 MIN_BEATS = 16
 NEGLIGIBLE_POWER_MS2 = 1e-6
 """Below this a band holds no power worth a ratio (rounding noise of a flat series)."""
