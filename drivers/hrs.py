@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from drivers.events import HeartRatePacket
+from drivers.events import ContactChanged, HeartRatePacket, SignalGap
 
 HEART_RATE_SERVICE_UUID = "0000180d-0000-1000-8000-00805f9b34fb"
 HEART_RATE_MEASUREMENT_UUID = "00002a37-0000-1000-8000-00805f9b34fb"
@@ -313,3 +313,49 @@ def parse_battery_level(payload: bytes | bytearray) -> int:
     if percent > 100:
         raise MalformedPacketError(f"battery level {percent} % is above 100 %")
     return percent
+
+
+class ContactTracker:
+    """Turn the contact bit of successive packets into ``ContactChanged`` and ``SignalGap``.
+
+    ``ContactChanged`` is sent only when the contact state changes (including the first known
+    state); packets from straps without contact detection (``contact is None``) change
+    nothing. When contact returns after being lost, a ``SignalGap`` from the first packet
+    without contact to the first packet with it comes first, so a beat clock can reset before
+    the packet that ends the gap.
+    """
+
+    def __init__(self) -> None:
+        self.contact: bool | None = None
+        self.lost_since_s: float | None = None
+
+    def update(self, packet: HeartRatePacket) -> list[SignalGap | ContactChanged]:
+        """Events to send before ``packet``.
+
+        Parameters
+        ----------
+        packet : HeartRatePacket
+            The next packet.
+
+        Returns
+        -------
+        list
+            Empty, ``[ContactChanged]``, or ``[SignalGap, ContactChanged]``.
+        """
+        if packet.contact is None or packet.contact == self.contact:
+            return []
+        events: list[SignalGap | ContactChanged] = []
+        if packet.contact:
+            if self.lost_since_s is not None:
+                events.append(SignalGap(self.lost_since_s, packet.arrival_s, "no skin contact"))
+                self.lost_since_s = None
+        else:
+            self.lost_since_s = packet.arrival_s
+        self.contact = packet.contact
+        events.append(ContactChanged(packet.arrival_s, packet.contact))
+        return events
+
+    def take_lost_since(self) -> float | None:
+        """When contact was lost, if it still is; clears it (a larger gap now covers it)."""
+        lost_since_s, self.lost_since_s = self.lost_since_s, None
+        return lost_since_s

@@ -68,13 +68,16 @@ import numpy as np
 from drivers.events import (
     BatteryLevel,
     ConnectionState,
-    ContactChanged,
     DeviceInfo,
     SignalGap,
     SourceEvent,
     StateChanged,
 )
-from drivers.hrs import encode_heart_rate_measurement, parse_heart_rate_measurement
+from drivers.hrs import (
+    ContactTracker,
+    encode_heart_rate_measurement,
+    parse_heart_rate_measurement,
+)
 
 REFERENCE_BREATHING_HZ = 0.25
 """Breathing rate at which a phase's ``rsa_ms`` is defined (15 breaths/min)."""
@@ -534,8 +537,7 @@ class HeartSimulator:
         beats = self._detected_beats()
         pending = next(beats)
         recent_rr_ms: list[float] = []
-        contact: bool | None = None
-        contact_lost_s: float | None = None
+        contact_tracker = ContactTracker()
         link_down: tuple[float, float] | None = None
         gap_start_s: float | None = None
         last_arrival_s: float | None = None
@@ -591,16 +593,12 @@ class HeartSimulator:
             packet = parse_heart_rate_measurement(raw, arrival_s)
 
             if gap_start_s is not None:
+                lost_since_s = contact_tracker.take_lost_since()
+                if lost_since_s is not None:
+                    gap_start_s = min(gap_start_s, lost_since_s)
                 yield SignalGap(gap_start_s, arrival_s, "simulated drop-out")
                 gap_start_s = None
-            if packet.contact != contact:
-                if packet.contact:
-                    if contact_lost_s is not None:
-                        yield SignalGap(contact_lost_s, arrival_s, "no skin contact")
-                else:
-                    contact_lost_s = arrival_s
-                contact = packet.contact
-                yield ContactChanged(arrival_s, bool(contact))
+            yield from contact_tracker.update(packet)
             yield packet
             last_arrival_s = arrival_s
             notify_s += self.notify_interval_s
