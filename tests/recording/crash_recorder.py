@@ -1,6 +1,6 @@
 """Child process of the crash test: records a simulated session in real time until killed.
 
-Usage: ``python crash_recorder.py OUT_FILE SEED SPEED``
+Usage: ``python crash_recorder.py OUT_FILE SEED SPEED CHECKPOINT_INTERVAL_S``
 
 Drives :class:`SessionWriter` as the session engine does: every source event from the async
 simulator (paced at ``SPEED`` simulated seconds per second), beats from the beat clock as they
@@ -27,14 +27,14 @@ from monitor.recording.session_file import SessionWriter
 CLASS_DELAY_BEATS = 5
 
 
-async def record(out: Path, seed: int, speed: float) -> None:
+async def record(out: Path, seed: int, speed: float, checkpoint_interval_s: float) -> None:
     metadata = SessionMetadata(
         client_code="CRASH",
         start_utc=dt.datetime.now(dt.UTC),
         source_kind=SourceKind.SIMULATOR,
         software_version="crash-test",
     )
-    writer = SessionWriter.create(metadata, out)
+    writer = SessionWriter.create(metadata, out, checkpoint_interval_s=checkpoint_interval_s)
     print("ready", flush=True)
     clock = BeatClock()
     source = SimulatedHeartRateSource(seed=seed, speed=speed, clock_origin_s=0.0)
@@ -53,4 +53,5 @@ async def record(out: Path, seed: int, speed: float) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(record(Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])))
+    out, seed, speed, checkpoint_interval_s = sys.argv[1:5]
+    asyncio.run(record(Path(out), int(seed), float(speed), float(checkpoint_interval_s)))

@@ -141,6 +141,20 @@ def test_rows_reach_the_disk_within_a_second_without_further_calls(tmp_path: Pat
     assert seen - handed <= 1.0
 
 
+def test_checkpoints_keep_the_database_file_alone_near_the_present(tmp_path: Path) -> None:
+    path = tmp_path / "session.sqlite"
+    writer = SessionWriter.create(make_metadata(), path, checkpoint_interval_s=0.0)
+    for i in range(20):
+        writer.add_beat(i * 0.8, 800.0 + i, i * 0.8)
+    writer.flush()
+    # Someone copies only the .sqlite of a running (or crashed) session, without its -wal.
+    copy = tmp_path / "copy" / "session.sqlite"
+    copy.parent.mkdir()
+    copy.write_bytes(path.read_bytes())
+    writer.close()
+    assert len(read_session(copy).beats) == 20
+
+
 def test_beat_classes_are_filled_in_after_the_raw_beats(tmp_path: Path) -> None:
     path = tmp_path / "session.sqlite"
     writer = SessionWriter.create(make_metadata(), path)
