@@ -1,0 +1,857 @@
+"""Artefact detection and correction for RR-interval series.
+
+Implements the beat classification of Lipponen & Tarvainen (2019), written from the paper's
+description (neurokit2's ``signal_fixpeaks(method="kubios")`` serves only as a test oracle):
+
+* dRR, the successive differences of RR, and mRR, each RR minus the median of the 11 beats
+  around it (negative mRR doubled, so that short beats weigh as much as long ones), are each
+  divided by a time-varying threshold Th = 5.2 × quartile deviation of |dRR| (or |mRR|) over the
+  91 beats around the beat.
+* Subspace 1 (S11 = dRR, S12 = the neighbouring dRR of opposite sign) finds ectopic beats (the
+  short-long or long-short pair of a premature beat); subspace 2 (S21 = dRR, S22 = the next two
+  dRR) finds long and short beats, and |mRR| > 3 finds beats far off the local median.
+* A long beat that halves into two typical beats is a missed beat; a short beat that, added to
+  the next one, makes a typical beat is an extra beat.
+
+Before any of that, each value is checked against a physiological range: RR values that are
+zero, negative, not finite or outside [RR_MIN_MS, RR_MAX_MS] are INVALID, never enter the
+statistics and are never passed on as NN values.
+
+Two forms share the decision rule: :func:`classify_beats` / :func:`correct_beats` over a whole
+recording (centred windows, as in the paper) and :class:`StreamingArtefactFilter` beat by beat
+(trailing windows and a look-ahead of ``LOOKAHEAD_BEATS`` beats).
+
+Reference
+---------
+Lipponen, J. A., & Tarvainen, M. P. (2019). A robust algorithm for heart rate variability time
+series artefact correction using novel beat classification. Journal of Medical Engineering &
+Technology, 43(3), 173-181. https://doi.org/10.1080/03091902.2019.1640306
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, insort
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from numpy.typing import ArrayLike
+
+# 200 ms is 300 beats/min: above the maximal sinus rate of any adult (about 220 bpm, 270 ms) with
+# room for an early-coupled premature beat, which must still reach the classifier as ECTOPIC.
+# Anything shorter is a double detection or noise.
+RR_MIN_MS: float = 200.0
+# 3000 ms is 20 beats/min: a pause that long is a clinically significant sinus pause, and in a
+# strap recording it is far more often a drop-out (the strap's 16-bit RR field in 1/1024 s can
+# report up to 64 s after a gap). It is treated as a gap in the signal, not as a beat.
+RR_MAX_MS: float = 3000.0
+
+# Constants of Lipponen & Tarvainen (2019).
+_ALPHA = 5.2  # threshold = ALPHA × quartile deviation
+_QD_WINDOW_BEATS = 91
+_MEDIAN_WINDOW_BEATS = 11
+_C1 = 0.13  # slope of the ectopic decision boundary in subspace 1
+_C2 = 0.17  # offset of that boundary
+_MRR_LIMIT = 3.0  # |normalised mRR| above this marks a long or short beat
+# Fixed limit on |RR - median| / median, between Kubios' fixed "low" (0.35 s at 60 bpm) and
+# "very low" (0.45 s) correction thresholds: no sinus beat deviates this far from its
+# neighbours' median, whatever the person's variability.
+_MAX_MEDIAN_DEVIATION = 0.4
+
+# A perfectly regular stretch (a simulator, or a strap quantising to its 1/1024 s clock) has a
+# quartile deviation of 0, which would make every 1-ms jitter an artefact and divide by zero.
+# Differences below one clock tick are quantisation, not physiology, so the quartile deviation
+# is never taken as smaller than one tick.
+_MIN_THRESHOLD_MS = _ALPHA * 1000.0 / 1024.0
+
+
+class BeatClass(IntEnum):
+    """Class of one raw RR interval (Lipponen & Tarvainen 2019, plus INVALID)."""
+
+    NORMAL = 0
+    ECTOPIC = 1
+    LONG = 2
+    SHORT = 3
+    MISSED = 4
+    EXTRA = 5
+    INVALID = 6
+
+
+# Python ints, so the per-beat decision never touches numpy scalars (speed of the streaming path).
+_NORMAL, _ECTOPIC, _LONG, _SHORT, _MISSED, _EXTRA, _INVALID = (int(c) for c in BeatClass)
+
+
+def _is_valid(rr_ms: float) -> bool:
+    # NaN fails both comparisons, inf fails the upper one.
+    return RR_MIN_MS <= rr_ms <= RR_MAX_MS
+
+
+def _is_gap(rr_ms: float) -> bool:
+    # A finite over-range value means time passed without usable beats: differences across it
+    # are meaningless, so the history before it is not used after it.
+    return math.isfinite(rr_ms) and rr_ms > RR_MAX_MS
+
+
+def _is_fragment(rr_ms: float) -> bool:
+    # A positive under-range value is at best part of a beat split by a false detection; it may
+    # be repaired by merging it into the next beat.
+    return 0.0 < rr_ms < RR_MIN_MS
+
+
+def _subspace1_ectopic(d_prev: float, d: float, d_next: float) -> bool:
+    # S11 = dRR of the beat, S12 = its neighbours' dRR of opposite sign (the larger of the two
+    # when S11 > 0, the smaller when S11 < 0); decision boundary S12 = ∓(c1·|S11| + c2).
+    if d > 1.0:
+        return max(d_prev, d_next) < -_C1 * d - _C2
+    if d < -1.0:
+        return min(d_prev, d_next) > -_C1 * d + _C2
+    return False
+
+
+def _decide(
+    d_prev: float,
+    d: float,
+    d_next: float,
+    d_next2: float,
+    m: float,
+    rr_ms: float,
+    rr_next_ms: float | None,
+    med_ms: float,
+    th2_ms: float,
+) -> int:
+    """Classify one beat from its normalised features (decision flow of Lipponen 2019, Fig. 1).
+
+    ``d*`` are dRR of beats n-1 .. n+2 divided by Th1, ``m`` is mRR of beat n divided by Th2;
+    ``med_ms`` and ``th2_ms`` are the unnormalised median and mRR threshold at beat n.
+    """
+    # Subspace 1 flags the interval after a displaced beat (for a premature beat: the
+    # compensatory pause). The interval before it, ending at the displaced beat, is just as
+    # wrong, so it is flagged too when its own dRR is beyond the threshold: it is the beat whose
+    # *next* beat passes the test.
+    is_ectopic = _subspace1_ectopic(d_prev, d, d_next) or (
+        abs(d) > 1.0 and _subspace1_ectopic(d, d_next, d_next2)
+    )
+    # Subspace 2: a long beat jumps up and the next differences come back down (and vice versa).
+    is_long = d > 1.0 and min(d_next, d_next2) < -1.0
+    is_short = d < -1.0 and max(d_next, d_next2) > 1.0
+    # Far from the local median: |mRR| > 3 (paper), or more than _MAX_MEDIAN_DEVIATION of it.
+    # The second, fixed limit matters only with very high variability, where Th2 grows so wide
+    # that 3·Th2 exceeds half the heart period and even a halved beat would pass as normal.
+    off_median = abs(m) > _MRR_LIMIT or abs(rr_ms - med_ms) > _MAX_MEDIAN_DEVIATION * med_ms
+    if not (is_ectopic or is_long or is_short or off_median):
+        return _NORMAL
+    # Missed and extra tests of the paper (the halves, or the merged pair, lie within Th2 of
+    # the median), plus a guard: the repaired value must be at least twice as close to the
+    # median as the raw one (for a missed beat: RR ≥ 1.5 × median, halfway between one beat and
+    # two). With very high variability Th2 grows wide enough to accept halving a naturally long
+    # beat, and a wrong split or merge distorts RMSSD far more than interpolating.
+    # They are tried on every flagged beat, before the ectopic class: a false detection that
+    # splits a beat unevenly also looks like a premature beat in subspace 1, but only it merges
+    # into one typical beat (a premature beat and its compensatory pause add up to two).
+    raw_off = abs(rr_ms - med_ms)
+    if rr_ms < med_ms and rr_next_ms is not None:
+        merged_ms = rr_ms + rr_next_ms
+        merged_off = abs(merged_ms - med_ms)
+        if merged_off < th2_ms and 2.0 * merged_off < raw_off and merged_ms <= RR_MAX_MS:
+            return _EXTRA
+    if rr_ms > med_ms:
+        half_off = abs(rr_ms / 2.0 - med_ms)
+        if half_off < th2_ms and 2.0 * half_off < raw_off and rr_ms / 2.0 >= RR_MIN_MS:
+            return _MISSED
+    if is_ectopic:
+        return _ECTOPIC
+    return _LONG if rr_ms > med_ms else _SHORT
+
+
+# ---------------------------------------------------------------------------------------------
+# Batch form
+# ---------------------------------------------------------------------------------------------
+
+
+def _quartile_deviation(values: np.ndarray, axis: int = -1) -> np.ndarray:
+    q1, q3 = np.quantile(values, [0.25, 0.75], axis=axis)
+    return (q3 - q1) / 2.0
+
+
+def _centred_rolling(values: np.ndarray, width: int, stat) -> np.ndarray:
+    """``stat`` over a centred window of ``width`` beats, truncated at both ends of the series."""
+    half = width // 2
+    n = values.size
+    out = np.empty(n)
+    if n >= width:
+        out[half : n - half] = stat(sliding_window_view(values, width), axis=1)
+        edges: Iterator[int] = iter([*range(half), *range(n - half, n)])
+    else:
+        edges = iter(range(n))
+    for i in edges:
+        out[i] = stat(values[max(0, i - half) : i + half + 1], axis=-1)
+    return out
+
+
+def _threshold(abs_values: np.ndarray) -> np.ndarray:
+    qd = _centred_rolling(abs_values, _QD_WINDOW_BEATS, _quartile_deviation)
+    return np.maximum(_ALPHA * qd, _MIN_THRESHOLD_MS)
+
+
+@dataclass(frozen=True)
+class _SegmentFeatures:
+    med_ms: np.ndarray  # centred 11-beat median
+    th2_ms: np.ndarray  # mRR threshold
+    classes: np.ndarray  # int8
+
+
+def _classify_segment(rr: np.ndarray) -> _SegmentFeatures:
+    """Classify a contiguous run of valid RR values (all in range, no gap inside)."""
+    n = rr.size
+    med = _centred_rolling(rr, _MEDIAN_WINDOW_BEATS, np.median)
+    # Start-up and end: the first beat is compared with a virtual previous beat equal to the
+    # median of the first 11, the last with a virtual next beat equal to the median of the last
+    # 11, so edge beats are judged against a typical beat rather than not at all.
+    first_ms = float(np.median(rr[:_MEDIAN_WINDOW_BEATS]))
+    last_ms = float(np.median(rr[-_MEDIAN_WINDOW_BEATS:]))
+    extended = np.concatenate(([first_ms, first_ms], rr, [last_ms, last_ms]))
+    drr_ext = np.diff(extended)  # drr_ext[j + 1] is dRR of beat j, for j = -1 .. n + 1
+    th1 = _threshold(np.abs(drr_ext[1 : n + 1]))
+    th1_ext = np.concatenate(([th1[0]], th1, [th1[-1], th1[-1]]))
+    d_ext = (drr_ext / th1_ext).tolist()
+
+    mrr = rr - med
+    mrr[mrr < 0] *= 2.0
+    th2 = _threshold(np.abs(mrr))
+    m = (mrr / th2).tolist()
+
+    rr_list = rr.tolist()
+    med_list = med.tolist()
+    th2_list = th2.tolist()
+    classes = np.empty(n, dtype=np.int8)
+    for j in range(n):
+        classes[j] = _decide(
+            d_ext[j],
+            d_ext[j + 1],
+            d_ext[j + 2],
+            d_ext[j + 3],
+            m[j],
+            rr_list[j],
+            rr_list[j + 1] if j + 1 < n else None,
+            med_list[j],
+            th2_list[j],
+        )
+    return _SegmentFeatures(med_ms=med, th2_ms=th2, classes=classes)
+
+
+def _as_rr_array(rr_ms: ArrayLike) -> np.ndarray:
+    return np.asarray(rr_ms, dtype=float).reshape(-1)
+
+
+def _segments(rr: np.ndarray, valid: np.ndarray) -> list[np.ndarray]:
+    """Raw indices of valid beats, split into runs at gaps (finite over-range values)."""
+    gap = np.isfinite(rr) & (rr > RR_MAX_MS)
+    run_id = np.cumsum(gap)
+    idx = np.flatnonzero(valid)
+    if idx.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(run_id[idx])) + 1
+    return np.split(idx, breaks)
+
+
+def classify_beats(rr_ms: ArrayLike) -> np.ndarray:
+    """Classify every raw RR interval of a recording (Lipponen & Tarvainen 2019).
+
+    Parameters
+    ----------
+    rr_ms : array_like
+        Raw RR intervals in ms, in recording order. Any float values are accepted.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int8`` array of :class:`BeatClass` values, one per raw interval.
+
+    Notes
+    -----
+    Values that are not finite, zero, negative or outside [``RR_MIN_MS``, ``RR_MAX_MS``] are
+    INVALID and take no part in the statistics. A finite value above ``RR_MAX_MS`` is a gap: the
+    beats on either side are classified as separate runs. Within a run, the median (11 beats)
+    and the thresholds (91 beats) use centred windows, truncated at the ends of the run; the
+    first and last beats are compared with a virtual neighbour equal to the median of the 11
+    beats at that end.
+
+    References
+    ----------
+    Lipponen, J. A., & Tarvainen, M. P. (2019). J Med Eng Technol 43(3):173-181.
+    """
+    rr = _as_rr_array(rr_ms)
+    valid = (rr >= RR_MIN_MS) & (rr <= RR_MAX_MS)
+    classes = np.full(rr.size, _INVALID, dtype=np.int8)
+    for seg in _segments(rr, valid):
+        classes[seg] = _classify_segment(rr[seg]).classes
+    return classes
+
+
+@dataclass(frozen=True)
+class CorrectedSeries:
+    """NN series produced by :func:`correct_beats`.
+
+    Attributes
+    ----------
+    nn_ms : numpy.ndarray
+        NN intervals in ms; every value lies in [``RR_MIN_MS``, ``RR_MAX_MS``].
+    t_s : numpy.ndarray
+        Time of the beat that ends each NN interval, in s.
+    source_index : numpy.ndarray
+        Index of the raw beat each NN value comes from. Both halves of a split missed beat carry
+        the missed beat's index; a merge carries the index of the beat whose class caused it
+        (the EXTRA beat, or the flagged beat that absorbed an under-range fragment).
+    corrected : numpy.ndarray
+        ``True`` where the NN value is not the raw value of its source beat.
+    """
+
+    nn_ms: np.ndarray
+    t_s: np.ndarray
+    source_index: np.ndarray
+    corrected: np.ndarray
+
+
+def _default_times_s(rr: np.ndarray) -> np.ndarray:
+    # Values with no usable duration (NaN, inf, zero, negative) add no time; over-range values
+    # do, because they stand for real elapsed time (a gap).
+    usable = np.where(np.isfinite(rr) & (rr > 0), rr, 0.0)
+    return np.cumsum(usable) / 1000.0
+
+
+def _fragment_merges(frag_ms: float, rr_ms: float, med_ms: float, th2_ms: float) -> bool:
+    # A fragment is merged into the next beat when together they make a typical beat: the
+    # extra-beat test, with the same guard (twice as close to the median as the beat alone).
+    merged_ms = frag_ms + rr_ms
+    merged_off = abs(merged_ms - med_ms)
+    return (
+        merged_off < th2_ms
+        and 2.0 * merged_off < abs(rr_ms - med_ms)
+        and RR_MIN_MS <= merged_ms <= RR_MAX_MS
+    )
+
+
+_MERGE_FRAGMENT, _MERGE_NEXT = 1, 2
+
+
+def _correct_segment(
+    rr: np.ndarray, times: np.ndarray, seg: np.ndarray, seg_cls: np.ndarray, emit
+) -> None:
+    """Emit the NN values of one run of valid beats (raw indices ``seg``)."""
+    seg_rr = rr[seg]
+    features = _classify_segment(seg_rr)
+    n = seg.size
+    # First pass: which beats merge, and which are swallowed by the EXTRA beat before them.
+    merge = np.zeros(n, dtype=int)
+    consumed = np.zeros(n, dtype=bool)
+    for k in range(n):
+        if consumed[k]:
+            continue
+        raw = int(seg[k])
+        frag = float(rr[raw - 1]) if raw > 0 else 0.0
+        if _is_fragment(frag) and _fragment_merges(
+            frag, float(seg_rr[k]), features.med_ms[k], features.th2_ms[k]
+        ):
+            merge[k] = _MERGE_FRAGMENT
+        elif seg_cls[k] == _EXTRA and k + 1 < n and seg_rr[k] + seg_rr[k + 1] <= RR_MAX_MS:
+            merge[k] = _MERGE_NEXT
+            consumed[k + 1] = True
+    # A swallowed beat is only part of an interval, so it cannot anchor an interpolation.
+    anchors = np.flatnonzero((seg_cls == _NORMAL) & ~consumed & (merge == 0))
+    if anchors.size:
+        interpolated = np.interp(np.arange(n), anchors, seg_rr[anchors])
+    else:
+        interpolated = np.full(n, float(np.median(seg_rr)))
+
+    for k in range(n):
+        if consumed[k]:
+            continue
+        raw = int(seg[k])
+        value, cls, time = float(seg_rr[k]), int(seg_cls[k]), float(times[raw])
+        if merge[k] == _MERGE_FRAGMENT:
+            emit(float(rr[raw - 1]) + value, time, raw, True)
+        elif merge[k] == _MERGE_NEXT:
+            emit(value + float(seg_rr[k + 1]), float(times[seg[k + 1]]), raw, True)
+        elif cls == _NORMAL:
+            emit(value, time, raw, False)
+        elif cls == _MISSED and value / 2.0 >= RR_MIN_MS:
+            emit(value / 2.0, time - value / 2000.0, raw, True)
+            emit(value / 2.0, time, raw, True)
+        else:
+            emit(float(interpolated[k]), time, raw, True)
+
+
+def correct_beats(
+    rr_ms: ArrayLike,
+    t_s: ArrayLike | None = None,
+    classes: np.ndarray | None = None,
+) -> CorrectedSeries:
+    """Turn raw RR intervals into an NN series (Lipponen & Tarvainen 2019 correction rules).
+
+    Parameters
+    ----------
+    rr_ms : array_like
+        Raw RR intervals in ms.
+    t_s : array_like, optional
+        Time of each raw beat in s. Default: cumulative sum of ``rr_ms / 1000``, where values
+        without a usable duration (NaN, inf, zero, negative) add no time.
+    classes : numpy.ndarray, optional
+        Classes from :func:`classify_beats`; computed when not given.
+
+    Returns
+    -------
+    CorrectedSeries
+
+    Raises
+    ------
+    ValueError
+        ``t_s`` or ``classes`` do not have one entry per raw interval.
+
+    Notes
+    -----
+    * NORMAL beats are kept as they are.
+    * ECTOPIC, LONG and SHORT beats are replaced by linear interpolation (in beat number) between
+      the nearest NORMAL beats on either side within the same run; at the end of a run the
+      nearest NORMAL beat on the other side is used.
+    * MISSED beats are split into two equal halves; the inserted beat is placed half an interval
+      before the missed beat's time.
+    * EXTRA beats are merged with the following interval; the merged beat keeps the following
+      beat's time.
+    * INVALID beats never become NN values. A positive value below ``RR_MIN_MS`` (a fragment of
+      a beat split by a false detection) is repaired by merging it into the next beat when that
+      beat is flagged and the sum passes the paper's extra-beat test; every other INVALID value
+      (zero, negative, NaN, inf, above ``RR_MAX_MS``, or an unrepairable fragment) is dropped.
+
+    References
+    ----------
+    Lipponen, J. A., & Tarvainen, M. P. (2019). J Med Eng Technol 43(3):173-181.
+    """
+    rr = _as_rr_array(rr_ms)
+    times = _default_times_s(rr) if t_s is None else np.asarray(t_s, dtype=float).reshape(-1)
+    if times.size != rr.size:
+        raise ValueError(f"t_s has {times.size} values for {rr.size} RR intervals")
+    if classes is None:
+        classes = classify_beats(rr)
+    classes = np.asarray(classes).reshape(-1)
+    if classes.size != rr.size:
+        raise ValueError(f"classes has {classes.size} values for {rr.size} RR intervals")
+
+    nn: list[float] = []
+    out_t: list[float] = []
+    src: list[int] = []
+    fixed: list[bool] = []
+
+    def emit(value_ms: float, time_s: float, index: int, was_corrected: bool) -> None:
+        nn.append(value_ms)
+        out_t.append(time_s)
+        src.append(index)
+        fixed.append(was_corrected)
+
+    valid = (rr >= RR_MIN_MS) & (rr <= RR_MAX_MS)
+    for seg in _segments(rr, valid):
+        _correct_segment(rr, times, seg, classes[seg].astype(int), emit)
+
+    return CorrectedSeries(
+        nn_ms=np.asarray(nn, dtype=float),
+        t_s=np.asarray(out_t, dtype=float),
+        source_index=np.asarray(src, dtype=np.int64),
+        corrected=np.asarray(fixed, dtype=bool),
+    )
+
+
+def artefact_counts(classes: ArrayLike) -> dict[str, int]:
+    """Count beats per class.
+
+    Parameters
+    ----------
+    classes : array_like
+        :class:`BeatClass` values, e.g. from :func:`classify_beats`.
+
+    Returns
+    -------
+    dict
+        One entry per class name in lower case (``"normal"``, ``"ectopic"``, ... ,
+        ``"invalid"``), ``"artefacts"`` (every beat that is not NORMAL) and ``"total"`` (all
+        beats).
+    """
+    values = np.asarray(classes, dtype=int).reshape(-1)
+    counts = {c.name.lower(): int(np.count_nonzero(values == c)) for c in BeatClass}
+    counts["artefacts"] = int(values.size - counts["normal"])
+    counts["total"] = int(values.size)
+    return counts
+
+
+def artefact_percent(classes: ArrayLike) -> float:
+    """Percentage of beats that are not NORMAL (0.0 for no beats).
+
+    Parameters
+    ----------
+    classes : array_like
+        :class:`BeatClass` values.
+
+    Returns
+    -------
+    float
+        ``100 × artefacts / total``.
+    """
+    counts = artefact_counts(classes)
+    return 100.0 * counts["artefacts"] / counts["total"] if counts["total"] else 0.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Streaming form
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NNBeat:
+    """One NN interval from :class:`StreamingArtefactFilter`.
+
+    Attributes
+    ----------
+    t_s : float
+        Time of the beat that ends the interval, in s.
+    nn_ms : float
+        The NN interval in ms, in [``RR_MIN_MS``, ``RR_MAX_MS``].
+    raw_rr_ms : float
+        The raw RR value of the beat it comes from.
+    beat_class : BeatClass
+        Class of that raw beat.
+    corrected : bool
+        Whether ``nn_ms`` differs from the raw value.
+    """
+
+    t_s: float
+    nn_ms: float
+    raw_rr_ms: float
+    beat_class: BeatClass
+    corrected: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RawBeatDecision:
+    """The decided class of one raw beat, for storage next to the unaltered raw RR.
+
+    Attributes
+    ----------
+    index : int
+        Number of the raw beat, counting every ``push`` since the filter was made (from 0).
+    t_s : float
+        Its time, as pushed.
+    rr_ms : float
+        Its raw RR value, as pushed.
+    beat_class : BeatClass
+        Its class.
+    """
+
+    index: int
+    t_s: float
+    rr_ms: float
+    beat_class: BeatClass
+
+
+@dataclass(slots=True)
+class _Pending:
+    index: int
+    t_s: float
+    rr_ms: float
+    beat_class: int | None = None
+    fragment_ms: float = 0.0  # under-range value pushed just before this beat, if any
+    merge_fragment: bool = False
+    consumed: bool = False  # merged into the previous EXTRA beat
+    seg_pos: int = 0
+    next_rr_ms: float = 0.0
+    next_t_s: float = 0.0
+    has_next: bool = False
+    right_ms: float = 0.0  # right-hand value for interpolation, and its position
+    right_pos: int = 0
+
+
+class _SortedWindow:
+    """The last ``size`` values, kept sorted so quartiles cost O(size) memmove, not a sort."""
+
+    __slots__ = ("_fifo", "_size", "_sorted")
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._fifo: deque[float] = deque()
+        self._sorted: list[float] = []
+
+    def add(self, value: float) -> None:
+        if len(self._fifo) == self._size:
+            del self._sorted[bisect_left(self._sorted, self._fifo.popleft())]
+        self._fifo.append(value)
+        insort(self._sorted, value)
+
+    def threshold_ms(self) -> float:
+        s = self._sorted
+        if not s:
+            return _MIN_THRESHOLD_MS
+        return max(_ALPHA * (_quantile(s, 0.75) - _quantile(s, 0.25)) / 2.0, _MIN_THRESHOLD_MS)
+
+
+def _quantile(sorted_values: list[float], q: float) -> float:
+    # Linear interpolation between order statistics: numpy's (and pandas') default definition,
+    # so the streaming and batch thresholds agree on the same values.
+    pos = q * (len(sorted_values) - 1)
+    lo = int(pos)
+    if lo + 1 >= len(sorted_values):
+        return sorted_values[lo]
+    return sorted_values[lo] + (pos - lo) * (sorted_values[lo + 1] - sorted_values[lo])
+
+
+def _median(values: list[float]) -> float:
+    s = sorted(values)
+    mid = len(s) // 2
+    return s[mid] if len(s) % 2 else (s[mid - 1] + s[mid]) / 2.0
+
+
+class StreamingArtefactFilter:
+    """Beat-by-beat Lipponen & Tarvainen (2019) classification and correction.
+
+    Each valid beat is decided when ``LOOKAHEAD_BEATS`` further valid beats have arrived: the
+    decision rule needs dRR of the two following beats (S22) and, for an extra beat, the next
+    RR. The median of 11 beats is taken over the 11 latest beats (so ``10 - LOOKAHEAD_BEATS``
+    before the beat, ``LOOKAHEAD_BEATS`` after it) rather than centred, and both thresholds are
+    quartile deviations over a trailing window of the last 91 values instead of the centred 91
+    of the batch form: a change in the person's variability reaches the thresholds about 45
+    beats later than in the batch form. Corrections follow :func:`correct_beats`, except that
+    the right-hand value for interpolation is the first look-ahead beat within the mRR threshold
+    of the local median (the local median if there is none), because the look-ahead beats are
+    not classified yet.
+
+    Start-up (after construction, :meth:`reset` or a gap): nothing is decided until
+    ``WARMUP_BEATS`` valid beats have arrived; all but the last ``LOOKAHEAD_BEATS`` of them are
+    then decided together with thresholds from all of them, the first beat being compared with
+    a virtual previous beat equal to their median. A run that ends before the warm-up is
+    decided the same way on whatever it has. A finite RR above ``RR_MAX_MS`` is taken as a gap
+    and restarts the history automatically.
+
+    References
+    ----------
+    Lipponen, J. A., & Tarvainen, M. P. (2019). J Med Eng Technol 43(3):173-181.
+    """
+
+    LOOKAHEAD_BEATS: int = 2
+    THRESHOLD_WINDOW_BEATS: int = _QD_WINDOW_BEATS
+    # Enough beats for a full 11-beat median plus a few to steady the first quartile deviations;
+    # about 15 s at rest, well inside the 60 s the live RMSSD needs before it shows anything.
+    WARMUP_BEATS: int = 16
+    _HISTORY = 32  # valid beats kept: ≥ WARMUP_BEATS and ≥ the 11-beat median window
+
+    def __init__(self) -> None:
+        self._raw_count = 0
+        self._pending: deque[_Pending] = deque()
+        self._outbox: list[NNBeat] = []
+        self._raw_out: list[RawBeatDecision] = []
+        self._start_segment()
+
+    # -- public -------------------------------------------------------------------------------
+
+    def push(self, t_s: float, rr_ms: float) -> list[NNBeat]:
+        """Add one raw beat; return the NN beats whose class is now decided.
+
+        Parameters
+        ----------
+        t_s : float
+            Time of the beat, in s.
+        rr_ms : float
+            Raw RR interval ending at that beat, in ms; any float value is accepted.
+
+        Returns
+        -------
+        list of NNBeat
+            In time order; usually the beat ``LOOKAHEAD_BEATS`` valid beats back, none while
+            warming up, two for a missed beat, none for a dropped INVALID value.
+        """
+        rr = float(rr_ms)
+        t = float(t_s)
+        rec = _Pending(index=self._raw_count, t_s=t, rr_ms=rr)
+        self._raw_count += 1
+        if _is_valid(rr):
+            rec.fragment_ms = self._fragment_ms
+            self._fragment_ms = 0.0
+            self._pending.append(rec)
+            self._add_valid(rec)
+        else:
+            if _is_gap(rr):
+                self._end_run()
+            self._fragment_ms = rr if _is_fragment(rr) else 0.0
+            rec.beat_class = _INVALID
+            self._pending.append(rec)
+        return self._release()
+
+    def flush(self) -> list[NNBeat]:
+        """End of stream: decide every beat still waiting and return its NN beats.
+
+        The last beats are compared with a virtual next beat equal to the median of the last
+        11, as in the batch form. The filter keeps no history afterwards (as after :meth:`reset`).
+        """
+        self._end_run()
+        return self._release()
+
+    def reset(self) -> None:
+        """Forget all history, e.g. after a signal gap.
+
+        Beats still waiting are decided first (as by :meth:`flush`); their NN beats are returned
+        by the next :meth:`push` or :meth:`flush`, so no beat is lost.
+        """
+        self._end_run()
+
+    def take_raw_decisions(self) -> list[RawBeatDecision]:
+        """Return (and forget) the raw beats decided since the last call, in push order.
+
+        Every pushed value appears exactly once, INVALID ones included, with its raw RR
+        unchanged: this is what a recorder stores.
+        """
+        out, self._raw_out = self._raw_out, []
+        return out
+
+    # -- segment state ------------------------------------------------------------------------
+
+    def _start_segment(self) -> None:
+        self._vals: deque[float] = deque(maxlen=self._HISTORY)
+        self._recs: deque[_Pending] = deque(maxlen=self._HISTORY)
+        self._count = 0  # valid beats in this run
+        self._decided = 0  # valid beats of this run already decided
+        self._drr_window = _SortedWindow(self.THRESHOLD_WINDOW_BEATS)
+        self._mrr_window = _SortedWindow(self.THRESHOLD_WINDOW_BEATS)
+        self._virtual_prev_ms = 0.0
+        self._virtual_next_ms: float | None = None
+        self._fragment_ms = 0.0
+        self._last_normal_ms: float | None = None
+        self._last_normal_pos = 0
+
+    def _rr_at(self, pos: int) -> float:
+        return self._vals[pos - (self._count - len(self._vals))]
+
+    def _drr_at(self, pos: int) -> float:
+        if pos < 0:
+            return 0.0
+        if pos == 0:
+            return self._rr_at(0) - self._virtual_prev_ms
+        if pos < self._count:
+            return self._rr_at(pos) - self._rr_at(pos - 1)
+        if pos == self._count and self._virtual_next_ms is not None:
+            return self._virtual_next_ms - self._rr_at(pos - 1)
+        return 0.0
+
+    def _add_valid(self, rec: _Pending) -> None:
+        rec.seg_pos = self._count
+        self._vals.append(rec.rr_ms)
+        self._recs.append(rec)
+        self._count += 1
+        if self._count >= 2:
+            self._drr_window.add(abs(self._rr_at(self._count - 1) - self._rr_at(self._count - 2)))
+        if self._count == self.WARMUP_BEATS:
+            self._decide_range(0, self._count - 1 - self.LOOKAHEAD_BEATS)
+        elif self._count > self.WARMUP_BEATS:
+            n = self._count - 1 - self.LOOKAHEAD_BEATS
+            self._decide_range(n, n)
+
+    def _end_run(self) -> None:
+        """Decide the rest of this run, queue its output, and start a new run."""
+        if self._decided < self._count:
+            first_tail = max(0, self._count - _MEDIAN_WINDOW_BEATS)
+            self._virtual_next_ms = _median(
+                [self._rr_at(p) for p in range(first_tail, self._count)]
+            )
+            self._decide_range(self._decided, self._count - 1)
+        # Released before the run state is cleared: interpolation needs this run's last normal.
+        self._outbox.extend(self._release_decided())
+        self._start_segment()
+
+    def _decide_range(self, first: int, last: int) -> None:
+        """Decide valid beats ``first..last`` of this run with the thresholds as they stand."""
+        if first == 0:
+            head = [self._rr_at(p) for p in range(min(_MEDIAN_WINDOW_BEATS, self._count))]
+            self._virtual_prev_ms = _median(head)
+            self._drr_window.add(abs(self._drr_at(0)))
+        medians = []
+        for n in range(first, last + 1):
+            end = min(self._count - 1, max(n + self.LOOKAHEAD_BEATS, _MEDIAN_WINDOW_BEATS - 1))
+            start = max(0, end - _MEDIAN_WINDOW_BEATS + 1)
+            med = _median([self._rr_at(p) for p in range(start, end + 1)])
+            mrr = self._rr_at(n) - med
+            self._mrr_window.add(abs(2.0 * mrr if mrr < 0 else mrr))
+            medians.append((med, 2.0 * mrr if mrr < 0 else mrr))
+        th1 = self._drr_window.threshold_ms()
+        th2 = self._mrr_window.threshold_ms()
+        for n, (med, mrr) in zip(range(first, last + 1), medians, strict=True):
+            self._decide_one(n, med, mrr, th1, th2)
+        self._decided = last + 1
+
+    def _decide_one(self, n: int, med: float, mrr: float, th1: float, th2: float) -> None:
+        rr = self._rr_at(n)
+        has_next = n + 1 < self._count
+        rr_next = self._rr_at(n + 1) if has_next else None
+        cls = _decide(
+            self._drr_at(n - 1) / th1,
+            self._drr_at(n) / th1,
+            self._drr_at(n + 1) / th1,
+            self._drr_at(n + 2) / th1,
+            mrr / th2,
+            rr,
+            rr_next,
+            med,
+            th2,
+        )
+        rec = self._recs[n - (self._count - len(self._recs))]
+        rec.beat_class = cls
+        rec.merge_fragment = rec.fragment_ms > 0.0 and _fragment_merges(
+            rec.fragment_ms, rr, med, th2
+        )
+        if has_next:
+            nxt = self._recs[n + 1 - (self._count - len(self._recs))]
+            rec.has_next, rec.next_rr_ms, rec.next_t_s = True, nxt.rr_ms, nxt.t_s
+            if cls == _EXTRA and not rec.consumed and not rec.merge_fragment:
+                nxt.consumed = True
+        # Right-hand value for interpolation: the look-ahead beats are not classified yet, so
+        # the first one within the mRR threshold of the median stands in for "normal".
+        rec.right_ms, rec.right_pos = med, n + 1
+        for p in range(n + 1, min(n + 1 + self.LOOKAHEAD_BEATS, self._count)):
+            if abs(self._rr_at(p) - med) < th2:
+                rec.right_ms, rec.right_pos = self._rr_at(p), p
+                break
+
+    # -- output -------------------------------------------------------------------------------
+
+    def _release(self) -> list[NNBeat]:
+        out, self._outbox = self._outbox, []
+        out.extend(self._release_decided())
+        return out
+
+    def _release_decided(self) -> list[NNBeat]:
+        out: list[NNBeat] = []
+        while self._pending and self._pending[0].beat_class is not None:
+            rec = self._pending.popleft()
+            cls = BeatClass(rec.beat_class)
+            self._raw_out.append(RawBeatDecision(rec.index, rec.t_s, rec.rr_ms, cls))
+            if cls != BeatClass.INVALID and not rec.consumed:
+                out.extend(self._nn_beats(rec, cls))
+        return out
+
+    def _nn_beats(self, rec: _Pending, cls: BeatClass) -> list[NNBeat]:
+        rr, t = rec.rr_ms, rec.t_s
+        if rec.merge_fragment:
+            return [NNBeat(t, rec.fragment_ms + rr, rr, cls, True)]
+        if cls == BeatClass.NORMAL:
+            self._last_normal_ms, self._last_normal_pos = rr, rec.seg_pos
+            return [NNBeat(t, rr, rr, cls, False)]
+        if cls == BeatClass.MISSED:
+            half = rr / 2.0
+            return [NNBeat(t - half / 1000.0, half, rr, cls, True), NNBeat(t, half, rr, cls, True)]
+        if cls == BeatClass.EXTRA and rec.has_next:
+            return [NNBeat(rec.next_t_s, rr + rec.next_rr_ms, rr, cls, True)]
+        return [NNBeat(t, self._interpolate(rec), rr, cls, True)]
+
+    def _interpolate(self, rec: _Pending) -> float:
+        if self._last_normal_ms is None:
+            return rec.right_ms
+        left, left_pos = self._last_normal_ms, self._last_normal_pos
+        frac = (rec.seg_pos - left_pos) / (rec.right_pos - left_pos)
+        return left + frac * (rec.right_ms - left)
