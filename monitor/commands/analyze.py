@@ -1,4 +1,5 @@
-"""``session-monitor analyze FILE``: offline HRV of a session file, RR text or Polar HRM file."""
+"""``session-monitor analyze FILE``: offline HRV and window of tolerance of a session file, an RR
+text file or a Polar HRM file."""
 
 from __future__ import annotations
 
@@ -8,11 +9,16 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
+
 from monitor.commands import CliError
 from monitor.commands.progress import progress_bar
-from monitor.core.analysis import TIMELINE_COLUMNS, summarize, timeline_rows
+from monitor.core.analysis import TIMELINE_COLUMNS, snapshots_from_table, summarize, timeline_rows
+from monitor.core.baseline import BaselineSettings
+from monitor.core.tolerance_summary import PhaseMarker, ToleranceSummary, evaluate_tolerance
 from monitor.recording.beat_input import BeatInput, read_beat_input
 from monitor.recording.errors import UnreadableFileError
+from monitor.recording.model import EventKind
 from monitor.timeline import parallel_timeline
 
 # Label, key and format of each line of the human-readable summary.
@@ -38,37 +44,107 @@ _TEXT_LINES = (
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "analyze",
-        help="offline HRV analysis of a session, RR text or Polar HRM file",
-        description="Whole-recording HRV over artefact-corrected NN intervals, and optionally "
-        "the per-beat values of the live indices.",
+        help="offline HRV and window-of-tolerance analysis of a session, RR or Polar HRM file",
+        description="Whole-recording HRV over artefact-corrected NN intervals, the baseline, "
+        "the window-of-tolerance alerts and time in each zone, and optionally the per-beat "
+        "values of the live indices.",
     )
     parser.add_argument("file", type=Path, help="session file (.sqlite), RR text or Polar .hrm")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--timeline", type=Path, metavar="OUT.csv", help="write the per-beat live indices as CSV"
     )
+    parser.add_argument(
+        "--baseline-s",
+        type=float,
+        metavar="S",
+        help="baseline = the first S seconds (default: the marked baseline phase, else 300 s)",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.baseline_s is not None and not (math.isfinite(args.baseline_s) and args.baseline_s > 0):
+        raise CliError(f"--baseline-s must be a positive number of seconds, got {args.baseline_s}")
     try:
         beats = read_beat_input(args.file)
     except UnreadableFileError as error:
         raise CliError(str(error)) from None
-    summary = summarize(beats.rr_ms, beats.t_s)
+    summary = summarize(beats.rr_ms, beats.t_s).as_dict()
+    table = parallel_timeline(
+        beats.t_s, beats.rr_ms, gap_after=beats.gap_after, progress=progress_bar("analysis")
+    )
     if args.timeline is not None:
-        _write_timeline(args.timeline, beats)
+        _write_timeline(args.timeline, table)
+    tolerance = _tolerance(beats, table, args.baseline_s)
+    # Times are reported from the first beat of the analysed (NN) series.
+    origin_s = float(table[0, 0]) if table.size else float(beats.t_s[0])
+    summary.update(_tolerance_json(tolerance, origin_s=origin_s, beats=beats))
     if args.json:
-        print(json.dumps(summary.as_dict(), allow_nan=False))
+        print(json.dumps(summary, allow_nan=False))
     else:
-        _print_text(args.file, summary.as_dict())
+        _print_text(args.file, summary)
     return 0
 
 
-def _write_timeline(path: Path, beats: BeatInput) -> None:
-    table = parallel_timeline(
-        beats.t_s, beats.rr_ms, gap_after=beats.gap_after, progress=progress_bar("timeline")
+def _tolerance(beats: BeatInput, table: np.ndarray, baseline_s: float | None) -> ToleranceSummary:
+    phases = [
+        PhaseMarker(e.t_s, e.text) for e in beats.events if e.kind == EventKind.PHASE and e.text
+    ]
+    gaps = [
+        (e.t_s, e.end_s if e.end_s is not None else e.t_s)
+        for e in beats.events
+        if e.kind == EventKind.GAP
+    ]
+    first_s = float(beats.t_s[0])
+    span = None if baseline_s is None else (first_s, first_s + baseline_s)
+    settings = BaselineSettings() if baseline_s is None else BaselineSettings(duration_s=baseline_s)
+    return evaluate_tolerance(
+        snapshots_from_table(table),
+        phases=phases,
+        gaps=gaps,
+        baseline_span_s=span,
+        baseline_settings=settings,
     )
+
+
+def _rounded(value: float | None, origin_s: float) -> float | None:
+    return None if value is None else round(value - origin_s, 3)
+
+
+def _tolerance_json(
+    tolerance: ToleranceSummary, origin_s: float, beats: BeatInput
+) -> dict[str, object]:
+    """The window-of-tolerance keys of ``--json``; times in seconds from the first beat."""
+    baseline = tolerance.baseline.as_dict() if tolerance.baseline is not None else None
+    if baseline is not None:
+        for key in ("start_s", "end_s"):
+            baseline[key] = _rounded(baseline[key], origin_s)  # type: ignore[arg-type]
+    alerts = [
+        {**a.as_dict(), "start_s": _rounded(a.start_s, origin_s),
+         "end_s": _rounded(a.end_s, origin_s)}
+        for a in tolerance.alerts
+    ]  # fmt: skip
+    recoveries = [
+        {**r.as_dict(), "start_s": _rounded(r.start_s, origin_s),
+         "inside_s": _rounded(r.inside_s, origin_s), "ready_s": _rounded(r.ready_s, origin_s)}
+        for r in tolerance.recoveries
+    ]  # fmt: skip
+    zones = {
+        name: {f"{k}_s": round(v, 1) for k, v in times.items()}
+        for name, times in tolerance.time_in_zones_s.items()
+    }
+    has_phases = any(e.kind == EventKind.PHASE for e in beats.events)
+    return {
+        "baseline": baseline,
+        "alerts": alerts,
+        "recoveries": recoveries,
+        "time_in_window": zones["whole session"],
+        "phases": {k: v for k, v in zones.items() if k != "whole session"} if has_phases else {},
+    }
+
+
+def _write_timeline(path: Path, table: np.ndarray) -> None:
     try:
         with path.open("w", newline="", encoding="utf-8") as file:
             writer = csv.writer(file)
@@ -97,3 +173,25 @@ def _print_text(path: Path, summary: dict[str, object]) -> None:
         f"  {'Artefacts':<24}{artefacts['total']} ({artefacts['percent']:.1f} %)"
         + (f": {detail}" if detail else "")
     )
+    baseline = summary.get("baseline")
+    print("Window of tolerance")
+    if isinstance(baseline, dict) and baseline.get("hr_bpm") is not None:
+        print(
+            f"  {'Baseline':<24}HR {baseline['hr_bpm']:.0f} ± {baseline['hr_spread_bpm']:.1f} bpm, "
+            f"RMSSD {baseline['rmssd_ms']:.0f} ms"
+        )
+        for warning in baseline.get("warnings") or []:
+            print(f"  {'':<24}warning: {warning}")
+    zones = summary["time_in_window"]
+    assert isinstance(zones, dict)
+    print(
+        f"  {'Time in window':<24}{zones['inside_s']:.0f} s inside, {zones['above_s']:.0f} s "
+        f"above, {zones['below_s']:.0f} s below, {zones['unjudged_s']:.0f} s not judged"
+    )
+    alerts = summary["alerts"]
+    assert isinstance(alerts, list)
+    if not alerts:
+        print(f"  {'Alerts':<24}none")
+    for alert in alerts:
+        end = "open" if alert["end_s"] is None else f"{alert['end_s']:.0f} s"
+        print(f"  {alert['kind']:<10}{alert['start_s']:>7.0f} s – {end}: {alert['reason']}")

@@ -269,6 +269,22 @@ def timeline_chunk(
     return timeline_table(kept)
 
 
+def snapshots_from_table(table: np.ndarray) -> list[HrvSnapshot]:
+    """The snapshots back from a :func:`timeline_table` (e.g. a parallel timeline's)."""
+    names = WindowIndices.names()
+    return [
+        HrvSnapshot(
+            t_s=float(row[0]),
+            nn_ms=float(row[1]),
+            raw_rr_ms=float(row[2]),
+            beat_class=BeatClass(int(row[3])),
+            corrected=bool(row[4]),
+            indices=WindowIndices(**dict(zip(names, row[5:].tolist(), strict=True))),
+        )
+        for row in table
+    ]
+
+
 def timeline_rows(table: np.ndarray) -> Iterable[tuple[object, ...]]:
     """CSV rows of a :func:`timeline_table`: the class by name, corrected as 0/1."""
     class_names = {int(c): c.name.lower() for c in BeatClass}
