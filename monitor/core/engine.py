@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from monitor.core import spectral
-from monitor.core.artefacts import BeatClass, NNBeat, StreamingArtefactFilter
+from monitor.core.artefacts import BeatClass, NNBeat, RawBeatDecision, StreamingArtefactFilter
 from monitor.core.indices import WindowIndices, window_indices
 from monitor.core.settings import HrvWindows
 
@@ -111,6 +111,11 @@ class HrvEngine:
         self._coherence_spectrum.reset()
         self._count = 0
         self._data_start_s = None
+
+    def take_raw_decisions(self) -> list[RawBeatDecision]:
+        """The artefact class of every raw beat decided since the last call, numbered by push
+        order from 0 (what a recorder stores beside the unaltered raw RR)."""
+        return self._filter.take_raw_decisions()
 
     # -- what the tests and the batch comparison need ----------------------------------------
 

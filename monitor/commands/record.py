@@ -1,0 +1,125 @@
+"""``session-monitor record``: a live session from a strap or the simulator, into a session file."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import signal
+import sys
+from pathlib import Path
+
+from monitor.commands import CliError
+from monitor.core.tolerance import Zone
+from monitor.recording.session_file import SessionWriteError
+from monitor.session.engine import SessionUpdate
+from monitor.session.live import LiveOptions, LiveSession
+
+STATUS_EVERY_S = 30.0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "record",
+        help="record a live session from a strap (or the simulator)",
+        description="Record a session: every notification, beat and event goes to a session "
+        "file (owner-only). Ctrl-C ends it cleanly and prints where the file is.",
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--device", metavar="NAME|ADDRESS", help="the strap to connect to")
+    source.add_argument("--simulate", action="store_true", help="use the simulator")
+    parser.add_argument("--adapter", metavar="hci0", help="Bluetooth adapter (default: system's)")
+    parser.add_argument("--headless", action="store_true", help="no window: status on stderr")
+    parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    parser.add_argument("--out", type=Path, metavar="FILE", help="session file to create")
+    parser.add_argument(
+        "--folder", type=Path, metavar="DIR", help="recordings folder for the default file name"
+    )
+    parser.add_argument(
+        "--client", default="C000", metavar="CODE", help="pseudonymous client code (not a name)"
+    )
+    parser.add_argument("--speed", type=float, default=1.0, help="simulator speed factor")
+    parser.add_argument("--seed", type=int, default=0, help="simulator seed")
+    parser.set_defaults(handler=run)
+
+
+def options_from(args: argparse.Namespace) -> LiveOptions:
+    """Check the flags and build :class:`LiveOptions` (shared with the dashboard and demo)."""
+    if args.duration is not None and not (math.isfinite(args.duration) and args.duration > 0):
+        raise CliError(f"--duration must be a positive number of seconds, got {args.duration}")
+    if not args.speed > 0:
+        raise CliError(f"--speed must be positive, got {args.speed}")
+    if getattr(args, "device", None) is not None and args.speed != 1.0:
+        raise CliError("--speed only applies to --simulate")
+    if args.out is not None and args.out.exists():
+        raise CliError(f"{args.out} already exists; choose another --out (nothing overwritten)")
+    return LiveOptions(
+        device=getattr(args, "device", None),
+        adapter=args.adapter,
+        simulate=bool(getattr(args, "simulate", False)),
+        seed=args.seed,
+        speed=args.speed,
+        duration_s=args.duration,
+        out=args.out,
+        folder=args.folder,
+        client_code=args.client,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    options = options_from(args)
+    if not args.headless:
+        from monitor.commands.dashboard_launch import open_dashboard
+
+        return open_dashboard(options)
+    try:
+        session = LiveSession(options, on_update=HeadlessPrinter().print)
+    except ValueError as error:
+        raise CliError(str(error)) from None
+    try:
+        path = asyncio.run(_record(session))
+    except SessionWriteError as error:
+        raise CliError(f"cannot record: {error}") from None
+    except Exception as error:  # the strap's errors are typed in drivers.ble
+        if type(error).__name__ == "StrapError":
+            raise CliError(str(error)) from None
+        raise
+    print(f"session saved: {path}")
+    return 0
+
+
+async def _record(session: LiveSession) -> object:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, session.request_stop)
+    try:
+        return await session.run()
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+
+class HeadlessPrinter:
+    """Status on stderr: states, alerts and a line every half minute."""
+
+    def __init__(self) -> None:
+        self._next_status_s = STATUS_EVERY_S
+        self._announced_file = False
+
+    def print(self, update: SessionUpdate) -> None:
+        for event in update.events:
+            if event.kind in ("alert", "phase", "gap", "connection"):
+                label = event.data.get("alert_kind", event.kind)
+                ended = " (ended)" if event.end_s is not None else ""
+                print(f"[{update.t_s:7.1f} s] {label}{ended}: {event.text}", file=sys.stderr)
+        if update.beat is not None and update.t_s >= self._next_status_s:
+            self._next_status_s = update.t_s + STATUS_EVERY_S
+            reading = update.reading
+            zone = reading.zone if reading is not None else Zone.CALIBRATING
+            hr = update.beat.indices.hr_10s_bpm
+            rmssd = update.beat.indices.rmssd_ms
+            rmssd_text = "—" if math.isnan(rmssd) else f"{rmssd:.0f} ms"
+            print(
+                f"[{update.t_s:7.1f} s] HR {hr:.0f} bpm, RMSSD {rmssd_text}, zone {zone}",
+                file=sys.stderr,
+            )

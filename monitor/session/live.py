@@ -1,0 +1,218 @@
+"""A live session: a source (strap or simulator), the session engine and the recorder, run in
+one asyncio loop until the source ends, the duration is reached or someone asks it to stop.
+
+The headless recorder runs it in the main thread; the dashboard runs it on a worker thread and
+talks to it only through :meth:`LiveSession.call` and :meth:`LiveSession.request_stop`, which are
+thread-safe (every bleak object lives and dies inside this one loop, DESIGN.md "Threading").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from drivers.simulator import SimulatedHeartRateSource, default_session_script, phase_timeline
+from monitor import __version__
+from monitor.core.baseline import Baseline
+from monitor.core.tolerance import ToleranceSettings
+from monitor.recording.model import SessionMetadata, SourceKind, check_client_code
+from monitor.recording.session_file import SessionWriter
+from monitor.session.engine import SessionEngine, SessionUpdate
+
+# The simulator's script phases, as the protocol phases a therapist would have marked.
+SIMULATED_PHASE_MARKERS = {
+    "baseline": "baseline",
+    "imagery": "imagery",
+    "grounding": "grounding",
+    "recovery": "rescripting",
+    "calm place": "calm place",
+}
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    """What to record from and where.
+
+    Attributes
+    ----------
+    device : str or None
+        Strap name or address; ``None`` with ``simulate``.
+    adapter : str or None
+        Bluetooth adapter (``hci0`` ...).
+    simulate : bool
+        Use the physiological simulator instead of a strap.
+    seed, speed : int, float
+        Simulator seed and speed (simulated seconds per second).
+    duration_s : float or None
+        Stop after this much session time.
+    out : Path or None
+        The session file; by default a new file in the recordings folder.
+    folder : Path or None
+        Recordings folder for the default name.
+    client_code : str
+        Pseudonymous client code.
+    record : bool
+        Write a session file (the dashboard can run without recording until asked).
+    """
+
+    device: str | None = None
+    adapter: str | None = None
+    simulate: bool = False
+    seed: int = 0
+    speed: float = 1.0
+    duration_s: float | None = None
+    out: Path | None = None
+    folder: Path | None = None
+    client_code: str = "C000"
+    record: bool = True
+    tolerance: ToleranceSettings | None = None
+    reused_baseline: Baseline | None = None
+
+
+class LiveSession:
+    """Run one live session.
+
+    Parameters
+    ----------
+    options : LiveOptions
+    on_update : callable
+        Called with every :class:`SessionUpdate`, in the session's loop thread.
+    """
+
+    def __init__(
+        self, options: LiveOptions, on_update: Callable[[SessionUpdate], None] | None = None
+    ) -> None:
+        check_client_code(options.client_code)
+        if not options.simulate and not options.device:
+            raise ValueError("choose a strap (--device NAME or ADDRESS) or --simulate")
+        self.options = options
+        self.on_update = on_update or (lambda update: None)
+        self.writer: SessionWriter | None = None
+        self.engine: SessionEngine | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._source: object | None = None
+        self._stop = False
+        self._clock_origin_s = 0.0
+
+    @property
+    def path(self) -> Path | None:
+        return None if self.writer is None else self.writer.path
+
+    def now_s(self) -> float:
+        """Session time now (simulated time for a simulator at another speed)."""
+        speed = self.options.speed if self.options.simulate else 1.0
+        if not math.isfinite(speed):
+            return self.engine.now_s if self.engine is not None else 0.0
+        return (time.monotonic() - self._clock_origin_s) * speed
+
+    # -- thread-safe controls -------------------------------------------------------------------
+
+    def call(self, action: Callable[[SessionEngine, float], list[SessionUpdate]]) -> None:
+        """Run ``action(engine, now_s)`` in the session's loop (from any thread); its updates go
+        to ``on_update``."""
+
+        def run() -> None:
+            if self.engine is None:
+                return
+            for update in action(self.engine, max(self.now_s(), self.engine.now_s)):
+                self.on_update(update)
+
+        if self._loop is not None and self._loop.is_running():
+            self._loop.call_soon_threadsafe(run)
+
+    def request_stop(self) -> None:
+        """Stop soon and close the file cleanly (from any thread or a signal handler)."""
+        self._stop = True
+        if self._loop is not None and self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._stop_source)
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    async def run(self) -> Path | None:
+        """Record until the source ends, the duration passes or :meth:`request_stop`; return the
+        session file (``None`` when not recording)."""
+        self._loop = asyncio.get_running_loop()
+        options = self.options
+        self._clock_origin_s = time.monotonic()
+        source, kind, device_name = self._make_source()
+        self._source = source
+        if options.record:
+            metadata = SessionMetadata(
+                client_code=options.client_code,
+                start_utc=dt.datetime.now(dt.UTC),
+                source_kind=kind,
+                software_version=__version__,
+                device_name=device_name,
+            )
+            self.writer = SessionWriter.create(metadata, options.out, folder=options.folder)
+        self.engine = SessionEngine(
+            self.writer,
+            time_origin_s=self._clock_origin_s,
+            tolerance=options.tolerance,
+            reused_baseline=options.reused_baseline,
+        )
+        if self.writer is not None:
+            self.writer.update_metadata(settings=self.engine.settings_dict())
+        markers = self._simulated_markers()
+        try:
+            async for event in source.events():  # type: ignore[attr-defined]
+                for update in self.engine.handle(event):
+                    while markers and markers[0][0] <= update.t_s:
+                        t_s, name = markers.pop(0)
+                        for marker_update in self.engine.add_phase(t_s, name):
+                            self.on_update(marker_update)
+                    self.on_update(update)
+                if options.duration_s is not None and self.engine.now_s >= options.duration_s:
+                    self._stop_source()
+                if self._stop:
+                    self._stop_source()
+        finally:
+            for update in self.engine.finish():
+                self.on_update(update)
+            if self.writer is not None:
+                self.writer.close()
+        return self.path
+
+    def _stop_source(self) -> None:
+        stopper = getattr(self._source, "request_stop", None)
+        if stopper is not None:
+            stopper()
+            return
+        stop = getattr(self._source, "stop", None)
+        if stop is not None and self._loop is not None:
+            with contextlib.suppress(RuntimeError):
+                self._loop.create_task(stop())
+
+    def _make_source(self) -> tuple[object, SourceKind, str]:
+        options = self.options
+        if options.simulate:
+            source = SimulatedHeartRateSource(
+                seed=options.seed,
+                speed=options.speed,
+                duration_s=options.duration_s,
+                clock_origin_s=self._clock_origin_s,
+            )
+            return source, SourceKind.SIMULATOR, "simulator"
+        from drivers.ble import BleHeartRateSource
+
+        assert options.device is not None
+        return (
+            BleHeartRateSource(options.device, adapter=options.adapter),
+            SourceKind.BLE,
+            options.device,
+        )
+
+    def _simulated_markers(self) -> list[tuple[float, str]]:
+        if not self.options.simulate:
+            return []
+        return [
+            (span.start_s, SIMULATED_PHASE_MARKERS[span.name])
+            for span in phase_timeline(default_session_script())
+            if span.name in SIMULATED_PHASE_MARKERS
+        ]
