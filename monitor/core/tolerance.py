@@ -22,8 +22,9 @@ Zones and alerts
 The window's bounds are in baseline-SD units of the index: *hyperarousal* at or above
 ``upper_sd``, the *upper edge* from ``edge_sd``, *hypoarousal* at or below ``lower_sd``. Episode
 rules follow Sarker et al. (2016, CHI: 4489–4501): a *pause for grounding* alert is raised only
-when arousal stays beyond the upper bound for ``dwell_s``, with hysteresis (it must come back below
-``upper_sd − hysteresis_sd`` for ``clear_s`` to end), so one episode gives one alert. Arousal rising
+when arousal stays beyond the upper bound for ``dwell_s``, with hysteresis (it must come back
+below the upper edge, ``upper_sd − recovered_margin_sd``, for ``clear_s`` to end), so one episode
+gives one alert, however long the client hovers near the bound. Arousal rising
 during re-experiencing is expected and can be therapeutic (Uhl et al. 2025): the alert is for
 *sustained extremes*, not for any rise. An early *warning* marks arousal in the upper edge or
 rising fast toward the bound. Hypoarousal ("flag/faint", Schauer & Elbert 2010, Z Psychol 218:109)
@@ -81,7 +82,12 @@ class ToleranceSettings:
     lower_sd : float
         Hypoarousal bound.
     hysteresis_sd : float
-        How far back across a bound arousal must come to leave a zone or end an episode.
+        How far back across a bound arousal must come to leave a zone (keeps the gauge from
+        flickering between zones).
+    recovered_margin_sd : float
+        How far inside the window arousal must be for an alert episode to end and for the
+        client to count as recovered: by default back below the upper edge (upper − 1 SD), so
+        a client hovering near the bound stays in one episode instead of re-alerting.
     dwell_s : float
         How long arousal must stay beyond a bound before an alert (default ~20 s).
     clear_s : float
@@ -111,7 +117,8 @@ class ToleranceSettings:
     upper_sd: float = 2.5
     edge_sd: float = 1.5
     lower_sd: float = -2.5
-    hysteresis_sd: float = 0.5
+    hysteresis_sd: float = 0.3
+    recovered_margin_sd: float = 1.0
     dwell_s: float = 20.0
     clear_s: float = 20.0
     ready_s: float = 30.0
@@ -176,7 +183,7 @@ class Recovery:
     started_by : str
         ``"grounding"`` or ``"alert"``.
     inside_s : float or None
-        When arousal was back inside the window (below the upper bound less hysteresis).
+        When arousal was back inside the window (``recovered_margin_sd`` below the upper bound).
     ready_s : float or None
         When it had stayed inside for ``ready_s`` ("ready to resume").
     """
@@ -327,18 +334,18 @@ class ToleranceTracker:
 
         hyper_reason = self._reason_hyper(indices, t_s)
         self._step_episode(
-            self._hyper, AlertKind.HYPER, above, t_s, s.dwell_s, hyper_reason, arousal,
-            started, ended,
+            self._hyper, AlertKind.HYPER, above, arousal < s.upper_sd - s.recovered_margin_sd,
+            t_s, s.dwell_s, hyper_reason, arousal, started, ended,
         )  # fmt: skip
         self._step_episode(
-            self._hypo, AlertKind.HYPO, below, t_s, s.dwell_s, self._reason_hypo(indices, t_s),
-            arousal, started, ended,
+            self._hypo, AlertKind.HYPO, below, arousal > s.lower_sd + s.recovered_margin_sd,
+            t_s, s.dwell_s, self._reason_hypo(indices, t_s), arousal, started, ended,
         )  # fmt: skip
         warning_condition = warning and self._hyper.alert is None
         self._step_episode(
-            self._warning, AlertKind.WARNING, warning_condition, t_s, s.warning_dwell_s,
-            self._reason_warning(indices, slope_sd_per_min), arousal, started, ended,
-            clear_s=s.warning_dwell_s,
+            self._warning, AlertKind.WARNING, warning_condition, not warning_condition,
+            t_s, s.warning_dwell_s, self._reason_warning(indices, slope_sd_per_min), arousal,
+            started, ended, clear_s=s.warning_dwell_s,
         )  # fmt: skip
 
         ready = self._track_recovery(t_s, arousal, started)
@@ -422,6 +429,7 @@ class ToleranceTracker:
         episode: _Episode,
         kind: AlertKind,
         beyond: bool,
+        recovered: bool,
         t_s: float,
         dwell_s: float,
         reason: str,
@@ -445,6 +453,9 @@ class ToleranceTracker:
         episode.beyond_since_s = None
         if episode.alert is None:
             return
+        if not recovered:
+            episode.back_since_s = None
+            return
         if episode.back_since_s is None:
             episode.back_since_s = t_s
         if t_s - episode.back_since_s >= clear_s:
@@ -458,7 +469,7 @@ class ToleranceTracker:
         for alert in started:
             if alert.kind == AlertKind.HYPER and not self._open_recovery_since(alert.start_s):
                 self.recoveries.append(Recovery(start_s=alert.start_s, started_by="alert"))
-        inside = self._zone in (Zone.INSIDE, Zone.EDGE) and arousal < s.upper_sd - s.hysteresis_sd
+        inside = arousal < s.upper_sd - s.recovered_margin_sd and self._zone != Zone.HYPO
         if not inside:
             self._inside_since_s = None
             return False
