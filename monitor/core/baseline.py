@@ -45,8 +45,9 @@ class BaselineSettings:
         minute-to-minute variation of a person at rest (Munoz et al. 2015; Plews 2013 gives
         0.5 × SD of lnRMSSD as the smallest worthwhile change).
     settle_limit_spreads : float
-        A baseline whose HR falls by more than this many spreads from its first to its second
-        half was not at rest yet (the client was still settling).
+        A baseline whose HR falls by more than this many floor spreads (``min_hr_spread_bpm``)
+        from its first to its second half was not at rest yet (the client was still settling).
+        The floor, not the measured spread, is the unit: a steady fall inflates the spread.
     max_hr_spread_bpm : float
         A baseline whose HR varies more than this (robust SD of 30-s means) was not calm: at rest
         minute-to-minute HR varies by a few bpm.
@@ -206,7 +207,7 @@ def compute_baseline(
     if len(sub_hr) >= 4:
         half = len(sub_hr) // 2
         drop_bpm = float(np.median(sub_hr[:half]) - np.median(sub_hr[half:]))
-        if drop_bpm > settings.settle_limit_spreads * hr_spread:
+        if drop_bpm > settings.settle_limit_spreads * settings.min_hr_spread_bpm:
             warnings.append(
                 f"HR fell by {drop_bpm:.0f} bpm during the baseline: the client may not have "
                 "been settled; consider a longer or later baseline"
