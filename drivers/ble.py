@@ -580,10 +580,14 @@ class BleHeartRateSource:
         try:
             measurement = client.services.get_characteristic(HEART_RATE_MEASUREMENT_UUID)
             if measurement is None:
-                raise StrapError(
+                missing = (
                     f"{ble_device.name or ble_device.address} has no heart-rate measurement "
-                    f"(0x2A37): is it a heart-rate strap?"
+                    f"(0x2A37)"
                 )
+                if initial:
+                    raise StrapError(f"{missing}: is it a heart-rate strap?")
+                # The strap we streamed from before: a half-set-up link, try again.
+                return _Outcome(False, missing)
             await self._read_device_info(client, ble_device)
             # Connected before subscribing, so that no packet is ever announced before it.
             connected_at_s = time.monotonic()
