@@ -7,6 +7,8 @@ reconstructed time each, keeping the arrival time beside it. Pure computation: n
 
 from __future__ import annotations
 
+import math
+
 from drivers.events import Beat, HeartRatePacket
 
 DEFAULT_MAX_LAG_S = 2.0
@@ -33,7 +35,8 @@ class BeatClock:
        only ratchets the clock earlier, towards the smallest delay seen. If even that would put
        the packet's first beat at or before the previous beat (RR sum longer than the time
        since the previous beat), the packet's beats are spread evenly over that time so beat
-       times still strictly increase.
+       times still strictly increase. (Only when packets arrive at virtually the same instant can
+       order win over arrival, by the smallest step a float allows.)
     4. **Lost RR.** If continuing leaves the last beat more than ``max_lag_s`` before ``a``,
        the strap has dropped RR intervals (or beats were missed); the packet is re-anchored
        as in 1.
@@ -110,10 +113,15 @@ class BeatClock:
                 scale = span_s / total_s if span_s > 0 else 0.0
                 times = [previous_s + offset * scale for offset in offsets_s]
                 flags = [True] * len(rr_ms)
-        if previous_s is not None and times[0] <= previous_s:
-            # Only reachable when arrival did not move forward (span_s <= 0): keep order anyway.
-            times = _nudged_after(previous_s, len(times))
-            flags = [True] * len(rr_ms)
+        if previous_s is not None:
+            # Keep strict order even when arrivals are (nearly) identical: the smallest step a
+            # float allows, which can overshoot arrival by ~1e-14 s only in that case.
+            floor_s = previous_s
+            for index, t_s in enumerate(times):
+                if t_s <= floor_s:
+                    times[index] = math.nextafter(floor_s, math.inf)
+                    flags[index] = True
+                floor_s = times[index]
         self._last_beat_s = times[-1]
         return [
             Beat(t_s=t_s, rr_ms=rr, arrival_s=arrival_s, reanchored=flag)
@@ -133,8 +141,3 @@ def _cumulative_s(rr_ms: tuple[float, ...]) -> list[float]:
 def _backwards_from(anchor_s: float, offsets_s: list[float]) -> list[float]:
     total_s = offsets_s[-1]
     return [anchor_s - (total_s - offset) for offset in offsets_s]
-
-
-def _nudged_after(previous_s: float, count: int) -> list[float]:
-    step_s = 1e-6
-    return [previous_s + step_s * (i + 1) for i in range(count)]

@@ -602,7 +602,8 @@ class HeartSimulator:
             yield packet
             last_arrival_s = arrival_s
             notify_s += self.notify_interval_s
-        yield StateChanged(origin_s + end_s, ConnectionState.STOPPED, "end of simulated session")
+        stopped_s = max(origin_s + end_s, last_arrival_s or origin_s)
+        yield StateChanged(stopped_s, ConnectionState.STOPPED, "end of simulated session")
 
 
 def simulated_rr(
