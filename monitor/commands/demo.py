@@ -1,0 +1,109 @@
+"""``session-monitor demo``: the scripted simulated session in the real dashboard, no hardware.
+
+The demo records into a temporary folder that is deleted when it ends. Recording (rather than
+``record=False``) is deliberate: the session engine reports strap events such as drop-outs and
+connection changes to the views only when a recorder is attached, so the demo shows exactly what
+a recorded live session shows, through the same writer. Nothing is kept and nothing is sent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import tempfile
+from pathlib import Path
+
+from monitor.commands import CliError
+from monitor.recording.model import check_client_code
+from monitor.session.live import LiveOptions
+
+DEFAULT_SPEED = 10.0
+"""The scripted session lasts about 21.5 minutes; at 10× the whole arc (baseline, imagery, the
+alert, grounding, recovery, calm place) passes in a little over two minutes."""
+
+DEFAULT_CLIENT = "DEMO"
+
+STOP_MARGIN_S = 60.0
+"""The dashboard stops the demo at ``--duration`` (after its screenshots, so they show the
+session live); the simulator itself runs this much longer in case the window is slow to do so."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "demo",
+        help="a simulated session in the full dashboard (no strap needed)",
+        description="Run the scripted imagery-rescripting session from the physiological "
+        "simulator in the therapist's dashboard: calm baseline, rising arousal during imagery, a "
+        "pause-for-grounding alert, recovery and a calm place with slow breathing. The session "
+        "is recorded into a temporary folder that is deleted at the end.",
+    )
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=DEFAULT_SPEED,
+        metavar="X",
+        help=f"simulated seconds per real second (default {DEFAULT_SPEED:g}: the ~21-minute "
+        "session in about two minutes; 1 = real time)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        metavar="S",
+        help="stop after S seconds of session (simulated) time and close the window; "
+        "with --speed 20, 120 s pass in 6 s (default: the whole script, window stays open)",
+    )
+    parser.add_argument(
+        "--screenshot-dir",
+        type=Path,
+        metavar="DIR",
+        help="save a PNG of each open window into DIR just before the demo closes "
+        "(works offscreen: QT_QPA_PLATFORM=offscreen with --duration)",
+    )
+    parser.add_argument(
+        "--client", default=DEFAULT_CLIENT, metavar="CODE", help="client code shown in the demo"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="simulator seed (default 0)")
+    parser.set_defaults(handler=run)
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """One-line errors for flags that cannot work."""
+    if not (math.isfinite(args.speed) and args.speed > 0):
+        raise CliError(f"--speed must be a positive number, got {args.speed}")
+    if args.duration is not None and not (math.isfinite(args.duration) and args.duration > 0):
+        raise CliError(f"--duration must be a positive number of seconds, got {args.duration}")
+    if (
+        args.screenshot_dir is not None
+        and args.screenshot_dir.exists()
+        and not (args.screenshot_dir.is_dir())
+    ):
+        raise CliError(f"--screenshot-dir {args.screenshot_dir} is not a folder")
+    try:
+        check_client_code(args.client)
+    except ValueError as error:
+        raise CliError(str(error)) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    check_args(args)
+    try:
+        from monitor.ui.app import run_dashboard
+    except ImportError as error:  # e.g. Qt's system libraries missing on a fresh machine
+        raise CliError(f"the dashboard cannot start: {error}") from None
+    with tempfile.TemporaryDirectory(prefix="session-monitor-demo-") as folder:
+        options = LiveOptions(
+            simulate=True,
+            seed=args.seed,
+            speed=args.speed,
+            duration_s=None if args.duration is None else args.duration + STOP_MARGIN_S,
+            folder=Path(folder),
+            client_code=args.client,
+            record=True,
+        )
+        return run_dashboard(
+            options,
+            demo=True,
+            quit_when_finished=args.duration is not None,
+            stop_at_s=args.duration,
+            screenshot_dir=args.screenshot_dir,
+        )

@@ -1,0 +1,125 @@
+"""Starting the dashboard: the Qt application, the settings, the window and the first session."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+from monitor.commands import CliError
+from monitor.session.live import LiveOptions
+
+SIGNAL_POLL_MS = 200
+"""Qt's event loop runs in C++: wake Python this often so Ctrl-C is noticed."""
+
+
+def check_display() -> None:
+    """Raise :class:`CliError` when Qt would have nowhere to show a window.
+
+    Without this, Qt aborts the whole process with a core dump on a machine without a desktop.
+    """
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        raise CliError(
+            "no display to show the dashboard on: run it on the desktop, use --headless, or set "
+            "QT_QPA_PLATFORM=offscreen (with --screenshot-dir to get pictures)"
+        )
+
+
+_QUIET_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",)
+"""Harmless warnings of the offscreen platform, printed once per window otherwise."""
+
+
+def _qt_message_filter(mode: object, context: object, message: str) -> None:
+    if message in _QUIET_QT_MESSAGES:
+        return
+    print(message, file=sys.stderr)
+
+
+def configure_application() -> object:
+    """The QApplication (made if needed) with the dashboard's style and plot defaults."""
+    import pyqtgraph as pg
+    from PySide6.QtCore import qInstallMessageHandler
+    from PySide6.QtGui import QFont
+    from PySide6.QtWidgets import QApplication
+
+    from monitor.ui import theme
+
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "session-monitor"])
+    qInstallMessageHandler(_qt_message_filter)
+    app.setApplicationName("Session Monitor")
+    app.setFont(QFont(theme.FONT_FAMILY, theme.BASE_POINT_SIZE))
+    app.setStyleSheet(theme.stylesheet())
+    pg.setConfigOptions(antialias=True, background=theme.PANEL, foreground=theme.TEXT)
+    return app
+
+
+def run_dashboard(
+    options: LiveOptions,
+    *,
+    demo: bool = False,
+    quit_when_finished: bool = False,
+    stop_at_s: float | None = None,
+    screenshot_dir: Path | None = None,
+    settings_path: Path | None = None,
+) -> int:
+    """Open the dashboard, start a session with ``options`` and run until the window closes.
+
+    Parameters
+    ----------
+    options : LiveOptions
+        The first session: a strap (``device``) or the simulator, and where to record.
+    demo : bool
+        Label it a demo (the session file is temporary).
+    quit_when_finished : bool
+        Close when the session ends (the demo with ``--duration``).
+    stop_at_s : float, optional
+        Stop the session when it reaches this session time (screenshots are taken just before).
+    screenshot_dir : Path, optional
+        Save a PNG of each open window there just before closing at the session's end.
+    settings_path : Path, optional
+        The settings file (default: :func:`~monitor.ui.settings_store.default_settings_path`).
+
+    Returns
+    -------
+    int
+        0, or 1 when the session ended with an error and the window closed by itself.
+
+    Raises
+    ------
+    CliError
+        No display, or the session cannot start (bad client code, no strap chosen).
+    """
+    check_display()
+    from PySide6.QtCore import QTimer
+
+    from monitor.ui.main_window import MainWindow
+    from monitor.ui.settings_store import default_settings_path, load_settings
+
+    app = configure_application()
+    settings_path = settings_path or default_settings_path()
+    settings = load_settings(settings_path)
+    window = MainWindow(options, settings, settings_path=settings_path, demo=demo)
+    window.quit_when_finished = quit_when_finished
+    window.stop_at_s = stop_at_s
+    window.screenshot_dir = screenshot_dir
+    window.show()
+    if not window.start_session():
+        message = window.statusBar().currentMessage() or "the session could not start"
+        window.close()
+        raise CliError(message.removeprefix("Cannot start: "))
+
+    previous_handler = signal.signal(signal.SIGINT, lambda *_: window.close())
+    wake = QTimer()
+    wake.start(SIGNAL_POLL_MS)
+    wake.timeout.connect(lambda: None)
+    try:
+        app.exec()  # type: ignore[attr-defined]
+    finally:
+        wake.stop()
+        signal.signal(signal.SIGINT, previous_handler)
+    return 1 if (window.last_error and quit_when_finished) else 0

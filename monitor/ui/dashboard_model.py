@@ -1,0 +1,264 @@
+"""What the dashboard shows, accumulated from the session's updates (no Qt, no physiology).
+
+The session thread produces :class:`~monitor.session.engine.SessionUpdate` objects; the GUI thread
+feeds each one to :meth:`DashboardModel.apply`, which only *stores* what the engine decided: the
+per-beat values to plot, the latest reading and strap status, phases, SUDS ratings, notes, alert
+episodes and spans without a judgement. The widgets draw from this model on a timer and compare
+:attr:`DashboardModel.revision` to know whether anything changed.
+
+Per-beat values live in growable numpy columns (amortised doubling), so a three-hour session costs
+about a megabyte and appending stays O(1).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from drivers.events import ConnectionState
+from monitor.core.baseline import Baseline
+from monitor.core.indices import WindowIndices
+from monitor.core.tolerance import AlertKind, ArousalReading, ToleranceSettings, Zone
+from monitor.recording.model import EventKind
+from monitor.session.engine import SessionUpdate, SourceStatus
+
+BEAT_COLUMNS = ("t_s", "hr_bpm", "nn_ms", "raw_rr_ms", "corrected", "ln_rmssd", "arousal")
+"""The per-beat columns kept for the plots (``corrected`` is 1.0 for corrected beats)."""
+
+_UNJOINED_SLACK_S = 1.0
+"""A beat more than its own RR interval plus this after the previous one does not follow it."""
+
+_INITIAL_CAPACITY = 2048
+
+
+class BeatColumns:
+    """Append-only per-beat columns with a NaN row wherever the beat series breaks.
+
+    A *break row* (time of the previous beat, every value NaN) goes in when a beat does not follow
+    the one before it (a gap, lost contact, a restart of the windows): plotted with
+    ``connect="finite"`` no line is drawn across missing data (DESIGN.md, "Time").
+    """
+
+    def __init__(self) -> None:
+        self._data = np.full((len(BEAT_COLUMNS), _INITIAL_CAPACITY), np.nan)
+        self._count = 0
+        self.beats = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def column(self, name: str) -> np.ndarray:
+        """A read-only view of one column (rows 0 … len-1)."""
+        view = self._data[BEAT_COLUMNS.index(name), : self._count]
+        view.flags.writeable = False
+        return view
+
+    def append(self, values: tuple[float, ...]) -> None:
+        """Add one beat's row (in :data:`BEAT_COLUMNS` order), after a break row if needed."""
+        t_s, nn_ms = values[0], values[2]
+        if self._count:
+            last_t_s = self._data[0, self._count - 1]
+            follows = t_s - last_t_s <= nn_ms / 1000.0 + _UNJOINED_SLACK_S
+            if not follows:
+                self._append_row((last_t_s,) + (math.nan,) * (len(BEAT_COLUMNS) - 1))
+        self._append_row(values)
+        self.beats += 1
+
+    def _append_row(self, values: tuple[float, ...]) -> None:
+        if self._count == self._data.shape[1]:
+            grown = np.full((len(BEAT_COLUMNS), 2 * self._data.shape[1]), np.nan)
+            grown[:, : self._count] = self._data
+            self._data = grown
+        self._data[:, self._count] = values
+        self._count += 1
+
+
+@dataclass
+class Span:
+    """Something with a start and (once over) an end: an alert, a gap, a suspension.
+
+    Attributes
+    ----------
+    start_s, end_s : float, float or None
+        Session times; ``end_s`` is ``None`` while it goes on.
+    kind : str
+        ``hyper``, ``hypo``, ``warning``, ``gap`` or ``suspended``.
+    text : str
+        The engine's reason.
+    """
+
+    start_s: float
+    end_s: float | None
+    kind: str
+    text: str = ""
+
+
+@dataclass
+class Mark:
+    """A point event: a phase start, a SUDS rating or a note."""
+
+    t_s: float
+    text: str
+    value: float | None = None
+
+
+@dataclass
+class DashboardModel:
+    """Everything the dashboard draws, fed by :meth:`apply` with each update in order.
+
+    Attributes
+    ----------
+    beats : BeatColumns
+        Per-beat values for the plots.
+    status : SourceStatus
+        The strap's latest state.
+    reading : ArousalReading or None
+        The latest window-of-tolerance reading (kept across updates that carry none).
+    indices : WindowIndices or None
+        The latest beat's live HRV indices.
+    phases, suds, notes : list of Mark
+    alerts, gaps, suspensions : list of Span
+    baseline : Baseline or None
+        The client's baseline, once calibrated (set by the session runner).
+    tolerance : ToleranceSettings
+        The window's bounds in force (the dashboard sets them; the engine applies them).
+    ready_to_resume : bool
+        The engine said "ready to resume"; stays on until the therapist resumes, another phase
+        starts or arousal is back above the window.
+    revision : int
+        Grows with every change, so the views can skip redraws when nothing happened.
+    """
+
+    beats: BeatColumns = field(default_factory=BeatColumns)
+    status: SourceStatus = field(default_factory=SourceStatus)
+    reading: ArousalReading | None = None
+    indices: WindowIndices | None = None
+    phases: list[Mark] = field(default_factory=list)
+    suds: list[Mark] = field(default_factory=list)
+    notes: list[Mark] = field(default_factory=list)
+    alerts: list[Span] = field(default_factory=list)
+    gaps: list[Span] = field(default_factory=list)
+    suspensions: list[Span] = field(default_factory=list)
+    baseline: Baseline | None = None
+    tolerance: ToleranceSettings = field(default_factory=ToleranceSettings)
+    ready_to_resume: bool = False
+    latest_t_s: float = 0.0
+    revision: int = 0
+    _resume_phase: str | None = None
+
+    # -- input ----------------------------------------------------------------------------------
+
+    def apply(self, update: SessionUpdate) -> None:
+        """Store one update from the session engine."""
+        self.revision += 1
+        self.latest_t_s = max(self.latest_t_s, update.t_s)
+        self.status = update.status
+        for event in update.events:
+            self._apply_event(event.kind, event.t_s, event.end_s, event.text, event.value)
+        if update.reading is not None:
+            self._apply_reading(update.reading)
+        if update.beat is not None:
+            beat = update.beat
+            self.indices = beat.indices
+            arousal = update.reading.arousal if update.reading is not None else math.nan
+            self.beats.append(
+                (
+                    beat.t_s,
+                    beat.indices.hr_10s_bpm,
+                    beat.nn_ms,
+                    beat.raw_rr_ms,
+                    1.0 if beat.corrected else 0.0,
+                    beat.indices.ln_rmssd,
+                    arousal,
+                )
+            )
+
+    def set_baseline(self, baseline: Baseline | None) -> None:
+        """The engine calibrated (or recalibrated) the client's baseline."""
+        self.baseline = baseline
+        self.revision += 1
+
+    def set_tolerance(self, settings: ToleranceSettings) -> None:
+        """The window's bounds changed (the therapist widened or narrowed it)."""
+        self.tolerance = settings
+        self.revision += 1
+
+    def _apply_event(
+        self, kind: EventKind, t_s: float, end_s: float | None, text: str, value: float | None
+    ) -> None:
+        match kind:
+            case EventKind.PHASE:
+                if text == "grounding" and self.current_phase not in (None, "grounding"):
+                    self._resume_phase = self.current_phase
+                elif text != "grounding":
+                    self._resume_phase = None
+                    self.ready_to_resume = False
+                self.phases.append(Mark(t_s, text))
+            case EventKind.SUDS:
+                self.suds.append(Mark(t_s, text, value))
+            case EventKind.NOTE:
+                self.notes.append(Mark(t_s, text))
+            case EventKind.GAP:
+                self.gaps.append(Span(t_s, end_s, "gap", text))
+            case _:
+                # Alerts come from the readings (they carry them with or without a recorder);
+                # connection, battery and contact are in the status.
+                pass
+
+    def _apply_reading(self, reading: ArousalReading) -> None:
+        self.reading = reading
+        for alert in reading.started:
+            self.alerts.append(Span(alert.start_s, None, str(alert.kind), alert.reason))
+            if alert.kind == AlertKind.HYPER:
+                self.ready_to_resume = False
+        for alert in reading.ended:
+            for span in reversed(self.alerts):
+                if span.kind == str(alert.kind) and span.start_s == alert.start_s:
+                    span.end_s = alert.end_s
+                    break
+        if reading.ready_to_resume:
+            self.ready_to_resume = True
+        elif reading.zone == Zone.HYPER:
+            self.ready_to_resume = False
+        open_suspension = self.suspensions[-1] if self.suspensions else None
+        if open_suspension is not None and open_suspension.end_s is not None:
+            open_suspension = None
+        if reading.zone == Zone.SUSPENDED:
+            if open_suspension is None:
+                self.suspensions.append(Span(reading.t_s, None, "suspended", reading.reason))
+            else:
+                open_suspension.text = reading.reason
+        elif open_suspension is not None:
+            open_suspension.end_s = max(reading.t_s, open_suspension.start_s)
+
+    # -- what the views ask ---------------------------------------------------------------------
+
+    @property
+    def current_phase(self) -> str | None:
+        return self.phases[-1].text if self.phases else None
+
+    @property
+    def resume_phase(self) -> str | None:
+        """The phase the session was in before grounding (what "Resume" goes back to)."""
+        return self._resume_phase if self.current_phase == "grounding" else None
+
+    def open_alert(self, kind: AlertKind | str) -> Span | None:
+        """The ongoing alert of a kind, if any."""
+        for span in reversed(self.alerts):
+            if span.kind == str(kind) and span.end_s is None:
+                return span
+        return None
+
+    @property
+    def grounding_since_s(self) -> float | None:
+        """When the current grounding phase started (``None`` outside grounding)."""
+        if self.current_phase == "grounding":
+            return self.phases[-1].t_s
+        return None
+
+    @property
+    def strap_is_down(self) -> bool:
+        """The strap is not delivering (lost, reconnecting, not yet connected or stopped)."""
+        return self.status.state is not ConnectionState.CONNECTED

@@ -1,0 +1,479 @@
+"""The therapist's main window: status strip, banner, gauge, controls and plots.
+
+The window owns a :class:`~monitor.ui.session_runner.SessionRunner` (the session on its worker
+thread) and a :class:`~monitor.ui.dashboard_model.DashboardModel`. Updates arriving from the
+session thread (queued signals) are only stored in the model; a :class:`QTimer` at
+:data:`REFRESH_HZ` redraws the views from it, so a burst of beats costs one frame, not one per
+beat. Clicks and keys become engine calls with :meth:`SessionRunner.call`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from monitor.core.baseline import Baseline
+from monitor.core.tolerance import AlertKind
+from monitor.session.engine import DEFAULT_PHASES, SessionEngine, SessionUpdate
+from monitor.session.live import LiveOptions
+from monitor.ui import shortcuts
+from monitor.ui.alert_banner import AlertBanner
+from monitor.ui.chime import ChimePlayer
+from monitor.ui.dashboard_model import DashboardModel
+from monitor.ui.gauge import ArousalGaugePanel
+from monitor.ui.plots import SessionPlots
+from monitor.ui.protocol_panel import ProtocolPanel
+from monitor.ui.screenshots import save_window_screenshots
+from monitor.ui.session_runner import SessionRunner
+from monitor.ui.settings_dialog import SettingsDialog
+from monitor.ui.settings_store import VIEW_SPANS_S, DashboardSettings, save_settings
+from monitor.ui.status_strip import RecordingState, StatusStrip
+from monitor.ui.strap_picker import ScanFunction, StrapPickerDialog
+
+log = logging.getLogger(__name__)
+
+REFRESH_HZ = 30.0
+"""Redraw rate of the views (DESIGN.md: ~30 Hz from accumulated data, never per beat)."""
+
+GAUGE_COLUMN_WIDTH_PX = 340
+CONTROLS_COLUMN_WIDTH_PX = 250
+
+
+def _tool_button(text: str) -> QPushButton:
+    button = QPushButton(text)
+    button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    return button
+
+
+class MainWindow(QMainWindow):
+    """The live dashboard.
+
+    Parameters
+    ----------
+    options : LiveOptions
+        What the first session records from (strap or simulator) and where.
+    settings : DashboardSettings
+        The therapist's settings (window bounds, chime, adapter, plot span).
+    settings_path : Path, optional
+        Where settings changed in the dialog are saved (``None``: not saved).
+    runner : SessionRunner, optional
+        The session runner (one is made by default).
+    chime : ChimePlayer, optional
+    scan : callable, optional
+        The strap scan for the picker (:func:`drivers.ble.scan_straps` by default).
+    demo : bool
+        Label the session as a demo (its file is temporary).
+    refresh_hz : float
+        Redraw rate.
+    """
+
+    def __init__(
+        self,
+        options: LiveOptions,
+        settings: DashboardSettings,
+        *,
+        settings_path: Path | None = None,
+        runner: SessionRunner | None = None,
+        chime: ChimePlayer | None = None,
+        scan: ScanFunction | None = None,
+        demo: bool = False,
+        refresh_hz: float = REFRESH_HZ,
+    ) -> None:
+        super().__init__()
+        self.options = options
+        self.settings = settings
+        self.settings_path = settings_path
+        self.demo = demo
+        self.runner = runner or SessionRunner(self)
+        self.chime = chime or ChimePlayer(self)
+        self._scan = scan
+        self.phases = tuple(DEFAULT_PHASES)
+        self.phase_keys = shortcuts.assign_phase_keys(self.phases)
+        self.model = self._new_model()
+        self.recording_path: Path | None = None
+        self.last_session_path: Path | None = None
+        self.last_error = ""
+        self._first_out_used = False
+        self._chimed_alerts = 0
+        self._last_clock_s = 0.0
+        self.quit_when_finished = False
+        """Close the window when the session ends (the demo with ``--duration``)."""
+        self.stop_at_s: float | None = None
+        """Stop the session once it reaches this session time (the demo's ``--duration``);
+        screenshots, if asked for, are taken just before, while the session is still live."""
+        self.screenshot_dir: Path | None = None
+        """Where to save a PNG of each open window just before closing at the session's end."""
+        self.screenshots: list[Path] = []
+        self._closing = False
+
+        self.setObjectName("dashboard")
+        self.setWindowTitle("Session Monitor" + (" — demo" if demo else ""))
+        self.resize(1440, 900)
+        self._build()
+        self._connect_runner()
+        self._make_shortcuts()
+        self.refresh_timer = QTimer(self)
+        self.refresh_timer.setInterval(max(round(1000.0 / refresh_hz), 1))
+        self.refresh_timer.timeout.connect(self.refresh)
+        self.refresh_timer.start()
+        self.refresh()
+
+    # -- layout ---------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(10, 8, 10, 6)
+        outer.setSpacing(8)
+        self.status_strip = StatusStrip()
+        self.start_stop_button = _tool_button("Start recording")
+        self.start_stop_button.clicked.connect(self.toggle_session)
+        self.strap_button = _tool_button("Strap…")
+        self.strap_button.clicked.connect(self.pick_strap)
+        self.settings_button = _tool_button("Settings…")
+        self.settings_button.clicked.connect(self.edit_settings)
+        for button in (self.start_stop_button, self.strap_button, self.settings_button):
+            self.status_strip.add_widget(button)
+        outer.addWidget(self.status_strip)
+        self.banner = AlertBanner()
+        outer.addWidget(self.banner)
+
+        body = QHBoxLayout()
+        body.setSpacing(10)
+        self.gauge = ArousalGaugePanel()
+        self.panel = ProtocolPanel(self.phases, self.phase_keys)
+        self.panel.phase_clicked.connect(self.mark_phase)
+        self.panel.suds_clicked.connect(self.record_suds)
+        self.panel.note_submitted.connect(self.record_note)
+        self.panel.grounding_clicked.connect(self.grounding_started)
+        self.panel.resume_clicked.connect(self.resume)
+        self.panel.window_step.connect(self.change_window)
+        left = QVBoxLayout()
+        left.setContentsMargins(0, 0, 0, 0)
+        left.setSpacing(8)
+        left.addWidget(self.gauge, 1)
+        left.addWidget(self.panel.actions)
+        left_widget = QWidget()
+        left_widget.setLayout(left)
+        left_widget.setFixedWidth(GAUGE_COLUMN_WIDTH_PX)
+        body.addWidget(left_widget)
+        self.plots = SessionPlots(self.settings.view_span_s)
+        self.plots.signals.following_changed.connect(self._following_changed)
+        body.addWidget(self.plots, 1)
+        self.panel.setFixedWidth(CONTROLS_COLUMN_WIDTH_PX)
+        body.addWidget(self.panel)
+        self._body = body
+        outer.addLayout(body, 1)
+        self.key_list = QLabel(shortcuts.key_list_text(self.phase_keys))
+        self.key_list.setObjectName("hint")
+        self.key_list.setWordWrap(True)
+        outer.addWidget(self.key_list)
+        self.setCentralWidget(central)
+        self.statusBar().setSizeGripEnabled(False)
+
+    def _new_model(self) -> DashboardModel:
+        tolerance = self.options.tolerance or self.settings.tolerance()
+        return DashboardModel(tolerance=tolerance)
+
+    def _make_shortcuts(self) -> None:
+        def bind(key: str | Qt.Key, action: Callable[[], None]) -> None:
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(action)
+
+        self.suds_keypad = shortcuts.SudsKeypad(self)
+        self.suds_keypad.committed.connect(self.record_suds)
+        self.suds_keypad.pending_changed.connect(self.panel.set_suds_status)
+        for digit in range(10):
+            bind(str(digit), lambda d=digit: self.suds_keypad.press(d))
+        bind(Qt.Key.Key_Return, self.suds_keypad.commit_pending)
+        bind(Qt.Key.Key_Enter, self.suds_keypad.commit_pending)
+        for name, key in self.phase_keys.items():
+            if name == "grounding":
+                continue
+            bind(key, lambda n=name: self.mark_phase(n))
+        bind(shortcuts.GROUNDING_KEY, self.grounding_started)
+        bind(shortcuts.RESUME_KEY, self.resume)
+        bind(shortcuts.NOTE_KEY, self.panel.note_field.setFocus)
+        bind(shortcuts.FOLLOW_KEY, self.plots.follow)
+        bind(shortcuts.VIEW_KEY, self.cycle_view_span)
+        bind(shortcuts.CHIME_KEY, self.toggle_chime)
+        bind(Qt.Key.Key_Plus, lambda: self.change_window(shortcuts.WINDOW_STEP_SD))
+        bind(Qt.Key.Key_Equal, lambda: self.change_window(shortcuts.WINDOW_STEP_SD))
+        bind(Qt.Key.Key_Minus, lambda: self.change_window(-shortcuts.WINDOW_STEP_SD))
+
+    def _connect_runner(self) -> None:
+        self.runner.update.connect(self.on_update)
+        self.runner.baseline.connect(self.on_baseline)
+        self.runner.recording.connect(self.on_recording)
+        self.runner.finished.connect(self.on_finished)
+
+    # -- session life -------------------------------------------------------------------------
+
+    def start_session(self) -> bool:
+        """Start a session with the current strap and window; False if it could not start."""
+        if self.runner.running:
+            return False
+        options = dataclasses.replace(
+            self.options,
+            tolerance=self.model.tolerance,
+            adapter=self.options.adapter or self.settings.adapter or None,
+            out=None if self._first_out_used else self.options.out,
+        )
+        self._first_out_used = True
+        if self.model.beats.beats or self.model.phases:
+            self._reset_views(options.tolerance)
+        try:
+            self.runner.start(options)
+        except ValueError as error:
+            self.show_message(f"Cannot start: {error}")
+            return False
+        self.recording_path = None
+        self.last_error = ""
+        self.show_message("Session started" + (" (demo)" if self.demo else ""))
+        self.refresh()
+        return True
+
+    def stop_session(self) -> None:
+        """End the session; the file is closed cleanly and its path shown."""
+        if self.runner.running:
+            self.runner.stop()
+            self.show_message("Stopping…")
+
+    def toggle_session(self) -> None:
+        if self.runner.running:
+            self.stop_session()
+        else:
+            self.start_session()
+
+    def _reset_views(self, tolerance: object) -> None:
+        self.model = DashboardModel(tolerance=tolerance or self.settings.tolerance())
+        self._chimed_alerts = 0
+        old = self.plots
+        self.plots = SessionPlots(old.span_s)
+        self.plots.signals.following_changed.connect(self._following_changed)
+        self._body.replaceWidget(old, self.plots)
+        old.deleteLater()
+
+    def on_update(self, update: SessionUpdate) -> None:
+        """Store an update from the session thread (drawn at the next refresh)."""
+        self.model.apply(update)
+
+    def on_baseline(self, baseline: Baseline | None) -> None:
+        self.model.set_baseline(baseline)
+
+    def on_recording(self, path: Path) -> None:
+        self.recording_path = Path(path)
+
+    def on_finished(self, path: object, error: str) -> None:
+        self.last_session_path = Path(path) if path is not None else None
+        self.recording_path = None
+        self.last_error = error
+        if error:
+            self.show_message(f"Session ended: {error}", timeout_ms=0)
+        elif self.last_session_path is not None and not self.demo:
+            self.show_message(f"Session saved: {self.last_session_path}", timeout_ms=0)
+        else:
+            self.show_message("Session ended", timeout_ms=0)
+        try:
+            self.refresh()
+        finally:
+            if self.quit_when_finished and not self._closing:
+                self.close()
+
+    # -- the therapist's actions ----------------------------------------------------------------
+
+    def _engine(self, action: Callable[[SessionEngine, float], list[SessionUpdate]]) -> bool:
+        if self.runner.call(action):
+            return True
+        self.show_message("No session is running: start one first")
+        return False
+
+    def mark_phase(self, name: str) -> None:
+        """A protocol phase starts now."""
+        if self._engine(lambda engine, now_s: engine.add_phase(now_s, name)):
+            self.show_message(f"Phase: {name}")
+
+    def grounding_started(self) -> None:
+        """Grounding started (starts the recovery measurement)."""
+        if self._engine(lambda engine, now_s: engine.mark_grounding(now_s)):
+            self.show_message("Grounding started")
+
+    def resume(self) -> None:
+        """Back to the phase the session was in before grounding."""
+        target = self.model.resume_phase
+        if target is None:
+            self.show_message("Nothing to resume: mark grounding first")
+            return
+        self.mark_phase(target)
+
+    def record_suds(self, rating: int) -> None:
+        if self._engine(lambda engine, now_s: engine.add_suds(now_s, rating)):
+            self.show_message(f"SUDS {rating} recorded")
+
+    def record_note(self, text: str) -> None:
+        if self._engine(lambda engine, now_s: engine.add_note(now_s, text)):
+            self.show_message("Note recorded")
+
+    def change_window(self, by_sd: float) -> None:
+        """Widen (positive) or narrow the window for this session."""
+        try:
+            settings = self.model.tolerance.widened(by_sd)
+        except ValueError:
+            self.show_message("The window cannot be narrower")
+            return
+        if self.runner.running:
+            self.runner.call(lambda engine, now_s: engine.set_tolerance(now_s, settings))
+        self.model.set_tolerance(settings)
+        word = "wider" if by_sd > 0 else "narrower"
+        self.show_message(f"Window {word}: above ≥ {settings.upper_sd:.2f} SD")
+
+    def cycle_view_span(self) -> None:
+        spans = VIEW_SPANS_S
+        current = self.plots.span_s
+        index = spans.index(current) if current in spans else 0
+        span_s = spans[(index + 1) % len(spans)]
+        self.plots.set_span(span_s)
+        label = "whole session" if math.isinf(span_s) else f"last {span_s / 60:.0f} min"
+        self.show_message(f"Plots show the {label}")
+
+    def toggle_chime(self) -> None:
+        self._apply_settings(
+            dataclasses.replace(self.settings, sound_on=not self.settings.sound_on)
+        )
+        self.show_message("Chime " + ("on" if self.settings.sound_on else "off"))
+
+    def pick_strap(self) -> None:
+        """Choose a strap for the next session (scan off the GUI thread)."""
+        if self.runner.running:
+            self.show_message("Stop the session before choosing another strap")
+            return
+        dialog = StrapPickerDialog(self.settings.adapter or None, scan=self._scan, parent=self)
+        dialog.start_scan()
+        if dialog.exec() and dialog.chosen is not None:
+            strap = dialog.chosen
+            self.options = dataclasses.replace(self.options, device=strap.address, simulate=False)
+            self.show_message(f"Next session uses {strap.name or strap.address}")
+
+    def edit_settings(self) -> None:
+        dialog = SettingsDialog(self.settings, self.chime, self.settings_path, parent=self)
+        if dialog.exec():
+            self._apply_settings(dialog.settings(), window_changed=True)
+
+    def _apply_settings(self, settings: DashboardSettings, window_changed: bool = False) -> None:
+        previous = self.settings
+        self.settings = settings
+        if window_changed and settings.tolerance() != previous.tolerance():
+            tolerance = settings.tolerance(self.model.tolerance)
+            if self.runner.running:
+                self.runner.call(lambda engine, now_s: engine.set_tolerance(now_s, tolerance))
+            self.model.set_tolerance(tolerance)
+        if self.settings_path is not None:
+            try:
+                save_settings(settings, self.settings_path)
+            except OSError as error:
+                self.show_message(f"Settings not saved: {error}")
+
+    # -- drawing ------------------------------------------------------------------------------
+
+    def recording_state(self) -> RecordingState:
+        if self.runner.running:
+            if self.recording_path is not None:
+                return RecordingState(True, "demo" if self.demo else "on")
+            if self.options.record:
+                return RecordingState(False, "starting…")
+            return RecordingState(False, "not recording")
+        if self.last_error:
+            return RecordingState(False, "stopped (error)")
+        if self.last_session_path is not None:
+            return RecordingState(False, "saved" if not self.demo else "ended")
+        return RecordingState(False, "off")
+
+    def refresh(self) -> None:
+        """Redraw from the model (the refresh timer calls this ~30 times a second)."""
+        model = self.model
+        now_s = self.runner.now_s()
+        clock_s = model.latest_t_s if now_s is None else max(now_s, model.latest_t_s)
+        running = self.runner.running
+        self.status_strip.render(model, self.options.client_code, clock_s, self.recording_state())
+        tooltip = str(self.recording_path or self.last_session_path or "")
+        if self.status_strip.fields["recording"].toolTip() != tooltip:
+            self.status_strip.fields["recording"].setToolTip(tooltip)
+        button_text = "■ Stop recording" if running else "● Start recording"
+        if self.start_stop_button.text() != button_text:
+            self.start_stop_button.setText(button_text)
+        self.strap_button.setEnabled(not running)
+        self.gauge.render(model)
+        self.banner.render(model)
+        self.panel.render(model, running)
+        self.plots.render(model)
+        self._maybe_chime()
+        if running and self.stop_at_s is not None and model.latest_t_s >= self.stop_at_s:
+            self.stop_at_s = None
+            self.take_screenshots()
+            self.stop_session()
+
+    def take_screenshots(self) -> list[Path]:
+        """Save a PNG of each open window into :attr:`screenshot_dir` (once)."""
+        if self.screenshot_dir is None or self.screenshots:
+            return self.screenshots
+        try:
+            self.screenshots = save_window_screenshots(self.screenshot_dir)
+        except OSError as error:
+            log.error("screenshots not saved: %s", error)
+        return self.screenshots
+
+    def _maybe_chime(self) -> None:
+        hyper_started = sum(1 for span in self.model.alerts if span.kind == AlertKind.HYPER)
+        if hyper_started > self._chimed_alerts:
+            self._chimed_alerts = hyper_started
+            if self.settings.sound_on:
+                self.chime.play(self.settings.volume_pct)
+
+    def _following_changed(self, following: bool) -> None:
+        if not following:
+            self.show_message(f"Looking back: press {shortcuts.FOLLOW_KEY} to follow now")
+
+    def show_message(self, text: str, timeout_ms: int = 4000) -> None:
+        self.statusBar().showMessage(text, timeout_ms)
+
+    # -- exit ---------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._closing:
+            event.accept()
+            return
+        if self.runner.running and not self.quit_when_finished and not self.demo:
+            answer = QMessageBox.question(
+                self, "End the session?",
+                "A session is running. End it and close? The file is saved first.",
+            )  # fmt: skip
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+        self._closing = True
+        if self.screenshot_dir is not None and not self.screenshots:
+            self.refresh()
+            self.take_screenshots()
+        self.refresh_timer.stop()
+        if self.runner.running:
+            self.runner.stop()
+            if not self.runner.wait(15.0):
+                log.error("the session did not stop within 15 s")
+        self.chime.cleanup()
+        event.accept()

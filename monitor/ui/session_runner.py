@@ -1,0 +1,150 @@
+"""The live session on its own thread, talking to the GUI only through queued Qt signals.
+
+DESIGN.md, "Threading": bleak runs in one asyncio loop on a worker thread, ``asyncio.run`` once,
+and every bleak object is created and closed inside it. :class:`SessionRunner` starts a plain
+Python thread that runs :meth:`LiveSession.run` in ``asyncio.run``; the session's ``on_update``
+callback (called in that thread) emits :attr:`SessionRunner.update`, which Qt queues to the
+runner's own thread, the GUI thread, because the emitting thread is not the receiver's. Going the
+other way, clicks and keys become :meth:`call` (``loop.call_soon_threadsafe`` inside
+:class:`LiveSession`), so the engine is only ever touched from the session thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from monitor.session.engine import SessionEngine, SessionUpdate
+from monitor.session.live import LiveOptions, LiveSession
+
+log = logging.getLogger(__name__)
+
+EngineAction = Callable[[SessionEngine, float], list[SessionUpdate]]
+"""A therapist's action, run in the session thread: ``action(engine, now_s) -> updates``."""
+
+
+class SessionRunner(QObject):
+    """Runs one :class:`LiveSession` at a time on a worker thread.
+
+    Parameters
+    ----------
+    parent : QObject, optional
+    session_factory : callable, optional
+        Makes the session from its options (:class:`LiveSession`; the benchmark times a subclass).
+
+    Signals
+    -------
+    update(SessionUpdate)
+        Every update of the engine, in order (queued to the GUI thread).
+    baseline(Baseline)
+        The engine's baseline, when it is calibrated or recalibrated.
+    recording(Path)
+        The session file, once it exists.
+    finished(object, str)
+        The session ended: its file (or None) and a one-line error ("" for a clean end).
+    """
+
+    update = Signal(object)
+    baseline = Signal(object)
+    recording = Signal(object)
+    finished = Signal(object, str)
+
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        session_factory: Callable[[LiveOptions], LiveSession] = LiveSession,
+    ) -> None:
+        super().__init__(parent)
+        self._session: LiveSession | None = None
+        self._thread: threading.Thread | None = None
+        self._session_factory = session_factory
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def session(self) -> LiveSession | None:
+        return self._session
+
+    def start(self, options: LiveOptions) -> None:
+        """Start a session (raises ``ValueError`` for options the session refuses).
+
+        Raises
+        ------
+        RuntimeError
+            A session is already running.
+        """
+        if self.running:
+            raise RuntimeError("a session is already running")
+        session = self._session_factory(options)
+        session.on_update = self._make_forwarder(session)
+        self._session = session
+        self._thread = threading.Thread(
+            target=self._run, args=(session,), name="session-loop", daemon=True
+        )
+        self._thread.start()
+
+    def _make_forwarder(self, session: LiveSession) -> Callable[[SessionUpdate], None]:
+        state = {"baseline": None, "announced": False}
+
+        def forward(update: SessionUpdate) -> None:
+            # Runs in the session thread: read the engine's state here, never from the GUI.
+            if not state["announced"] and session.path is not None:
+                state["announced"] = True
+                self.recording.emit(session.path)
+            if update.reading is not None and session.engine is not None:
+                baseline = session.engine.window.baseline
+                if baseline is not state["baseline"]:
+                    state["baseline"] = baseline
+                    self.baseline.emit(baseline)
+            self.update.emit(update)
+
+        return forward
+
+    def _run(self, session: LiveSession) -> None:
+        path: Path | None = None
+        error = ""
+        try:
+            path = asyncio.run(session.run())
+        except Exception as exc:  # StrapError, SessionWriteError, ...: shown as one line
+            log.exception("session ended with an error")
+            error = str(exc) or type(exc).__name__
+            path = session.path
+        self.finished.emit(path, error)
+
+    def call(self, action: EngineAction) -> bool:
+        """Run ``action(engine, now_s)`` in the session thread; False when no session runs."""
+        if not self.running or self._session is None:
+            return False
+        self._session.call(action)
+        return True
+
+    def now_s(self) -> float | None:
+        """Session time now, or None when no session runs."""
+        if not self.running or self._session is None:
+            return None
+        return self._session.now_s()
+
+    def stop(self) -> None:
+        """Ask the session to end (the file is closed cleanly; :attr:`finished` follows)."""
+        if self._session is not None:
+            self._session.request_stop()
+
+    def wait(self, timeout_s: float = 10.0) -> bool:
+        """Block until the session thread ended (at exit); True if it did within the timeout."""
+        thread = self._thread
+        if thread is None:
+            return True
+        deadline_s = time.monotonic() + timeout_s
+        while thread.is_alive() and time.monotonic() < deadline_s:
+            # The loop may not be running yet when stop was asked: ask again.
+            self.stop()
+            thread.join(0.05)
+        return not thread.is_alive()

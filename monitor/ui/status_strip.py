@@ -1,0 +1,142 @@
+"""The status strip across the top: everything about the session's state, readable at a glance.
+
+Client code, session clock, current phase, recording, strap connection, battery, skin contact and
+signal quality (the share of corrected beats in the last minute). Plain words, and colour only
+where something needs the therapist (a lost strap, no contact, a poor signal).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from drivers.events import ConnectionState
+from monitor.ui import theme
+from monitor.ui.dashboard_model import DashboardModel
+from monitor.ui.formatting import clock_text
+
+STATUS_FIELDS = ("client", "clock", "phase", "recording", "strap", "battery", "contact", "signal")
+FIELD_CAPTIONS = {
+    "client": "Client",
+    "clock": "Session",
+    "phase": "Phase",
+    "recording": "Recording",
+    "strap": "Strap",
+    "battery": "Battery",
+    "contact": "Skin contact",
+    "signal": "Signal (corrected beats)",
+}
+
+LOW_BATTERY_PCT = 15
+GOOD_SIGNAL_MAX_PCT = 5.0
+
+
+@dataclass(frozen=True)
+class RecordingState:
+    """What the recording indicator says: ``active`` is True while a file is being written."""
+
+    active: bool
+    text: str
+
+
+def status_values(
+    model: DashboardModel, client_code: str, clock_s: float, recording: RecordingState
+) -> dict[str, tuple[str, str]]:
+    """Each field's text and colour for the model's state."""
+    status = model.status
+    state = status.state
+    if state is ConnectionState.CONNECTED:
+        strap = ("connected", theme.STATE_OK)
+    elif state in (ConnectionState.LOST, ConnectionState.RECONNECTING):
+        strap = (str(state), theme.STATE_WARN)
+    else:
+        strap = (str(state), theme.STATE_IDLE)
+    battery_pct = status.battery_pct
+    if battery_pct is None:
+        battery = ("—", theme.STATE_IDLE)
+    else:
+        battery_colour = theme.STATE_WARN if battery_pct <= LOW_BATTERY_PCT else theme.TEXT
+        battery = (f"{battery_pct} %", battery_colour)
+    if status.contact is None:
+        contact = ("—", theme.STATE_IDLE)
+    elif status.contact:
+        contact = ("good", theme.STATE_OK)
+    else:
+        contact = ("none: check strap", theme.STATE_WARN)
+    artefact_pct = None if model.indices is None else model.indices.short_artefact_pct
+    if artefact_pct is None or artefact_pct != artefact_pct:  # NaN: window not full yet
+        signal = ("—", theme.STATE_IDLE)
+    elif artefact_pct <= GOOD_SIGNAL_MAX_PCT:
+        signal = (f"good · {artefact_pct:.0f} %", theme.STATE_OK)
+    elif artefact_pct <= model.tolerance.max_artefact_pct:
+        signal = (f"fair · {artefact_pct:.0f} %", theme.TEXT)
+    else:
+        signal = (f"poor · {artefact_pct:.0f} %", theme.STATE_WARN)
+    return {
+        "client": (client_code, theme.TEXT),
+        "clock": (clock_text(clock_s), theme.TEXT),
+        "phase": (model.current_phase or "—", theme.TEXT),
+        "recording": (
+            ("● " if recording.active else "") + recording.text,
+            theme.STATE_WARN if recording.active else theme.STATE_IDLE,
+        ),
+        "strap": strap,
+        "battery": battery,
+        "contact": contact,
+        "signal": signal,
+    }
+
+
+class StatusStrip(QFrame):
+    """One row of caption-over-value fields; extra widgets (buttons) can be added at the end."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("panel")
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(14, 6, 10, 6)
+        self._layout.setSpacing(18)
+        self.fields: dict[str, QLabel] = {}
+        self.captions: dict[str, QLabel] = {}
+        value_font = QFont(theme.FONT_FAMILY)
+        value_font.setPointSize(theme.STATUS_POINT_SIZE)
+        value_font.setBold(True)
+        for name in STATUS_FIELDS:
+            box = QVBoxLayout()
+            box.setSpacing(0)
+            caption = QLabel(FIELD_CAPTIONS[name])
+            caption.setObjectName("hint")
+            value = QLabel("—")
+            value.setFont(value_font)
+            box.addWidget(caption)
+            box.addWidget(value)
+            self._layout.addLayout(box)
+            self.fields[name] = value
+            self.captions[name] = caption
+        self._layout.addStretch(1)
+        self._shown: dict[str, tuple[str, str]] = {}
+
+    def add_widget(self, widget: QWidget) -> None:
+        """Put a widget (a button) at the right end of the strip."""
+        self._layout.addWidget(widget)
+
+    def text(self, name: str) -> str:
+        return self.fields[name].text()
+
+    def render(
+        self, model: DashboardModel, client_code: str, clock_s: float, recording: RecordingState
+    ) -> None:
+        """Update the fields whose text or colour changed."""
+        device = model.status.device_name
+        caption = f"Strap · {device}" if device else FIELD_CAPTIONS["strap"]
+        if self.captions["strap"].text() != caption:
+            self.captions["strap"].setText(caption)
+        for name, (text, colour) in status_values(model, client_code, clock_s, recording).items():
+            if self._shown.get(name) == (text, colour):
+                continue
+            self._shown[name] = (text, colour)
+            label = self.fields[name]
+            label.setText(text)
+            label.setStyleSheet(f"color: {colour};")
