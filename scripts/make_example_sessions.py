@@ -4,7 +4,8 @@
     The full scripted imagery-rescripting session of :mod:`drivers.simulator` (seed 2025, about
     21 minutes) as the live engine records it: every notification, beats from the beat clock
     (re-anchored after a gap), their artefact classes, the simulator's connection, battery,
-    contact and gap events, plus the therapist's phase markers, SUDS ratings and notes. A few
+    contact and gap events, the alerts the session engine raised, plus the therapist's phase
+    markers, SUDS ratings and notes. A few
     ectopic and missed beats and one 8-s drop-out are injected, so replay and reports show
     artefacts and a gap. Classes come from the whole-recording classifier
     (:func:`monitor.core.artefacts.classify_beats`).
@@ -48,6 +49,8 @@ from monitor.recording.model import (  # noqa: E402
     session_event_from_source,
 )
 from monitor.recording.session_file import write_session_file  # noqa: E402
+from monitor.session.engine import SessionEngine  # noqa: E402
+from monitor.session.live import SIMULATED_PHASE_MARKERS  # noqa: E402
 
 RECORDINGS = REPO_ROOT / "recordings"
 SIMULATED_NAME = "example_simulated_session.sqlite"
@@ -83,7 +86,19 @@ def make_simulated(folder: Path, version: str) -> Path:
     beats: list[tuple[float, float, float]] = []
     events: list[SessionEvent] = []
     device = DeviceInfo(0.0, "", "")
+    # The therapist's phase markers, as the live recorder marks them for a simulated session;
+    # the session engine sees them at their times, so the alerts are the ones shown live.
+    markers = [
+        (span.start_s, SIMULATED_PHASE_MARKERS[span.name])
+        for span in phase_timeline(script)
+        if span.name in SIMULATED_PHASE_MARKERS
+    ]
+    pending_markers = list(markers)
+    engine = SessionEngine()
     for event in simulator.events():
+        while pending_markers and pending_markers[0][0] <= event.arrival_s:
+            engine.add_phase(*pending_markers.pop(0))
+        engine.handle(event)
         if isinstance(event, HeartRatePacket):
             packets.append((event.arrival_s, event.raw))
             beats.extend((b.t_s, b.rr_ms, b.arrival_s) for b in clock.push(event))
@@ -95,7 +110,12 @@ def make_simulated(folder: Path, version: str) -> Path:
         session_event = session_event_from_source(event)
         if session_event is not None:
             events.append(session_event)
-    events += [SessionEvent.phase(span.start_s, span.name) for span in phase_timeline(script)]
+    engine.finish()
+    events += [SessionEvent.phase(t_s, name) for t_s, name in markers]
+    events += [
+        SessionEvent.alert(alert.start_s, str(alert.kind), alert.reason, alert.end_s)
+        for alert in engine.window.alerts
+    ]
     events += [SessionEvent.suds(t_s, rating) for t_s, rating in SUDS_RATINGS]
     events += [SessionEvent.note(t_s, text) for t_s, text in NOTES]
     events.sort(key=lambda e: e.t_s)

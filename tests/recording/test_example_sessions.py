@@ -45,7 +45,15 @@ def test_the_simulated_example_is_a_full_session_with_therapist_events() -> None
     assert session.metadata.source_kind is SourceKind.SIMULATOR
     assert session.duration_s > 20 * 60
     kinds = [e.kind for e in session.events]
-    assert kinds.count(EventKind.PHASE) == 6
+    assert [e.text for e in session.events if e.kind == EventKind.PHASE] == [
+        "baseline",
+        "imagery",
+        "grounding",
+        "rescripting",
+        "calm place",
+    ]
+    alerts = [e for e in session.events if e.kind == EventKind.ALERT]
+    assert [e.data["alert_kind"] for e in alerts].count("hyper") == 1  # the peak of the imagery
     assert kinds.count(EventKind.SUDS) >= 3
     assert kinds.count(EventKind.NOTE) >= 3
     assert kinds.count(EventKind.GAP) == 1
