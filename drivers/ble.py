@@ -490,12 +490,16 @@ class BleHeartRateSource:
         while not self._stopping:
             if ble_device is None:
                 # Scan again: the strap must be advertising before a connection can work.
-                ble_device = await self._find(
-                    self.reconnect.scan_window_s, lambda d, a: _same_address(d, address)
-                )
+                why = "strap not in range"
+                try:
+                    ble_device = await self._find(
+                        self.reconnect.scan_window_s, lambda d, a: _same_address(d, address)
+                    )
+                except StrapError as error:  # adapter unplugged, BlueZ restarting: keep trying
+                    why = str(error)
                 if ble_device is None:
                     attempt += 1
-                    await self._pause_then_announce(next(delays), attempt, "strap not in range")
+                    await self._pause_then_announce(next(delays), attempt, why)
                     continue
             outcome = await self._connect_and_stream(ble_device, initial=not connected_once)
             ble_device = None
@@ -615,8 +619,9 @@ class BleHeartRateSource:
                 return _Outcome(True, f"subscribing failed: {explanation}", connected_at_s)
             return _Outcome(False, explanation)
         finally:
-            if client.is_connected and not disconnected.is_set():
-                # Clean shutdown (stop, or a silent link): notifications off, then disconnect.
+            if self._stopping and client.is_connected and not disconnected.is_set():
+                # Clean shutdown: notifications off, then disconnect. (A silent link is only
+                # disconnected: asking a wedged strap to stop notifying could hang.)
                 for uuid in subscribed:
                     await _quietly(client.stop_notify(uuid))
             await _quietly(client.disconnect())
