@@ -83,10 +83,16 @@ class LiveSession:
     options : LiveOptions
     on_update : callable
         Called with every :class:`SessionUpdate`, in the session's loop thread.
+    source : object, optional
+        A ready-made source (with ``events()`` and ``stop()``) instead of the one the options
+        describe, e.g. a strap with other timeouts; recorded as a strap unless ``simulate``.
     """
 
     def __init__(
-        self, options: LiveOptions, on_update: Callable[[SessionUpdate], None] | None = None
+        self,
+        options: LiveOptions,
+        on_update: Callable[[SessionUpdate], None] | None = None,
+        source: object | None = None,
     ) -> None:
         check_client_code(options.client_code)
         if not options.simulate and not options.device:
@@ -96,7 +102,7 @@ class LiveSession:
         self.writer: SessionWriter | None = None
         self.engine: SessionEngine | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._source: object | None = None
+        self._source: object | None = source
         self._stop = False
         self._clock_origin_s = 0.0
 
@@ -191,6 +197,9 @@ class LiveSession:
 
     def _make_source(self) -> tuple[object, SourceKind, str]:
         options = self.options
+        if self._source is not None:
+            kind = SourceKind.SIMULATOR if options.simulate else SourceKind.BLE
+            return self._source, kind, options.device or "simulator"
         if options.simulate:
             source = SimulatedHeartRateSource(
                 seed=options.seed,
