@@ -87,3 +87,26 @@ def test_missing_file_and_help() -> None:
     assert missing.returncode == 2 and "no such file" in missing.stderr
     assert run_cli("analyze", "--help").returncode == 0
     assert run_cli("--help").returncode == 0
+
+
+def test_a_session_file_gets_baseline_alerts_and_time_per_phase() -> None:
+    """The example session (simulated, with phase markers): the imagery phase is where arousal
+    went above the window, the baseline phase is calibration, the calm place is inside."""
+    example = DATA_DIR.parent.parent / "recordings" / "example_simulated_session.sqlite"
+    summary = json.loads(run_cli("analyze", str(example), "--json").stdout)
+    assert summary["baseline"]["hr_bpm"] == pytest.approx(65, abs=5)
+    hyper = [a for a in summary["alerts"] if a["kind"] == "hyper"]
+    assert len(hyper) == 1 and hyper[0]["end_s"] > hyper[0]["start_s"] > 300
+    phases = summary["phases"]
+    assert set(phases) == {"baseline", "imagery", "grounding", "rescripting", "calm place"}
+    assert phases["imagery"]["above_s"] > 60
+    assert phases["calm place"]["above_s"] == 0 and phases["calm place"]["inside_s"] > 200
+    assert phases["baseline"]["unjudged_s"] > 250  # calibrating, not judged
+    total = summary["time_in_window"]
+    assert sum(total.values()) == pytest.approx(summary["duration_s"], rel=0.05)
+    assert summary["recoveries"] and summary["recoveries"][0]["recovery_s"] > 0
+
+
+def test_baseline_seconds_flag_is_checked() -> None:
+    result = run_cli("analyze", str(DATA_DIR / "rest_rri.txt"), "--baseline-s", "-3")
+    assert result.returncode == 2 and "--baseline-s" in result.stderr

@@ -1,0 +1,63 @@
+"""``session-monitor record --headless`` as a user runs it: Ctrl-C ends it cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from monitor.recording.model import EventKind
+from monitor.recording.reader import read_session
+
+
+def test_ctrl_c_ends_a_recording_cleanly_and_says_where_the_file_is(tmp_path: Path) -> None:
+    out = tmp_path / "session.sqlite"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "record", "--simulate", "--headless", "--speed", "30",
+         "--out", str(out), "--client", "T042"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while not out.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(3.0)  # about 90 s of simulated session
+    child.send_signal(signal.SIGINT)
+    stdout, stderr = child.communicate(timeout=20)
+    assert child.returncode == 0, stderr
+    assert f"session saved: {out}" in stdout
+    assert "Traceback" not in stderr
+    session = read_session(out)
+    assert session.metadata.end_utc is not None, "closed cleanly, not a crash"
+    assert session.metadata.client_code == "T042"
+    assert len(session.beats) > 40 and (session.beats.beat_class >= 0).all()
+    assert next(e.text for e in session.events if e.kind == EventKind.PHASE) == "baseline"
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+    assert not Path(f"{out}-wal").exists()
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_bad_flags_give_one_line_and_exit_2(tmp_path: Path) -> None:
+    existing = tmp_path / "taken.sqlite"
+    existing.write_bytes(b"precious")
+    cases = [
+        ("record", "--simulate", "--headless", "--out", str(existing)),
+        ("record", "--simulate", "--headless", "--duration", "-5"),
+        ("record", "--simulate", "--headless", "--client", "Jane Doe"),
+        ("record", "--simulate", "--headless", "--speed", "0"),
+    ]
+    for args in cases:
+        result = run(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "Traceback" not in result.stderr
+    assert existing.read_bytes() == b"precious"
+    assert run("record", "--headless").returncode == 2  # neither --device nor --simulate
