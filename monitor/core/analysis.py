@@ -183,6 +183,7 @@ def hrv_timeline(
     windows: HrvWindows | None = None,
     gap_after: Sequence[int] = (),
     progress: Callable[[int, int], None] | None = None,
+    flush: bool = True,
 ) -> list[HrvSnapshot]:
     """Run the live engine over a recording: the per-beat values the therapist would have seen.
 
@@ -196,6 +197,8 @@ def hrv_timeline(
         Indices of beats after which the signal was lost; the engine restarts its windows there.
     progress : callable, optional
         Called as ``progress(done, total)`` every few thousand beats.
+    flush : bool
+        Decide the last beats at the end (False for a slice that continues elsewhere).
 
     Returns
     -------
@@ -213,7 +216,8 @@ def hrv_timeline(
             snapshots.extend(engine.mark_gap())
         if progress is not None and i % 2000 == 0:
             progress(i, rr.size)
-    snapshots.extend(engine.flush())
+    if flush:
+        snapshots.extend(engine.flush())
     if progress is not None:
         progress(rr.size, rr.size)
     return snapshots
@@ -256,15 +260,7 @@ def timeline_chunk(
     late enough for the filter's look-ahead; the rows are then those of :func:`hrv_timeline`
     (up to rounding in the spectral sums). ``is_last`` flushes the filter at the end.
     """
-    engine = HrvEngine(windows)
-    gaps = set(gap_after)
-    snapshots: list[HrvSnapshot] = []
-    for i in range(rr_ms.size):
-        snapshots.extend(engine.push(float(t_s[i]), float(rr_ms[i])))
-        if i in gaps:
-            snapshots.extend(engine.mark_gap())
-    if is_last:
-        snapshots.extend(engine.flush())
+    snapshots = hrv_timeline(t_s, rr_ms, windows, gap_after, flush=is_last)
     kept = [s for s in snapshots if emit_from_s <= s.t_s < emit_until_s]
     return timeline_table(kept)
 

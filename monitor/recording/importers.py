@@ -31,7 +31,7 @@ import numpy as np
 
 from drivers.hrs import encode_heart_rate_measurement, rr_ms_to_units
 from monitor import __version__
-from monitor.recording.errors import UnreadableFileError
+from monitor.recording.errors import UnreadableFileError, read_file_bytes
 from monitor.recording.export_csv import BEAT_COLUMNS, EVENT_COLUMNS, EVENTS_INFIX
 from monitor.recording.export_edf import (
     BEAT_PREFIX,
@@ -70,15 +70,7 @@ def detect_kind(path: Path) -> str:
     UnreadableFileError
         Missing, unreadable or empty file.
     """
-    try:
-        with path.open("rb") as file:
-            head = file.read(4096)
-    except FileNotFoundError:
-        raise UnreadableFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UnreadableFileError(f"{path}: is a folder, not a file") from None
-    except PermissionError:
-        raise UnreadableFileError(f"{path}: permission denied") from None
+    head = read_file_bytes(path, limit=4096)
     if not head:
         raise UnreadableFileError(f"{path}: empty file, nothing to import")
     if head.startswith(SQLITE_HEADER):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from monitor.recording.errors import UnreadableFileError
+from monitor.recording.errors import UnreadableFileError, read_file_bytes
 
 # Above this median value a text file is taken to be in milliseconds, below it in seconds: no
 # human RR interval lasts 10 s, and none is shorter than 10 ms.
@@ -60,14 +60,7 @@ def read_rr_file(path: str | Path) -> RRRecording:
         The file is missing, empty, binary, or not an RR recording.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise UnreadableFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UnreadableFileError(f"{path}: is a folder, not a file") from None
-    except PermissionError:
-        raise UnreadableFileError(f"{path}: permission denied") from None
+    raw = read_file_bytes(path)
     if b"\x00" in raw[:4096]:
         raise UnreadableFileError(f"{path}: binary file, not RR text or Polar HRM")
     try:
