@@ -129,5 +129,7 @@ class DeviceInfo:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-SourceEvent = HeartRatePacket | StateChanged | BatteryLevel | ContactChanged | SignalGap | DeviceInfo
+SourceEvent = (
+    HeartRatePacket | StateChanged | BatteryLevel | ContactChanged | SignalGap | DeviceInfo
+)
 """Anything a source can emit."""
