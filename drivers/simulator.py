@@ -662,7 +662,6 @@ class SimulatedHeartRateSource:
     duration_s: float | None = None
     clock_origin_s: float | None = None
     _stop_requested: asyncio.Event | None = field(default=None, init=False, repr=False)
-    _stopped_early: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.speed > 0:

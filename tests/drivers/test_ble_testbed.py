@@ -14,6 +14,7 @@ import time
 import pytest
 from bluez_testbed.harness import (
     CENTRAL_ADAPTER,
+    CENTRAL_ADDRESS,
     SPARE_ADAPTER,
     STRAP_ADDRESS,
     STRAP_NAME,
@@ -343,3 +344,43 @@ async def set_powered(bus_address: str, adapter: str, powered: bool) -> None:
         assert reply.message_type == MessageType.METHOD_RETURN, reply.body
     finally:
         bus.disconnect()
+
+
+async def bluezoo_adapter(bus_address: str, member: str, *body) -> None:
+    """Add or remove a mock adapter, like plugging or unplugging a USB dongle."""
+    bus = await MessageBus(bus_address=bus_address).connect()
+    try:
+        reply = await bus.call(
+            Message(
+                destination="org.bluez",
+                path="/org/bluezoo",
+                interface="org.bluezoo.Manager1",
+                member=member,
+                signature="ys"[: len(body)],
+                body=list(body),
+            )
+        )
+        assert reply.message_type == MessageType.METHOD_RETURN, reply.body
+    finally:
+        bus.disconnect()
+
+
+async def test_keeps_trying_while_the_adapter_is_unplugged(strap, system_bus: TestBed) -> None:
+    recorder = Recorder(make_source())
+    await recorder.wait_until(lambda: len(recorder.packets()) >= 5, 10, "5 packets")
+    await bluezoo_adapter(system_bus.bus_address, "RemoveAdapter", 0)
+    try:
+        await recorder.wait_until(
+            lambda: [e for e in recorder.events if isinstance(e, StateChanged)
+                     and "adapter hci0 not found" in e.detail],
+            10, "the missing adapter to be reported while reconnecting",
+        )
+    finally:
+        await bluezoo_adapter(system_bus.bus_address, "AddAdapter", 0, CENTRAL_ADDRESS)
+    count = len(recorder.packets())
+    await recorder.wait_until(lambda: len(recorder.packets()) >= count + 5, 10, "data again")
+    await recorder.stop()
+    assert recorder.error is None
+    assert [e.reason for e in recorder.events if isinstance(e, SignalGap)] == [
+        "the strap disconnected (out of range, battery, or switched off)"
+    ]
