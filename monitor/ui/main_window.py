@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -201,8 +201,8 @@ class MainWindow(QMainWindow):
         self.suds_keypad.pending_changed.connect(self.panel.set_suds_status)
         for digit in range(10):
             bind(str(digit), lambda d=digit: self.suds_keypad.press(d))
-        bind(Qt.Key.Key_Return, self.suds_keypad.commit_pending)
-        bind(Qt.Key.Key_Enter, self.suds_keypad.commit_pending)
+        # Enter is not a shortcut: the note field needs it. It reaches keyPressEvent below
+        # whenever no field has the focus.
         for name, key in self.phase_keys.items():
             if name == "grounding":
                 continue
@@ -451,6 +451,12 @@ class MainWindow(QMainWindow):
 
     def show_message(self, text: str, timeout_ms: int = 4000) -> None:
         self.statusBar().showMessage(text, timeout_ms)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.suds_keypad.pending:
+            self.suds_keypad.commit_pending()
+            return
+        super().keyPressEvent(event)
 
     # -- exit ---------------------------------------------------------------------------------
 
