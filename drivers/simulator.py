@@ -215,16 +215,18 @@ def script_duration_s(script: Sequence[Phase]) -> float:
     return float(sum(phase.duration_s for phase in script))
 
 
-def resonance_gain(breathing_hz: float) -> float:
+def resonance_gain(breathing_hz: float, resonance_hz: float = RESONANCE_HZ) -> float:
     """RSA amplitude at a breathing rate, relative to breathing at 15/min.
 
     A band-pass resonance ``1 / sqrt(1 + Q² (f/f0 − f0/f)²)`` centred on the baroreflex
-    resonance at 0.1 Hz (Vaschillo 2002), normalised to 1 at 0.25 Hz.
+    resonance ``f0`` (0.1 Hz by default; Vaschillo 2002), normalised to 1 at 0.25 Hz.
 
     Parameters
     ----------
     breathing_hz : float
         Breathing frequency in Hz.
+    resonance_hz : float, optional
+        The person's resonance frequency ``f0`` (Vaschillo 2002: 0.075–0.11 Hz in adults).
 
     Returns
     -------
@@ -233,7 +235,7 @@ def resonance_gain(breathing_hz: float) -> float:
     """
 
     def band_pass(f: float) -> float:
-        detune = f / RESONANCE_HZ - RESONANCE_HZ / f
+        detune = f / resonance_hz - resonance_hz / f
         return 1.0 / math.sqrt(1.0 + (RESONANCE_Q * detune) ** 2)
 
     return band_pass(breathing_hz) / band_pass(REFERENCE_BREATHING_HZ)
@@ -360,6 +362,11 @@ class HeartSimulator:
         Time between notifications (straps send about one per second).
     device_name : str, optional
         Name reported in ``DeviceInfo``.
+    resonance_hz : float, optional
+        This person's baroreflex resonance frequency (default :data:`RESONANCE_HZ`, 0.1 Hz =
+        6 breaths/min). It centres the resonance gain of the RSA and sets the Mayer-wave (LF)
+        frequency, which is the same baroreflex loop (Vaschillo et al. 2002). Adults range over
+        about 0.075–0.11 Hz (4.5–6.5 breaths/min).
 
     Attributes
     ----------
@@ -375,7 +382,11 @@ class HeartSimulator:
         disturbances: Disturbances | None = None,
         notify_interval_s: float = 1.0,
         device_name: str = "Simulated strap",
+        resonance_hz: float = RESONANCE_HZ,
     ) -> None:
+        if not 0.03 <= resonance_hz <= 0.2:
+            raise ValueError(f"resonance_hz must be within 0.03-0.2 Hz, got {resonance_hz}")
+        self.resonance_hz = float(resonance_hz)
         self.script = tuple(script) if script is not None else default_session_script()
         if not self.script:
             raise ValueError("a script needs at least one phase")
@@ -424,14 +435,16 @@ class HeartSimulator:
             breathing_hz = breaths_per_min / 60.0 * (1.0 + wander * breathing_wander.step())
             breathing_hz = max(breathing_hz, 0.02)
             breathing_phase += 2 * math.pi * breathing_hz * _STEP_S
-            lf_hz = RESONANCE_HZ * (1.0 + 0.08 * lf_wander.step())
+            lf_hz = self.resonance_hz * (1.0 + 0.08 * lf_wander.step())
             lf_phase += 2 * math.pi * lf_hz * _STEP_S
             lf_gain = max(0.0, 1.0 + 0.3 * lf_amplitude_wander.step())
             fluctuation = sum(process.step() for process in noise) * noise_scale
 
             period_ms = (
                 60000.0 / hr_bpm
-                + rsa_ms * resonance_gain(breathing_hz) * math.sin(breathing_phase)
+                + rsa_ms
+                * resonance_gain(breathing_hz, self.resonance_hz)
+                * math.sin(breathing_phase)
                 + lf_ms * lf_gain * math.sin(lf_phase)
                 + noise_ms * fluctuation
             )
