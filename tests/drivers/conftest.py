@@ -61,7 +61,8 @@ def start_strap(system_bus: TestBed) -> Iterator:
         yield start
     finally:
         for strap in started:
-            strap.kill()
+            strap.kill(wait_gone=False)
+        system_bus.wait_until_no_strap()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ is killed in teardown.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import os
 import shutil
@@ -108,7 +109,7 @@ class TestBed:
             stderr=open(self.directory / "bluezoo.log", "wb"),  # noqa: SIM115
         )
         deadline = time.monotonic() + timeout_s
-        while not asyncio.run(_bluez_answers(self.bus_address, f"/org/bluez/{SPARE_ADAPTER}")):
+        while not _run_in_thread(_bluez_answers(self.bus_address, f"/org/bluez/{SPARE_ADAPTER}")):
             if self.bluezoo.poll() is not None:
                 raise TestBedError(f"bluezoo exited: {self.log('bluezoo.log')}")
             if time.monotonic() > deadline:
@@ -132,6 +133,21 @@ class TestBed:
         _terminate(self.bluezoo)
         _terminate(self.dbus)
         shutil.rmtree(self.directory, ignore_errors=True)
+
+    def wait_until_no_strap(self, timeout_s: float = 5.0) -> None:
+        """Wait until the strap adapter has no advertisement left (all straps gone).
+
+        bluezoo drops a killed strap asynchronously; a scan started before it did could still
+        see the strap.
+        """
+        deadline = time.monotonic() + timeout_s
+        while _run_in_thread(_active_advertisements(self.bus_address, STRAP_ADAPTER)):
+            if time.monotonic() > deadline:
+                raise TestBedError(
+                    "the mock BlueZ still advertises a strap that was killed: "
+                    + self.log("bluezoo.log", 3000)
+                )
+            time.sleep(0.01)
 
     def start_strap(self, **options) -> StrapProcess:
         strap = StrapProcess(self, **options)
@@ -215,8 +231,43 @@ class StrapProcess:
         assert self.process is not None
         self.process.send_signal(signal.SIGUSR2)
 
-    def kill(self) -> None:
-        """Vanish without a word, like a strap walking out of range."""
+    def kill(self, *, wait_gone: bool = True, timeout_s: float = 5.0) -> None:
+        """Vanish without a word, like a strap walking out of range.
+
+        With ``wait_gone``, return only once the mock BlueZ advertises no strap any more (see
+        :meth:`TestBed.wait_until_no_strap`).
+        """
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
-            self.process.wait(timeout=5)
+            self.process.wait(timeout=timeout_s)
+        if wait_gone:
+            self.testbed.wait_until_no_strap(timeout_s)
+
+
+def _run_in_thread(coroutine):
+    """Run a coroutine to completion on its own loop, even if the caller is inside one."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+async def _active_advertisements(bus_address: str, adapter: str) -> int:
+    from dbus_fast import Message, MessageType
+    from dbus_fast.aio import MessageBus
+
+    bus = await MessageBus(bus_address=bus_address).connect()
+    try:
+        reply = await bus.call(
+            Message(
+                destination="org.bluez",
+                path=f"/org/bluez/{adapter}",
+                interface="org.freedesktop.DBus.Properties",
+                member="Get",
+                signature="ss",
+                body=["org.bluez.LEAdvertisingManager1", "ActiveInstances"],
+            )
+        )
+        if reply.message_type != MessageType.METHOD_RETURN:
+            raise TestBedError(f"cannot read advertising state: {reply.body}")
+        return int(reply.body[0].value)
+    finally:
+        bus.disconnect()
