@@ -429,7 +429,9 @@ def draw_progress(fig: Figure, rect: Rect, rows: Sequence[ProgressRow]) -> None:
     recovery.plot(numbers, medians, linestyle="none", marker="_", markersize=12, color=INK)
     recovery.set_title("Recovery after grounding (min; — median)", fontsize=8, loc="left",
                        color=INK)  # fmt: skip
-    recovery.set_ylim(bottom=0)
+    longest_min = max((max(r.recovery_times_s) / 60.0 for r in rows if r.recovery_times_s),
+                      default=1.0)  # fmt: skip
+    recovery.set_ylim(0, 1.2 * longest_min)
     recovery.yaxis.set_major_locator(MaxNLocator(5))
 
     peak = np.array([np.nan if row.suds_peak is None else row.suds_peak for row in rows])

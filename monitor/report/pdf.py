@@ -311,28 +311,45 @@ class _PdfFlow:
 
 
 def _column_widths(block: Table, size_pt: float) -> list[float]:
-    """Natural column widths (widest cell + padding), fitted into the text width: the wrap
-    column takes what is left; otherwise every column shrinks in proportion."""
+    """Column widths that fit the text width.
+
+    Each column's *natural* width holds its widest cell and its header on one line; its
+    *minimum* holds the header's longest word and, except in the wrap column, every cell on one
+    line (numbers and times never wrap). When the natural widths do not fit, every column gets
+    its minimum and the rest of the text width is shared out in proportion to what each still
+    lacks; the wrap column (e.g. an alert's reason) takes whatever is left.
+    """
     count = len(block.columns)
-    natural = [
-        max(
-            text_width_in(block.columns[i], size_pt, True),
-            *(text_width_in(row[i], size_pt) for row in block.rows),
-        )
-        + 2 * _CELL_PAD_IN
-        + 0.04
-        for i in range(count)
-    ]
-    total = sum(natural)
-    if total <= TEXT_WIDTH_IN and block.wrap is None:
+    pad = 2 * _CELL_PAD_IN + 0.04
+
+    def cells(i: int) -> list[float]:
+        return [text_width_in(row[i], size_pt) for row in block.rows]
+
+    natural = [max(text_width_in(block.columns[i], size_pt, True), *cells(i)) + pad
+               for i in range(count)]  # fmt: skip
+    minimum = []
+    for i in range(count):
+        header_word = max(text_width_in(w, size_pt, True) for w in block.columns[i].split())
+        widest_cell = 0.4 if i == block.wrap else max(cells(i))
+        minimum.append(min(natural[i], max(header_word, widest_cell) + pad))
+    if sum(natural) <= TEXT_WIDTH_IN:
+        if block.wrap is not None:
+            natural[block.wrap] += TEXT_WIDTH_IN - sum(natural)
         return natural
+    spare = TEXT_WIDTH_IN - sum(minimum)
+    if spare <= 0:  # too many columns for the page: shrink in proportion, cells will wrap
+        return [w * TEXT_WIDTH_IN / sum(minimum) for w in minimum]
+    lacking = [n - m for n, m in zip(natural, minimum, strict=True)]
     if block.wrap is not None:
-        others = total - natural[block.wrap]
-        if others < 0.75 * TEXT_WIDTH_IN:
-            natural[block.wrap] = TEXT_WIDTH_IN - others
-            return natural
-    scale = TEXT_WIDTH_IN / total
-    return [w * scale for w in natural]
+        widths = [
+            n if i != block.wrap else m
+            for i, (n, m) in enumerate(zip(natural, minimum, strict=True))
+        ]
+        if sum(widths) <= TEXT_WIDTH_IN:
+            widths[block.wrap] += TEXT_WIDTH_IN - sum(widths)
+            return widths
+    share = spare / sum(lacking)
+    return [m + share * gap for m, gap in zip(minimum, lacking, strict=True)]
 
 
 def write_pdf(document: ReportDocument, path: Path) -> int:
