@@ -351,7 +351,7 @@ def rate_metrics(
     t, nn, fixed = t[inside], nn[inside], fixed[inside]
     analysed_s = float(end_s - start_s)
     beats = int(t.size)
-    coverage = float(nn.sum() / 1000.0 / analysed_s) if analysed_s > 0 else 0.0
+    coverage = min(float(nn.sum() / 1000.0 / analysed_s), 1.0) if analysed_s > 0 else 0.0
     corrected_pct = 100.0 * float(fixed.mean()) if beats else float("nan")
     nan = float("nan")
     problem = ""
