@@ -27,7 +27,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
 from monitor.core.analysis import TIMELINE_COLUMNS
 from monitor.core.tolerance import AlertKind
 from monitor.report.document import Rect
-from monitor.report.formatting import clock
+from monitor.report.formatting import clock, sd
 
 if TYPE_CHECKING:
     from monitor.report.analysis import SessionAnalysis
@@ -351,7 +351,7 @@ def _shade_gaps(ax: Axes, analysis: SessionAnalysis) -> None:
 def _draw_legend(fig: Figure, rect: Rect, analysis: SessionAnalysis) -> None:
     s = analysis.settings
     handles = [
-        Patch(facecolor=WINDOW, label=f"window of tolerance ({s.lower_sd:g} to {s.upper_sd:g})"),
+        Patch(facecolor=WINDOW, label=f"window of tolerance ({sd(s.lower_sd)} to {s.upper_sd:g})"),
         Patch(facecolor=EDGE, label=f"upper edge (from {s.edge_sd:g})"),
         Line2D([], [], color=AROUSAL, linewidth=1.0, label="arousal"),
         Line2D([], [], color=SUDS, marker="D", markersize=3.5, linestyle="none", label="SUDS"),

@@ -62,3 +62,8 @@ def local_datetime(value: dt.datetime | None) -> str:
 def local_date(value: dt.datetime | None) -> str:
     """The local date only, e.g. ``2025-01-15``; ``unknown`` for None."""
     return "unknown" if value is None else f"{value.astimezone():%Y-%m-%d}"
+
+
+def sd(value: float) -> str:
+    """A setting in baseline SDs (or seconds) as briefly as it was given, with a true minus."""
+    return f"{value:g}".replace("-", "−")

@@ -10,6 +10,7 @@ from monitor.core.baseline import MAD_TO_SD, BaselineSettings
 from monitor.core.settings import HrvWindows
 from monitor.core.tolerance import ToleranceSettings
 from monitor.core.tolerance_summary import MAX_BEAT_SPACING_S
+from monitor.report.formatting import sd
 
 REFERENCES = (
     "Hovsepian K et al. (2015) cStress: towards a gold standard for continuous stress "
@@ -73,17 +74,17 @@ def methods_paragraphs(
         "It is flagged when short, noisy, still settling, not calm, or above the HR the client "
         "later settles at.",
         "Arousal = (z_HR + max(z_vagal, "
-        f"{s.vagal_floor_sd:g})) / 2, with z_HR = (HR − baseline HR) / spread and z_vagal = "
+        f"{sd(s.vagal_floor_sd)})) / 2, with z_HR = (HR − baseline HR) / spread and z_vagal = "
         "−(lnRMSSD − baseline lnRMSSD) / spread: per-person z-scores (Hovsepian et al. 2015), "
         "vagal withdrawal lowering RMSSD (Thayer et al. 2012), the calm side capped so that "
         "slow paced breathing does not read as hypoarousal (Lehrer & Gevirtz 2014); smoothed "
         f"with a time constant of {s.smoothing_s:g} s. Units: baseline SDs.",
-        f"Window of tolerance (Siegel 1999): inside between {s.lower_sd:g} and {s.upper_sd:g}, "
+        f"Window of tolerance (Siegel 1999): inside between {sd(s.lower_sd)} and {s.upper_sd:g}, "
         f"upper edge from {s.edge_sd:g}. A pause-for-grounding alert is raised after "
         f"{s.dwell_s:g} s at or above {s.upper_sd:g} and ends after {s.clear_s:g} s back below "
         f"{recovered_sd:g}: one episode, one alert (Sarker et al. 2016). An early warning marks "
         f"the upper edge or a rise of at least {s.warning_rise_sd_per_min:g} SD/min toward the "
-        f"bound. Hypoarousal (at or below {s.lower_sd:g} for {s.dwell_s:g} s; Schauer & Elbert "
+        f"bound. Hypoarousal (at or below {sd(s.lower_sd)} for {s.dwell_s:g} s; Schauer & Elbert "
         "2010) gives a low-confidence prompt only, never during slow coherent breathing. "
         f"Readings are suspended when over {s.max_artefact_pct:g} % of the last minute's beats "
         "were corrected, during gaps and while windows refill.",

@@ -33,7 +33,7 @@ from monitor.report.document import (
     Table,
 )
 from monitor.report.figures import draw_progress
-from monitor.report.formatting import DASH, duration, local_date, number
+from monitor.report.formatting import DASH, duration, local_date, number, sd
 from monitor.report.methods import REFERENCES, methods_paragraphs
 from monitor.report.session_report import judged_s
 
@@ -347,7 +347,7 @@ def build_progress_report(
     if settings != ToleranceSettings():
         doc.add(Paragraph(
             f"What-if: every session judged with upper bound {settings.upper_sd:g}, lower "
-            f"{settings.lower_sd:g}, edge {settings.edge_sd:g} baseline SD and a dwell of "
+            f"{sd(settings.lower_sd)}, edge {settings.edge_sd:g} baseline SD and a dwell of "
             f"{settings.dwell_s:g} s instead of the defaults. The session files are unchanged.",
             tone="notice",
         ))  # fmt: skip

@@ -27,7 +27,7 @@ from monitor.report.document import (
     Table,
 )
 from monitor.report.figures import draw_session
-from monitor.report.formatting import DASH, clock, duration, local_datetime, number, percent
+from monitor.report.formatting import DASH, clock, duration, local_datetime, number, percent, sd
 from monitor.report.methods import REFERENCES, methods_paragraphs
 
 SESSION_PLOT_HEIGHT_IN = 6.5
@@ -69,7 +69,7 @@ def build_session_report(
     doc.add(
         Plot(
             lambda fig, rect: draw_session(fig, rect, analysis),
-            SESSION_PLOT_HEIGHT_IN,
+            SESSION_PLOT_HEIGHT_IN - (0.5 if what_if else 0.0),  # room for the notice
             alt="The session over time: phases, alerts and recovery; arousal against the window "
             "of tolerance with SUDS ratings; heart rate and lnRMSSD against the baseline.",
         ),
@@ -347,7 +347,7 @@ def _alerts_section(analysis: SessionAnalysis) -> list[Block]:
 def _what_if_notice(settings: ToleranceSettings, original: ToleranceSettings) -> str:
     changed = [
         f"{name.removesuffix('_sd').removesuffix('_s').replace('_', ' ')} "
-        f"{getattr(settings, name):g} (default {getattr(original, name):g})"
+        f"{sd(getattr(settings, name))} (default {sd(getattr(original, name))})"
         for name in ("upper_sd", "edge_sd", "lower_sd", "dwell_s")
         if getattr(settings, name) != getattr(original, name)
     ]
