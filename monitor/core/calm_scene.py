@@ -77,7 +77,7 @@ class ClientMode(StrEnum):
 
 MODES = (ClientMode.CALM_PLACE, ClientMode.GROUNDING, ClientMode.PAUSED)
 
-MODE_FADE_S = 2.5
+MODE_FADE_S = 4.0
 """Cross-fade between modes (and when the pacer or meter is shown or hidden)."""
 
 GROUNDING_PROMPTS = (

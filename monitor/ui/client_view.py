@@ -175,7 +175,7 @@ class ClientView(QWidget):
         self.raise_()
 
     def set_mode(self, mode: ClientMode | str) -> None:
-        """Calm place, grounding or paused; the screen cross-fades over ~2.5 s."""
+        """Calm place, grounding or paused; the screen cross-fades over 4 s (:data:`MODE_FADE_S`)."""
         mode = ClientMode(mode)
         if mode is self._mode:
             return
