@@ -54,7 +54,7 @@ def configure_application() -> object:
     app.setApplicationName("Session Monitor")
     app.setFont(QFont(theme.FONT_FAMILY, theme.BASE_POINT_SIZE))
     app.setStyleSheet(theme.stylesheet())
-    pg.setConfigOptions(antialias=True, background=theme.PANEL, foreground=theme.TEXT)
+    pg.setConfigOptions(antialias=False, background=theme.PANEL, foreground=theme.TEXT)
     return app
 
 

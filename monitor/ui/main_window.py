@@ -44,6 +44,7 @@ from monitor.ui.settings_dialog import SettingsDialog
 from monitor.ui.settings_store import VIEW_SPANS_S, DashboardSettings, save_settings
 from monitor.ui.status_strip import RecordingState, StatusStrip
 from monitor.ui.strap_picker import ScanFunction, StrapPickerDialog
+from monitor.ui.vitals import VitalsRow
 
 log = logging.getLogger(__name__)
 
@@ -172,9 +173,16 @@ class MainWindow(QMainWindow):
         left_widget.setLayout(left)
         left_widget.setFixedWidth(GAUGE_COLUMN_WIDTH_PX)
         body.addWidget(left_widget)
+        centre = QVBoxLayout()
+        centre.setContentsMargins(0, 0, 0, 0)
+        centre.setSpacing(8)
+        self.vitals = VitalsRow()
+        centre.addWidget(self.vitals)
         self.plots = SessionPlots(self.settings.view_span_s)
         self.plots.signals.following_changed.connect(self._following_changed)
-        body.addWidget(self.plots, 1)
+        centre.addWidget(self.plots, 1)
+        self._centre = centre
+        body.addLayout(centre, 1)
         self.panel.setFixedWidth(CONTROLS_COLUMN_WIDTH_PX)
         body.addWidget(self.panel)
         self._body = body
@@ -267,7 +275,7 @@ class MainWindow(QMainWindow):
         old = self.plots
         self.plots = SessionPlots(old.span_s)
         self.plots.signals.following_changed.connect(self._following_changed)
-        self._body.replaceWidget(old, self.plots)
+        self._centre.replaceWidget(old, self.plots)
         old.deleteLater()
 
     def on_update(self, update: SessionUpdate) -> None:
@@ -421,6 +429,7 @@ class MainWindow(QMainWindow):
         self.gauge.render(model)
         self.banner.render(model)
         self.panel.render(model, running)
+        self.vitals.render(model)
         self.plots.render(model)
         self._maybe_chime()
         if running and self.stop_at_s is not None and model.latest_t_s >= self.stop_at_s:

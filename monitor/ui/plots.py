@@ -4,9 +4,12 @@ All five share one time axis (session time of each beat, never packet arrival ti
 with the newest beat; a drag or wheel on any plot stops following so the therapist can look back,
 and :meth:`SessionPlots.follow` (key F) brings the view back to now.
 
-Drawing cost is bounded by what is visible, not by the session's length: each redraw hands
-pyqtgraph only the visible slice of the per-beat columns, and event overlays are created once and
-only stretched while they are still open. Nothing is redrawn when the model did not change.
+Drawing cost is bounded by what is visible, not by the session's length: each redraw builds the
+curves from the visible slice of the per-beat columns only, and event overlays are created once
+and only stretched while they are still open. pyqtgraph provides the axes and the coordinate
+system; what is drawn inside is plain Qt graphics items (paths, rectangles, lines, text) that
+paint in C++, because every beat scrolls the view and repaints everything, and per-item Python
+paint calls made that repaint three times slower (bench/dashboard.py).
 """
 
 from __future__ import annotations
@@ -17,13 +20,20 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtCore import QLineF, QObject, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QPainterPath, QPen, QTransform
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsLineItem,
+    QGraphicsPathItem,
+    QGraphicsRectItem,
+    QGraphicsSimpleTextItem,
+)
 
 from monitor.core.tolerance import Zone
 from monitor.ui import theme
 from monitor.ui.dashboard_model import DashboardModel, Span
-from monitor.ui.formatting import clock_text, number_text
+from monitor.ui.formatting import clock_text
 
 TIME_TICK_STEPS_S = (5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
 PIXELS_PER_TIME_TICK = 110
@@ -32,10 +42,16 @@ RMSSD_MINOR_TICKS_MS = (15, 30, 60, 120, 240)
 FOLLOW_LEAD_S = 3.0
 """Room right of the newest beat while following (a beat is decided a few beats late)."""
 LANE_Y_RANGE = (-2.0, 12.5)
+LANE_BAR_Y = -1.0
 SUDS_MAX = 10
 ZONE_BAND_ALPHA = 55
-ALERT_BAND_ALPHA = 70
+ALERT_BAR_ALPHA = 230
 LEFT_AXIS_WIDTH_PX = 64
+FAR = 1e7
+"""Extent of "infinite" bands and lines in data units (seconds or index units)."""
+Y_REFIT_SLACK = 0.25
+"""A plot's y range is only changed when the data leave it or use less than this much of it
+less than the whole: a steady axis is calmer and cheaper than one that twitches every beat."""
 
 
 class TimeAxis(pg.AxisItem):
@@ -68,13 +84,21 @@ class LnMillisecondAxis(pg.AxisItem):
         return [f"{math.exp(value):.0f}" for value in values]
 
 
-def _pen(colour: str, width: float = 2.0, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> object:
-    return pg.mkPen(color=colour, width=width, style=style)
+def _cosmetic_pen(
+    colour: str | QColor, width: float = 2.0, style: Qt.PenStyle = Qt.PenStyle.SolidLine
+) -> QPen:
+    pen = QPen(QColor(colour), width, style)
+    pen.setCosmetic(True)  # width in pixels, whatever the zoom
+    return pen
 
 
-def _visible_y_range(
-    values: np.ndarray, minimum_span: float, pad_fraction: float = 0.12
+def _fitted_range(
+    values: np.ndarray,
+    current: tuple[float, float],
+    minimum_span: float,
+    pad_fraction: float = 0.12,
 ) -> tuple[float, float] | None:
+    """A new y range for ``values``, or None to keep ``current`` (see :data:`Y_REFIT_SLACK`)."""
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return None
@@ -83,14 +107,108 @@ def _visible_y_range(
         middle = 0.5 * (low + high)
         low, high = middle - minimum_span / 2, middle + minimum_span / 2
     pad = (high - low) * pad_fraction
-    return low - pad, high + pad
+    low, high = low - pad, high + pad
+    current_low, current_high = current
+    inside = current_low <= low and high <= current_high
+    if inside and (high - low) >= (1.0 - Y_REFIT_SLACK) * (current_high - current_low):
+        return None
+    return low, high
+
+
+class _Band(QGraphicsRectItem):
+    """A shaded span across a plot: vertical (a time span) or horizontal (a value span)."""
+
+    def __init__(self, brush: QBrush | QColor, *, vertical: bool = True) -> None:
+        super().__init__()
+        self.setBrush(brush)
+        self.setPen(QPen(Qt.PenStyle.NoPen))
+        self.vertical = vertical
+        self.extent: tuple[float, float] | None = None
+
+    def set_extent(self, low: float, high: float) -> None:
+        if self.extent == (low, high):
+            return
+        self.extent = (low, high)
+        if self.vertical:
+            self.setRect(QRectF(low, -FAR, max(high - low, 0.0), 2 * FAR))
+        else:
+            self.setRect(QRectF(-FAR, low, 2 * FAR, max(high - low, 0.0)))
+
+
+def _line(at: float, pen: QPen, *, vertical: bool = True) -> QGraphicsLineItem:
+    item = QGraphicsLineItem(QLineF(at, -FAR, at, FAR) if vertical else QLineF(-FAR, at, FAR, at))
+    item.setPen(pen)
+    return item
+
+
+def _text(text: str, colour: str, anchor: tuple[float, float] = (0.0, 0.0)) -> QGraphicsItem:
+    """Text at a data position, drawn at screen size; ``anchor`` as in pyqtgraph's TextItem."""
+    item = QGraphicsSimpleTextItem(text)
+    item.setBrush(QColor(colour))
+    font = QFont(theme.FONT_FAMILY)
+    font.setPointSize(theme.BASE_POINT_SIZE - 1)
+    item.setFont(font)
+    item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+    box = item.boundingRect()
+    item.setTransform(QTransform.fromTranslate(-box.width() * anchor[0], -box.height() * anchor[1]))
+    return item
+
+
+def _path(t_s: np.ndarray, values: np.ndarray) -> QPainterPath:
+    if t_s.size < 2:
+        return QPainterPath()
+    # connect="finite": a NaN (a break row, an index not ready) ends the line.
+    return pg.arrayToQPath(t_s, values, connect="finite")
 
 
 @dataclass
 class _PhaseItems:
-    band: pg.LinearRegionItem
-    label: pg.TextItem
+    band: _Band
+    label: QGraphicsItem
     start_s: float
+
+
+class _SpanItems:
+    """An alert, gap or suspension in several plots: a shaded band, or in the lane a bar at its
+    foot (so it does not hide the SUDS points)."""
+
+    def __init__(self, span: Span, plots: tuple[pg.PlotItem, ...], lane: pg.PlotItem) -> None:
+        self.items: list[_Band | QGraphicsLineItem] = []
+        tip = f"{span.kind}: {span.text}" if span.text else span.kind
+        for plot in plots:
+            if plot is lane:
+                item = QGraphicsLineItem()
+                item.setPen(_cosmetic_pen(_span_colour(span, ALERT_BAR_ALPHA), 9))
+            else:
+                alpha = {"gap": 110, "suspended": 45}.get(span.kind, 70)
+                brush = QBrush(_span_colour(span, alpha))
+                if span.kind == "gap":
+                    brush.setStyle(Qt.BrushStyle.BDiagPattern)
+                item = _Band(brush)
+            item.setToolTip(tip)
+            plot.addItem(item, ignoreBounds=True)
+            item.setZValue(2)
+            self.items.append(item)
+        self.extent: tuple[float, float] | None = None
+
+    def set_extent(self, start_s: float, end_s: float) -> None:
+        if self.extent == (start_s, end_s):
+            return
+        self.extent = (start_s, end_s)
+        for item in self.items:
+            if isinstance(item, _Band):
+                item.set_extent(start_s, end_s)
+            else:
+                item.setLine(QLineF(start_s, LANE_BAR_Y, end_s, LANE_BAR_Y))
+
+
+def _span_colour(span: Span, alpha: int) -> QColor:
+    if span.kind in ("gap", "suspended"):
+        return QColor(*theme.with_alpha(theme.GAP_COLOUR, alpha))
+    zone = {"hyper": Zone.HYPER, "hypo": Zone.HYPO}.get(span.kind, Zone.EDGE)
+    if span.kind == "warning":
+        alpha //= 2
+    return QColor(*theme.with_alpha(theme.ZONE_COLOURS[zone], alpha))
 
 
 class _ViewSignals(QObject):
@@ -127,38 +245,34 @@ class SessionPlots(pg.GraphicsLayoutWidget):
         self.lane.setYRange(*LANE_Y_RANGE, padding=0)
         self.lane.getAxis("left").setTicks([[(0, "0"), (5, "5"), (10, "10")]])
 
-        self.hr_curve = self.hr.plot(pen=_pen(theme.HR_COLOUR), connect="finite")
-        self.rr_curve = self.rr.plot(pen=_pen(theme.RR_COLOUR, 1.5), connect="finite")
-        self.corrected_points = self.rr.plot(
-            pen=None, symbol="o", symbolSize=7, symbolPen=None,
-            symbolBrush=theme.CORRECTED_COLOUR,
-        )  # fmt: skip
-        self.rmssd_curve = self.rmssd.plot(pen=_pen(theme.RMSSD_COLOUR), connect="finite")
-        self.arousal_curve = self.arousal.plot(pen=_pen(theme.AROUSAL_COLOUR), connect="finite")
-        for curve in (self.hr_curve, self.rr_curve, self.rmssd_curve, self.arousal_curve):
-            curve.setDownsampling(auto=True, method="peak")
+        self.curves = {
+            "hr_bpm": self._add_curve(self.hr, theme.HR_COLOUR, 2.0),
+            "nn_ms": self._add_curve(self.rr, theme.RR_COLOUR, 1.5),
+            "ln_rmssd": self._add_curve(self.rmssd, theme.RMSSD_COLOUR, 2.0),
+            "arousal": self._add_curve(self.arousal, theme.AROUSAL_COLOUR, 2.0),
+        }
+        self.corrected_points = pg.ScatterPlotItem(
+            size=7, pen=None, brush=theme.CORRECTED_COLOUR, symbol="o"
+        )
+        self.rr.addItem(self.corrected_points, ignoreBounds=True)
+        self.corrected_points.setZValue(6)
 
-        self.baseline_band = pg.LinearRegionItem(
-            orientation="horizontal", movable=False,
-            brush=theme.with_alpha(theme.RMSSD_COLOUR, 45), pen=pg.mkPen(None),
-        )  # fmt: skip
-        self.baseline_line = pg.InfiniteLine(
-            angle=0, pen=_pen(theme.RMSSD_COLOUR, 1, Qt.PenStyle.DashLine)
+        self.baseline_band = _Band(QColor(*theme.with_alpha(theme.RMSSD_COLOUR, 45)),
+                                   vertical=False)  # fmt: skip
+        self.baseline_line = _line(
+            0.0, _cosmetic_pen(theme.RMSSD_COLOUR, 1, Qt.PenStyle.DashLine), vertical=False
         )
         for item in (self.baseline_band, self.baseline_line):
-            item.setZValue(-5)
             item.hide()
-            self.rmssd.addItem(item)
+            self.rmssd.addItem(item, ignoreBounds=True)
+            item.setZValue(1)
 
-        self.zone_bands: dict[Zone, pg.LinearRegionItem] = {}
+        self.zone_bands: dict[Zone, _Band] = {}
         for zone in (Zone.HYPO, Zone.INSIDE, Zone.EDGE, Zone.HYPER):
-            band = pg.LinearRegionItem(
-                orientation="horizontal", movable=False,
-                brush=theme.with_alpha(theme.ZONE_COLOURS[zone], ZONE_BAND_ALPHA),
-                pen=pg.mkPen(None),
-            )  # fmt: skip
-            band.setZValue(-20)
-            self.arousal.addItem(band)
+            colour = QColor(*theme.with_alpha(theme.ZONE_COLOURS[zone], ZONE_BAND_ALPHA))
+            band = _Band(colour, vertical=False)
+            self.arousal.addItem(band, ignoreBounds=True)
+            band.setZValue(0)
             self.zone_bands[zone] = band
 
         self.suds_points = pg.ScatterPlotItem(
@@ -168,23 +282,17 @@ class SessionPlots(pg.GraphicsLayoutWidget):
             size=12, symbol="t", brush=theme.NOTE_COLOUR, pen=None, hoverable=True,
             tip=lambda x, y, data: f"{clock_text(x)} {data}",
         )  # fmt: skip
-        self.lane.addItem(self.suds_points)
-        self.lane.addItem(self.note_points)
-
-        self.value_labels = {
-            plot: pg.TextItem("", color=theme.TEXT, anchor=(1, 0)) for plot in self.plots[1:]
-        }
-        for plot, label in self.value_labels.items():
-            label.setZValue(10)
-            plot.addItem(label, ignoreBounds=True)
+        for item in (self.suds_points, self.note_points):
+            self.lane.addItem(item, ignoreBounds=True)
+            item.setZValue(6)
 
         # Overlays already drawn, so each redraw only adds what is new.
         self._phase_items: list[_PhaseItems] = []
-        self._span_items: dict[str, list[tuple[Span, list[_SpanItem]]]] = {
+        self._span_items: dict[str, list[tuple[Span, _SpanItems]]] = {
             "alerts": [], "gaps": [], "suspensions": [],
         }  # fmt: skip
         self._suds_count = 0
-        self._suds_labels: list[pg.TextItem] = []
+        self._suds_labels: list[QGraphicsItem] = []
         self._notes_count = 0
         self._tolerance = None
 
@@ -210,7 +318,6 @@ class SessionPlots(pg.GraphicsLayoutWidget):
         plot.setMouseEnabled(x=True, y=False)
         plot.setMenuEnabled(False)
         plot.hideButtons()
-        plot.showGrid(x=True, y=True, alpha=0.18)
         left = plot.getAxis("left")
         left.setWidth(LEFT_AXIS_WIDTH_PX)
         for name in ("left", "bottom"):
@@ -218,12 +325,19 @@ class SessionPlots(pg.GraphicsLayoutWidget):
             plot.getAxis(name).setPen(theme.GRID)
         left.setLabel(label, color=theme.MUTED_TEXT)
         if not bottom:
-            plot.getAxis("bottom").setStyle(showValues=False)
-            plot.getAxis("bottom").setHeight(4)
+            plot.hideAxis("bottom")
         if height is not None:
             plot.setMaximumHeight(height)
             plot.setMinimumHeight(height)
         return plot
+
+    @staticmethod
+    def _add_curve(plot: pg.PlotItem, colour: str, width: float) -> QGraphicsPathItem:
+        curve = QGraphicsPathItem()
+        curve.setPen(_cosmetic_pen(colour, width))
+        plot.addItem(curve, ignoreBounds=True)
+        curve.setZValue(5)
+        return curve
 
     # -- following ----------------------------------------------------------------------------
 
@@ -251,6 +365,10 @@ class SessionPlots(pg.GraphicsLayoutWidget):
 
     # -- drawing ------------------------------------------------------------------------------
 
+    def curve_data(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """The (time, value) points a curve draws now (for tests and the benchmark)."""
+        return self._shown.get(name, (np.empty(0), np.empty(0)))
+
     def render(self, model: DashboardModel) -> bool:
         """Redraw from the model if it changed (or the view moved); True if anything was drawn."""
         if model.revision == self._rendered_revision and not self._view_dirty:
@@ -265,14 +383,13 @@ class SessionPlots(pg.GraphicsLayoutWidget):
         # One beat beyond each edge, so lines run to the border instead of stopping short.
         i0, i1 = max(i0 - 1, 0), min(i1 + 1, len(t_s))
         t = t_s[i0:i1]
-        columns = {name: beats.column(name)[i0:i1] for name in
-                   ("hr_bpm", "nn_ms", "corrected", "ln_rmssd", "arousal")}  # fmt: skip
-        self.hr_curve.setData(t, columns["hr_bpm"])
-        self.rr_curve.setData(t, columns["nn_ms"])
-        corrected = columns["corrected"] == 1.0
-        self.corrected_points.setData(t[corrected], columns["nn_ms"][corrected])
-        self.rmssd_curve.setData(t, columns["ln_rmssd"])
-        self.arousal_curve.setData(t, columns["arousal"])
+        self._shown: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for name, curve in self.curves.items():
+            values = beats.column(name)[i0:i1]
+            self._shown[name] = (t, values)
+            curve.setPath(_path(t, values))
+        corrected = beats.column("corrected")[i0:i1] == 1.0
+        self.corrected_points.setData(t[corrected], self._shown["nn_ms"][1][corrected])
         self._draw_overlays(model)
         self._pin_phase_labels(model, x0)
         self._draw_tolerance(model)
@@ -283,8 +400,7 @@ class SessionPlots(pg.GraphicsLayoutWidget):
                 self.arousal.setXRange(x0, x1, padding=0)
             finally:
                 self._setting_range = False
-        self._fit_y(columns, model)
-        self._draw_values(model, x1)
+        self._fit_y(model)
         return True
 
     def _x_window(self, model: DashboardModel) -> tuple[float, float]:
@@ -299,24 +415,28 @@ class SessionPlots(pg.GraphicsLayoutWidget):
             return min(left_s, right_s - 60.0), right_s
         return right_s - self.span_s, right_s
 
-    def _fit_y(self, columns: dict[str, np.ndarray], model: DashboardModel) -> None:
+    def _fit_y(self, model: DashboardModel) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             fits = (
-                (self.hr, columns["hr_bpm"], 16.0),
-                (self.rr, columns["nn_ms"], 250.0),
-                (self.rmssd, self._with_baseline(columns["ln_rmssd"], model), 0.8),
+                (self.hr, self._shown["hr_bpm"][1], 16.0),
+                (self.rr, self._shown["nn_ms"][1], 250.0),
+                (self.rmssd, self._with_baseline(self._shown["ln_rmssd"][1], model), 0.8),
             )
             for plot, values, minimum_span in fits:
-                y_range = _visible_y_range(values, minimum_span)
+                current = tuple(plot.vb.viewRange()[1])
+                y_range = _fitted_range(values, current, minimum_span)
                 if y_range is not None:
                     plot.setYRange(*y_range, padding=0)
             s = model.tolerance
-            arousal = columns["arousal"]
+            arousal = self._shown["arousal"][1]
             finite = arousal[np.isfinite(arousal)]
-            low = min(s.lower_sd - 1.0, float(finite.min()) if finite.size else 0.0)
-            high = max(s.upper_sd + 1.0, float(finite.max()) if finite.size else 0.0)
-            self.arousal.setYRange(low - 0.3, high + 0.3, padding=0)
+            low = min(s.lower_sd - 1.0, float(finite.min()) if finite.size else 0.0) - 0.3
+            high = max(s.upper_sd + 1.0, float(finite.max()) if finite.size else 0.0) + 0.3
+            current = tuple(self.arousal.vb.viewRange()[1])
+            fitted = _fitted_range(np.array([low, high]), current, 0.0, pad_fraction=0.0)
+            if fitted is not None:
+                self.arousal.setYRange(*fitted, padding=0)
 
     @staticmethod
     def _with_baseline(ln_rmssd: np.ndarray, model: DashboardModel) -> np.ndarray:
@@ -329,40 +449,19 @@ class SessionPlots(pg.GraphicsLayoutWidget):
         )
         return np.concatenate([ln_rmssd, band])
 
-    def _draw_values(self, model: DashboardModel, x1: float) -> None:
-        indices = model.indices
-        nn_ms = model.beats.column("nn_ms")
-        reading = model.reading
-        arousal = None
-        if reading is not None and reading.zone not in (Zone.CALIBRATING, Zone.SUSPENDED):
-            arousal = reading.arousal
-        texts = {
-            self.hr: f"HR {number_text(indices.hr_10s_bpm if indices else None, ' bpm')}",
-            self.rr: f"last RR {number_text(float(nn_ms[-1]) if len(nn_ms) else None, ' ms')}",
-            self.rmssd: f"RMSSD {number_text(indices.rmssd_ms if indices else None, ' ms')}",
-            self.arousal: "arousal "
-            + ("—" if arousal is None else f"{arousal:+.1f} SD".replace("-", "−")),
-        }
-        for plot, text in texts.items():
-            label = self.value_labels[plot]
-            label.setText(text)
-            (_, top) = plot.vb.viewRange()[1]
-            label.setPos(x1, top)
-
     def _draw_tolerance(self, model: DashboardModel) -> None:
         s = model.tolerance
         if s == self._tolerance:
             return
         self._tolerance = s
-        far = 1e3
         bounds = {
-            Zone.HYPO: (-far, s.lower_sd),
+            Zone.HYPO: (-FAR, s.lower_sd),
             Zone.INSIDE: (s.lower_sd, s.edge_sd),
             Zone.EDGE: (s.edge_sd, s.upper_sd),
-            Zone.HYPER: (s.upper_sd, far),
+            Zone.HYPER: (s.upper_sd, FAR),
         }
-        for zone, region in bounds.items():
-            self.zone_bands[zone].setRegion(region)
+        for zone, (low, high) in bounds.items():
+            self.zone_bands[zone].set_extent(low, high)
 
     def _draw_baseline(self, model: DashboardModel) -> None:
         baseline = model.baseline
@@ -370,13 +469,11 @@ class SessionPlots(pg.GraphicsLayoutWidget):
             self.baseline_band.hide()
             self.baseline_line.hide()
             return
-        self.baseline_band.setRegion(
-            (
-                baseline.ln_rmssd - baseline.ln_rmssd_spread,
-                baseline.ln_rmssd + baseline.ln_rmssd_spread,
-            )
+        self.baseline_band.set_extent(
+            baseline.ln_rmssd - baseline.ln_rmssd_spread,
+            baseline.ln_rmssd + baseline.ln_rmssd_spread,
         )
-        self.baseline_line.setPos(baseline.ln_rmssd)
+        self.baseline_line.setLine(QLineF(-FAR, baseline.ln_rmssd, FAR, baseline.ln_rmssd))
         self.baseline_band.show()
         self.baseline_line.show()
 
@@ -391,23 +488,20 @@ class SessionPlots(pg.GraphicsLayoutWidget):
             phase = model.phases[index]
             end_s = model.phases[index + 1].t_s if index + 1 < len(model.phases) else now_s
             if index < len(self._phase_items):
-                self._phase_items[index].band.setRegion((phase.t_s, max(end_s, phase.t_s)))
+                self._phase_items[index].band.set_extent(phase.t_s, max(end_s, phase.t_s))
                 continue
-            band = pg.LinearRegionItem(
-                values=(phase.t_s, max(end_s, phase.t_s)), movable=False,
-                brush=theme.with_alpha(theme.phase_colour(phase.text), 255), pen=pg.mkPen(None),
-            )  # fmt: skip
-            band.setZValue(-30)
+            band = _Band(QColor(theme.phase_colour(phase.text)))
+            band.set_extent(phase.t_s, max(end_s, phase.t_s))
             self.lane.addItem(band, ignoreBounds=True)
-            label = pg.TextItem(phase.text, color=theme.TEXT, anchor=(0, 0))
+            band.setZValue(0)
+            label = _text(phase.text, theme.TEXT)
             label.setPos(phase.t_s, LANE_Y_RANGE[1])
             self.lane.addItem(label, ignoreBounds=True)
+            label.setZValue(7)
             for plot in self.plots[1:]:
-                line = pg.InfiniteLine(
-                    pos=phase.t_s, angle=90, pen=_pen(theme.MUTED_TEXT, 1, Qt.PenStyle.DashLine)
-                )
-                line.setZValue(-8)
+                line = _line(phase.t_s, _cosmetic_pen(theme.MUTED_TEXT, 1, Qt.PenStyle.DashLine))
                 plot.addItem(line, ignoreBounds=True)
+                line.setZValue(3)
             self._phase_items.append(_PhaseItems(band, label, phase.t_s))
 
         self._draw_spans("alerts", model.alerts, now_s, (self.lane,))
@@ -420,9 +514,10 @@ class SessionPlots(pg.GraphicsLayoutWidget):
             ys = [float(mark.value or 0.0) for mark in model.suds]
             self.suds_points.setData(x=xs, y=ys, data=[mark.text for mark in model.suds])
             for mark in model.suds[len(self._suds_labels) :]:
-                label = pg.TextItem(f"{mark.value:.0f}", color=theme.SUDS_COLOUR, anchor=(0.5, 1.1))
+                label = _text(f"{mark.value:.0f}", theme.SUDS_COLOUR, anchor=(0.5, 1.3))
                 label.setPos(mark.t_s, float(mark.value or 0.0))
                 self.lane.addItem(label, ignoreBounds=True)
+                label.setZValue(7)
                 self._suds_labels.append(label)
         if len(model.notes) != self._notes_count:
             self._notes_count = len(model.notes)
@@ -448,55 +543,9 @@ class SessionPlots(pg.GraphicsLayoutWidget):
         drawn = self._span_items[name]
         for span, items in drawn:
             end_s = max(span.end_s if span.end_s is not None else now_s, span.start_s)
-            for item in items:
-                item.set_extent(span.start_s, end_s)
+            items.set_extent(span.start_s, end_s)
         for span in spans[len(drawn) :]:
             end_s = max(span.end_s if span.end_s is not None else now_s, span.start_s)
-            items = [_SpanItem(plot, span, lane=plot is self.lane) for plot in plots]
-            for item in items:
-                item.set_extent(span.start_s, end_s)
+            items = _SpanItems(span, plots, self.lane)
+            items.set_extent(span.start_s, end_s)
             drawn.append((span, items))
-
-
-def _span_colour(span: Span, alpha: int) -> QColor:
-    if span.kind in ("gap", "suspended"):
-        return QColor(*theme.with_alpha(theme.GAP_COLOUR, alpha))
-    zone = {"hyper": Zone.HYPER, "hypo": Zone.HYPO}.get(span.kind, Zone.EDGE)
-    if span.kind == "warning":
-        alpha //= 2
-    return QColor(*theme.with_alpha(theme.ZONE_COLOURS[zone], alpha))
-
-
-class _SpanItem:
-    """An alert, gap or suspension in one plot: a shaded band, or in the lane a bar at its foot
-    (so it does not hide the SUDS points)."""
-
-    LANE_BAR_Y = -1.0
-
-    def __init__(self, plot: pg.PlotItem, span: Span, *, lane: bool) -> None:
-        self._extent: tuple[float, float] | None = None
-        tip = f"{span.kind}: {span.text}" if span.text else span.kind
-        if lane:
-            pen = pg.mkPen(color=_span_colour(span, 230), width=9)
-            self.item = pg.PlotDataItem(pen=pen)
-            self.item.setToolTip(tip)
-            self._band = None
-        else:
-            alpha = {"gap": 110, "suspended": 45}.get(span.kind, ALERT_BAND_ALPHA)
-            brush = QBrush(_span_colour(span, alpha))
-            if span.kind == "gap":
-                brush.setStyle(Qt.BrushStyle.BDiagPattern)
-            self.item = pg.LinearRegionItem(movable=False, brush=brush, pen=pg.mkPen(None))
-            self.item.setZValue(-15)
-            self.item.setToolTip(tip)
-            self._band = self.item
-        plot.addItem(self.item, ignoreBounds=True)
-
-    def set_extent(self, start_s: float, end_s: float) -> None:
-        if self._extent == (start_s, end_s):
-            return
-        self._extent = (start_s, end_s)
-        if self._band is not None:
-            self._band.setRegion((start_s, end_s))
-        else:
-            self.item.setData([start_s, end_s], [self.LANE_BAR_Y, self.LANE_BAR_Y])

@@ -72,6 +72,7 @@ def test_keys_create_markers_suds_and_notes(qtbot: object, live_window: MainWind
     qtbot.keyClick(window, "g")
     qtbot.waitUntil(lambda: model.current_phase == "grounding", timeout=5000)
     assert model.resume_phase == "imagery"
+    window.refresh()
     assert window.panel.resume_button.isEnabled()
     qtbot.keyClick(window, "r")
     qtbot.waitUntil(lambda: model.current_phase == "imagery", timeout=5000)
@@ -106,6 +107,7 @@ def test_buttons_do_what_their_keys_do(qtbot: object, live_window: MainWindow) -
     qtbot.waitUntil(lambda: [m.value for m in window.model.suds] == [4], timeout=5000)
     window.panel.grounding_button.click()
     qtbot.waitUntil(lambda: window.model.current_phase == "grounding", timeout=5000)
+    window.refresh()  # the next frame enables Resume
     window.panel.resume_button.click()
     qtbot.waitUntil(lambda: window.model.current_phase == "rescripting", timeout=5000)
     with _stop_and_read(qtbot, window) as reader:

@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtGui import QImage
 
 from monitor.core.baseline import Baseline
+from monitor.core.tolerance import Zone
 from monitor.session.engine import SessionUpdate
 from monitor.session.live import LiveOptions
 from monitor.ui.dashboard_model import DashboardModel
@@ -50,14 +51,16 @@ def test_plots_paint_the_session_with_axes(
     assert plots.render(model)
     assert not plots.render(model)  # nothing changed: nothing redrawn
     # The curves hold the visible slice of the engine's values.
-    x, y = plots.hr_curve.getData()
+    x, y = plots.curve_data("hr_bpm")
     assert x[-1] == pytest.approx(model.beats.column("t_s")[-1])
     assert x[0] >= model.latest_t_s - 300.0 - 5
     assert np.nanmax(y) > 75  # the imagery rise is in view
     (x0, x1), _ = plots.arousal.vb.viewRange()
     assert x1 - x0 == pytest.approx(300.0, abs=1)
     assert plots.baseline_band.isVisible()
-    assert plots.zone_bands[next(iter(plots.zone_bands))].getRegion()[1] == -2.5
+    assert plots.baseline_band.extent == pytest.approx((math.log(40.0) - 0.2, math.log(40.0) + 0.2))
+    assert plots.zone_bands[Zone.HYPO].extent[1] == -2.5
+    assert plots.zone_bands[Zone.HYPER].extent[0] == 2.5
     image = plots.grab().toImage()
     assert not image.isNull() and image.width() == 900
     assert _distinct_colours(image) > 20
@@ -77,7 +80,7 @@ def test_looking_back_stops_following_until_asked(
     plots.arousal.vb.sigRangeChangedManually.emit([True, False])
     plots.arousal.setXRange(100.0, 200.0, padding=0)
     plots.render(model)
-    x, _ = plots.hr_curve.getData()
+    x, _ = plots.curve_data("hr_bpm")
     assert x[0] <= 100.0 + 2 and x[-1] <= 205.0
     assert following == [False]
     plots.follow()

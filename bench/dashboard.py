@@ -1,0 +1,315 @@
+"""Benchmark of the live dashboard: beat-to-screen latency, CPU share and memory over 3 hours.
+
+The real dashboard (:class:`monitor.ui.main_window.MainWindow`) runs a real live session (the
+simulator through :class:`monitor.session.live.LiveSession` on the worker thread, recording into
+a temporary folder), exactly as ``session-monitor demo`` does. Three runs:
+
+1. **Live speed (1×)**: beat-to-screen latency and the CPU share of the GUI process at the
+   default refresh rate (30 Hz), over ``--live-s`` seconds (after the first 10 s).
+2. **10× (the demo's speed)**: the same latency with ten times the live beat rate.
+3. **Memory**: a ``--memory-hours`` (3) hour session run at ``--memory-speed`` (120×); resident
+   memory sampled every 10 simulated minutes; growth after the first 10 minutes.
+
+Latency is measured from the moment the simulator hands a notification to the session (its
+"arrival": the source yields it on the worker thread) to the end of the first repaint of the
+window after the refresh that drew the beat(s) it produced (``QEvent.UpdateRequest`` processed:
+every dirty widget painted into the backing store). A beat decided later by the artefact
+look-ahead is timed from the packet whose arrival decided it.
+
+Goals: p99 ≤ 50 ms, ≤ 15 % of one core, memory flat (≤ 10 % growth after the first 10 minutes).
+
+Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python bench/dashboard.py`` (about 5 minutes; on a
+desktop leave QT_QPA_PLATFORM unset to time real window painting). It prints its figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QEvent, QEventLoop, QTimer
+
+from drivers.events import HeartRatePacket, SourceEvent
+from monitor.session.engine import SessionUpdate
+from monitor.session.live import LiveOptions, LiveSession
+from monitor.ui.app import configure_application
+from monitor.ui.main_window import REFRESH_HZ, MainWindow
+from monitor.ui.session_runner import SessionRunner
+from monitor.ui.settings_store import DashboardSettings
+
+WARM_UP_S = 10.0
+MEMORY_SAMPLE_EVERY_S = 600.0
+P99_GOAL_MS = 50.0
+CPU_GOAL_PCT = 15.0
+MEMORY_GROWTH_GOAL_PCT = 10.0
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"Qt platform {os.environ.get('QT_QPA_PLATFORM', 'default')}"
+    )
+
+
+def rss_mb() -> float:
+    """Resident memory of this process now (Linux ``/proc``), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def process_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class _TimedSource:
+    """Wraps the session's source: notes the wall time each packet is handed over."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.last_arrival_s = 0.0
+
+    async def events(self) -> AsyncIterator[SourceEvent]:
+        async for event in self.inner.events():  # type: ignore[attr-defined]
+            if isinstance(event, HeartRatePacket):
+                self.last_arrival_s = time.perf_counter()
+            yield event
+
+    async def stop(self) -> None:
+        await self.inner.stop()  # type: ignore[attr-defined]
+
+
+class _Stamps:
+    """Arrival times of beat updates, keyed by the update object, across the two threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_id: dict[int, float] = {}
+
+    def put(self, update: SessionUpdate, arrival_s: float) -> None:
+        with self._lock:
+            self._by_id[id(update)] = arrival_s
+
+    def take(self, update: SessionUpdate) -> float | None:
+        with self._lock:
+            return self._by_id.pop(id(update), None)
+
+
+def timed_session_factory(stamps: _Stamps) -> Callable[[LiveOptions], LiveSession]:
+    class TimedSession(LiveSession):
+        def _make_source(self) -> tuple[object, object, str]:
+            source, kind, name = super()._make_source()
+            self.timed_source = _TimedSource(source)
+            return self.timed_source, kind, name
+
+        @property
+        def on_update(self) -> Callable[[SessionUpdate], None]:
+            return self._timed_on_update
+
+        @on_update.setter
+        def on_update(self, forward: Callable[[SessionUpdate], None]) -> None:
+            def stamped(update: SessionUpdate) -> None:
+                source = getattr(self, "timed_source", None)
+                if update.beat is not None and source is not None:
+                    stamps.put(update, source.last_arrival_s)
+                forward(update)
+
+            self._timed_on_update = stamped
+
+    return TimedSession
+
+
+class BenchWindow(MainWindow):
+    """The dashboard with stopwatches: arrival → refresh that draws it → repaint finished."""
+
+    def __init__(self, *args: object, stamps: _Stamps, **kwargs: object) -> None:
+        self.stamps = stamps
+        self.latencies_s: list[float] = []
+        self.refresh_costs_s: list[float] = []
+        self.measuring = False
+        self._arrived: list[float] = []
+        self._drawn: list[float] = []
+        super().__init__(*args, **kwargs)
+
+    def on_update(self, update: SessionUpdate) -> None:
+        super().on_update(update)
+        arrival_s = self.stamps.take(update)
+        if arrival_s is not None and self.measuring:
+            self._arrived.append(arrival_s)
+
+    def refresh(self) -> None:
+        arrived, self._arrived = self._arrived, []
+        start_s = time.perf_counter()
+        super().refresh()
+        if self.measuring:
+            self.refresh_costs_s.append(time.perf_counter() - start_s)
+        self._drawn.extend(arrived)
+
+    def event(self, event: QEvent) -> bool:
+        kind = event.type()
+        handled = super().event(event)
+        if kind == QEvent.Type.UpdateRequest and self._drawn:
+            painted_s = time.perf_counter()
+            self.latencies_s.extend(painted_s - a for a in self._drawn)
+            self._drawn.clear()
+        return handled
+
+
+def wait_s(seconds: float) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+
+
+def open_window(folder: Path, speed: float, duration_s: float | None) -> BenchWindow:
+    stamps = _Stamps()
+    runner = SessionRunner(session_factory=timed_session_factory(stamps))
+    options = LiveOptions(
+        simulate=True, speed=speed, duration_s=duration_s, folder=folder, client_code="BENCH"
+    )
+    window = BenchWindow(options, DashboardSettings(), runner=runner, demo=True, stamps=stamps)
+    window.resize(1440, 900)
+    window.show()
+    if not window.start_session():
+        raise SystemExit("bench: the session did not start")
+    return window
+
+
+def close_window(window: BenchWindow) -> None:
+    window.runner.stop()
+    window.runner.wait(30.0)
+    window.close()
+    window.deleteLater()
+    wait_s(0.2)
+
+
+def percentile_ms(values_s: list[float], q: float) -> float:
+    ordered = sorted(values_s)
+    if not ordered:
+        return float("nan")
+    index = min(round(q / 100.0 * (len(ordered) - 1)), len(ordered) - 1)
+    return ordered[index] * 1000.0
+
+
+def latency_run(folder: Path, speed: float, measure_s: float) -> dict[str, float]:
+    """Latency and CPU share over ``measure_s`` wall seconds after a warm-up."""
+    window = open_window(folder, speed, duration_s=None)
+    wait_s(WARM_UP_S)
+    window.measuring = True
+    cpu0, gui0, wall0 = process_cpu_s(), time.thread_time(), time.perf_counter()
+    wait_s(measure_s)
+    cpu1, gui1, wall1 = process_cpu_s(), time.thread_time(), time.perf_counter()
+    window.measuring = False
+    wall = wall1 - wall0
+    result = {
+        "speed": speed,
+        "beats": float(len(window.latencies_s)),
+        "p50_ms": percentile_ms(window.latencies_s, 50),
+        "p99_ms": percentile_ms(window.latencies_s, 99),
+        "max_ms": percentile_ms(window.latencies_s, 100),
+        "process_cpu_pct": 100.0 * (cpu1 - cpu0) / wall,
+        "gui_thread_cpu_pct": 100.0 * (gui1 - gui0) / wall,
+        "refresh_mean_ms": 1000.0 * statistics.fmean(window.refresh_costs_s),
+        "refresh_p99_ms": percentile_ms(window.refresh_costs_s, 99),
+        "rss_mb": rss_mb(),
+    }
+    close_window(window)
+    return result
+
+
+def memory_run(folder: Path, speed: float, hours: float) -> list[tuple[float, float]]:
+    """RSS (MB) every 10 simulated minutes over a long session run fast."""
+    duration_s = hours * 3600.0
+    window = open_window(folder, speed, duration_s=duration_s)
+    samples: list[tuple[float, float]] = []
+    next_sample_s = MEMORY_SAMPLE_EVERY_S
+    loop = QEventLoop()
+
+    def check() -> None:
+        nonlocal next_sample_s
+        session_s = window.model.latest_t_s
+        if session_s >= next_sample_s:
+            samples.append((next_sample_s, rss_mb()))
+            next_sample_s += MEMORY_SAMPLE_EVERY_S
+        if not window.runner.running:
+            loop.quit()
+
+    timer = QTimer()
+    timer.timeout.connect(check)
+    timer.start(100)
+    loop.exec()
+    timer.stop()
+    close_window(window)
+    return samples
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--live-s", type=float, default=60.0, help="measured seconds at 1x")
+    parser.add_argument("--fast-s", type=float, default=30.0, help="measured seconds at 10x")
+    parser.add_argument("--memory-hours", type=float, default=3.0)
+    parser.add_argument("--memory-speed", type=float, default=120.0)
+    parser.add_argument("--skip-memory", action="store_true")
+    args = parser.parse_args()
+
+    configure_application()
+    print(f"machine: {machine()}")
+    print(f"refresh rate: {REFRESH_HZ:.0f} Hz; window 1440x900; recording into a temp folder")
+    with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as folder:
+        for speed, seconds in ((1.0, args.live_s), (10.0, args.fast_s)):
+            r = latency_run(Path(folder), speed, seconds)
+            print(
+                f"{speed:>4.0f}x: {r['beats']:.0f} beats, beat-to-screen p50 {r['p50_ms']:.1f} ms, "
+                f"p99 {r['p99_ms']:.1f} ms, max {r['max_ms']:.1f} ms (goal p99 <= "
+                f"{P99_GOAL_MS:.0f} ms); CPU: process {r['process_cpu_pct']:.1f} %, GUI thread "
+                f"{r['gui_thread_cpu_pct']:.1f} % of one core (goal <= {CPU_GOAL_PCT:.0f} %); "
+                f"refresh {r['refresh_mean_ms']:.2f} ms mean, {r['refresh_p99_ms']:.2f} ms p99; "
+                f"RSS {r['rss_mb']:.0f} MB"
+            )
+        if not args.skip_memory:
+            started_s = time.perf_counter()
+            samples = memory_run(Path(folder), args.memory_speed, args.memory_hours)
+            took_s = time.perf_counter() - started_s
+            if len(samples) < 2:
+                print("memory: too few samples")
+                return 1
+            first_mb = samples[0][1]
+            last_t_s, last_mb = samples[-1]
+            peak_mb = max(mb for _, mb in samples)
+            growth_pct = 100.0 * (last_mb - first_mb) / first_mb
+            trail = ", ".join(f"{t / 60:.0f} min {mb:.0f}" for t, mb in samples[::3])
+            print(
+                f"memory: {args.memory_hours:g} h session at {args.memory_speed:g}x "
+                f"({took_s:.0f} s): RSS {first_mb:.0f} MB at 10 min, {last_mb:.0f} MB at "
+                f"{last_t_s / 60:.0f} min (peak {peak_mb:.0f} MB), growth {growth_pct:+.1f} % "
+                f"(goal <= {MEMORY_GROWTH_GOAL_PCT:.0f} %)"
+            )
+            print(f"memory trail (MB): {trail}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
