@@ -133,7 +133,9 @@ def tolerance_settings(args: argparse.Namespace) -> ToleranceSettings:
 
 
 def run(args: argparse.Namespace) -> int:
-    if (args.file is None) == (args.client is None):
+    if args.file is not None and args.client is not None:
+        raise CliError("give one session FILE or --client CODE, not both")
+    if args.file is None and args.client is None:
         raise CliError("give one session FILE, or --client CODE for progress across sessions")
     if args.folder is not None and args.client is None:
         raise CliError("--folder goes with --client")

@@ -6,6 +6,7 @@ import datetime as dt
 import subprocess
 import sys
 from collections.abc import Sequence
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,39 @@ def pdf_text(path: Path, layout: bool = True) -> str:
     """The text of a PDF as ``pdftotext`` (poppler-utils) reads it."""
     args = ["pdftotext", *(["-layout"] if layout else []), str(path), "-"]
     return subprocess.run(args, capture_output=True, text=True, check=True).stdout
+
+
+class TableReader(HTMLParser):
+    """Every HTML table as rows of cell texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def html_tables(path: Path) -> dict[str, list[list[str]]]:
+    """The HTML report's tables by the text of their first header cell."""
+    reader = TableReader()
+    reader.feed(path.read_text(encoding="utf-8"))
+    return {table[0][0]: table[1:] for table in reader.tables}
 
 
 def short_script(activation_bpm: float) -> tuple[Phase, ...]:

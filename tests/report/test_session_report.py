@@ -14,14 +14,13 @@ import re
 import stat
 import subprocess
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from monitor import __version__
 from monitor.report.formatting import clock
-from tests.report.conftest import EXAMPLE, REST_EXAMPLE, pdf_text, run_cli
+from tests.report.conftest import EXAMPLE, REST_EXAMPLE, html_tables, pdf_text, run_cli
 
 SECTIONS = (
     "Session report",
@@ -43,39 +42,6 @@ class Reports:
     origin_s: float
     pdf: Path
     html: Path
-
-
-class TableReader(HTMLParser):
-    """Every HTML table as rows of cell texts."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tables: list[list[list[str]]] = []
-        self._cell: list[str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag == "table":
-            self.tables.append([])
-        elif tag == "tr":
-            self.tables[-1].append([])
-        elif tag in ("td", "th"):
-            self._cell = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "th") and self._cell is not None:
-            self.tables[-1][-1].append("".join(self._cell).strip())
-            self._cell = None
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
-
-
-def html_tables(path: Path) -> dict[str, list[list[str]]]:
-    """The HTML report's tables by the text of their first header cell."""
-    reader = TableReader()
-    reader.feed(path.read_text(encoding="utf-8"))
-    return {table[0][0]: table[1:] for table in reader.tables}
 
 
 def seconds(text: str) -> float:
