@@ -37,6 +37,16 @@ class TestBedError(RuntimeError):
     """The test bed could not be started (a missing binary, a process that died)."""
 
 
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the test process dies, even by SIGKILL (Linux prctl)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: teardown still terminates the processes
+
+
 def dbus_daemon_path() -> str | None:
     return shutil.which("dbus-daemon") or (DBUS_DAEMON if os.path.exists(DBUS_DAEMON) else None)
 
@@ -84,6 +94,7 @@ class TestBed:
         self.bus_address = f"unix:path={self.directory / 'bus'}"
         self.dbus: subprocess.Popen | None = None
         self.bluezoo: subprocess.Popen | None = None
+        self.straps: list[StrapProcess] = []
         self.env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": self.bus_address}
         self.env.pop("DBUS_SESSION_BUS_ADDRESS", None)
 
@@ -97,6 +108,7 @@ class TestBed:
             stdout=subprocess.PIPE,
             stderr=open(self.directory / "dbus.log", "wb"),  # noqa: SIM115
             text=True,
+            preexec_fn=_die_with_parent,
         )
         address = self._read_line(self.dbus, timeout_s)
         if not address.startswith("unix:"):
@@ -107,6 +119,7 @@ class TestBed:
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=open(self.directory / "bluezoo.log", "wb"),  # noqa: SIM115
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + timeout_s
         while not _run_in_thread(_bluez_answers(self.bus_address, f"/org/bluez/{SPARE_ADAPTER}")):
@@ -130,6 +143,8 @@ class TestBed:
         return path.read_text(errors="replace")[-tail_chars:] if path.exists() else ""
 
     def stop(self) -> None:
+        for strap in self.straps:  # a safety net: tests kill their own straps
+            strap.kill(wait_gone=False)
         _terminate(self.bluezoo)
         _terminate(self.dbus)
         shutil.rmtree(self.directory, ignore_errors=True)
@@ -151,6 +166,7 @@ class TestBed:
 
     def start_strap(self, **options) -> StrapProcess:
         strap = StrapProcess(self, **options)
+        self.straps.append(strap)
         strap.start()
         return strap
 
@@ -185,6 +201,7 @@ class StrapProcess:
             stdout=subprocess.PIPE,
             stderr=open(self.testbed.directory / "strap.log", "ab"),  # noqa: SIM115
             text=True,
+            preexec_fn=_die_with_parent,
         )
         threading.Thread(target=self._read, daemon=True).start()
         if self.wait_for(lambda e: e["event"] == "ready", timeout_s) is None:

@@ -282,6 +282,8 @@ async def run(args: argparse.Namespace) -> None:
     loop.add_signal_handler(signal.SIGUSR1, pause)
     loop.add_signal_handler(signal.SIGUSR2, toggle_contact)
     loop.add_signal_handler(signal.SIGTERM, stop.set)
+    bus_gone = asyncio.create_task(bus.wait_for_disconnect())
+    bus_gone.add_done_callback(lambda _: stop.set())  # the test bed went away: so do we
     log("ready", name=args.name)
 
     while not stop.is_set():
@@ -293,6 +295,9 @@ async def run(args: argparse.Namespace) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=args.interval)
 
+    if bus_gone.done():
+        log("bus gone")
+        return
     with_timeout = 2.0
     for member, interface, path in (
         ("UnregisterAdvertisement", "org.bluez.LEAdvertisingManager1", ADVERTISEMENT_PATH),
