@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QLineF, QObject, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QPainterPath, QPen, QTransform
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QTransform
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsLineItem,
@@ -154,6 +154,14 @@ def _text(text: str, colour: str, anchor: tuple[float, float] = (0.0, 0.0)) -> Q
     return item
 
 
+class _Curve(QGraphicsPathItem):
+    """A data line, antialiased (the rest of the plot is not: it costs twice the paint time)."""
+
+    def paint(self, painter: QPainter, option: object, widget: object = None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        super().paint(painter, option, widget)
+
+
 def _path(t_s: np.ndarray, values: np.ndarray) -> QPainterPath:
     if t_s.size < 2:
         return QPainterPath()
@@ -213,6 +221,7 @@ def _span_colour(span: Span, alpha: int) -> QColor:
 
 class _ViewSignals(QObject):
     following_changed = Signal(bool)
+    needs_frame = Signal()
 
 
 class SessionPlots(pg.GraphicsLayoutWidget):
@@ -246,10 +255,10 @@ class SessionPlots(pg.GraphicsLayoutWidget):
         self.lane.getAxis("left").setTicks([[(0, "0"), (5, "5"), (10, "10")]])
 
         self.curves = {
-            "hr_bpm": self._add_curve(self.hr, theme.HR_COLOUR, 2.0),
-            "nn_ms": self._add_curve(self.rr, theme.RR_COLOUR, 1.5),
-            "ln_rmssd": self._add_curve(self.rmssd, theme.RMSSD_COLOUR, 2.0),
-            "arousal": self._add_curve(self.arousal, theme.AROUSAL_COLOUR, 2.0),
+            "hr_bpm": self._add_curve(self.hr, theme.HR_COLOUR, 1.6),
+            "nn_ms": self._add_curve(self.rr, theme.RR_COLOUR, 1.0),
+            "ln_rmssd": self._add_curve(self.rmssd, theme.RMSSD_COLOUR, 1.6),
+            "arousal": self._add_curve(self.arousal, theme.AROUSAL_COLOUR, 1.6),
         }
         self.corrected_points = pg.ScatterPlotItem(
             size=7, pen=None, brush=theme.CORRECTED_COLOUR, symbol="o"
@@ -333,7 +342,7 @@ class SessionPlots(pg.GraphicsLayoutWidget):
 
     @staticmethod
     def _add_curve(plot: pg.PlotItem, colour: str, width: float) -> QGraphicsPathItem:
-        curve = QGraphicsPathItem()
+        curve = _Curve()
         curve.setPen(_cosmetic_pen(colour, width))
         plot.addItem(curve, ignoreBounds=True)
         curve.setZValue(5)
@@ -347,6 +356,7 @@ class SessionPlots(pg.GraphicsLayoutWidget):
             self.following = True
             self.signals.following_changed.emit(True)
         self._view_dirty = True
+        self.signals.needs_frame.emit()
 
     def set_span(self, span_s: float) -> None:
         """Width of the followed view (``inf``: the whole session)."""
@@ -358,10 +368,12 @@ class SessionPlots(pg.GraphicsLayoutWidget):
             self.following = False
             self.signals.following_changed.emit(False)
         self._view_dirty = True
+        self.signals.needs_frame.emit()
 
     def _range_changed(self, *_: object) -> None:
         if not self._setting_range:
             self._view_dirty = True
+            self.signals.needs_frame.emit()
 
     # -- drawing ------------------------------------------------------------------------------
 

@@ -132,7 +132,9 @@ def test_the_session_thread_owns_the_engine_and_stop_saves(
     assert window.status_strip.text("recording") == "saved"
     assert window.status_strip.text("strap") == "stopped"
     assert "Session saved" in window.statusBar().currentMessage()
-    # A new session starts from a clean slate into a new file.
+    # A new session starts from a clean slate into a new file. (Default file names carry the
+    # start time to the second: a second session within the same second would collide.)
+    qtbot.wait(1100)
     assert window.start_session()
     qtbot.waitUntil(lambda: window.recording_path is not None, timeout=5000)
     assert window.recording_path != path
