@@ -117,7 +117,9 @@ def _safe_log(values: np.ndarray) -> np.ndarray:
     return np.log(np.clip(values, 1e-9, None))
 
 
-def _with_breaks(t_s: np.ndarray, values: np.ndarray, max_step_s: float = 5.0) -> tuple:
+def _with_breaks(
+    t_s: np.ndarray, values: np.ndarray, max_step_s: float = 5.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Insert NaN where beats are further apart than ``max_step_s``: a gap is never bridged."""
     if t_s.size < 2:
         return t_s, values
