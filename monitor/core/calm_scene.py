@@ -338,7 +338,7 @@ PALETTE_LOW = ScenePalette(
 """Level 0: a cool, quiet dawn (still soft; the scene never turns dark or harsh)."""
 PALETTE_HIGH = ScenePalette(
     sky_top=_hex("#4F6DA3"),
-    sky_mid=_hex("#B3A8D0"),
+    sky_mid=_hex("#A9ADD3"),
     horizon=_hex("#F5CB94"),
     glow=_hex("#FFE2A6"),
     far_hills=_hex("#8AA39F"),

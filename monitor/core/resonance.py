@@ -526,7 +526,9 @@ def choose_resonance_rate(
             "either suits, let the client's comfort decide"
         )
     else:
-        reason = f"{rate:g} breaths/min gave the largest, cleanest heart-rate oscillation"
+        reason = (
+            f"{rate:g} breaths/min sits at the peak of the heart-rate oscillation across the rates"
+        )
     reason += note
     if not usable[best].followed_pacer:
         reason += "; the heart's rhythm did not follow the pacer there: check the breathing"

@@ -18,6 +18,7 @@ import math
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.core.resonance import RateMetrics, ResonanceProtocol, ResonanceResult
+from monitor.core.tolerance import Zone
 from monitor.recording.client_store import ClientStore, ClientStoreError
 from monitor.session.engine import SessionUpdate
 from monitor.session.resonance_finder import (
@@ -41,8 +43,9 @@ from monitor.session.resonance_finder import (
     StepFinished,
     StepStarted,
 )
+from monitor.ui import theme
 
-COLUMNS = ("breaths/min", "LF peak (ms²)", "HR swing (bpm)", "coherence", "score")
+COLUMNS = ("rate\n/min", "LF peak\nms²", "HR swing\nbpm", "coher-\nence", "score")
 TICK_MS = 500
 """How often the panel advances the run by the clock when no beats arrive (a lost strap)."""
 
@@ -156,13 +159,26 @@ class ResonancePanel(QFrame):
         self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setToolTip(
+            "Per rate: LF peak power, heart-rate swing per breath (breath-locked average), "
+            "coherence ratio; score = weighted geometric mean relative to the best rate "
+            "(weights 2 : 1 : 0.5). The choice comes from a curve fitted through all rates."
+        )
+        header_px = self.table.horizontalHeader().sizeHint().height()
+        rows_px = sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
+        self.table.setFixedHeight(header_px + rows_px + 2 * self.table.frameWidth() + 2)
         layout.addWidget(self.table)
         self.result_label = QLabel("")
         self.result_label.setWordWrap(True)
         layout.addWidget(self.result_label)
+        self.saved_label = QLabel("")
+        self.saved_label.setObjectName("hint")
+        self.saved_label.setWordWrap(True)
+        layout.addWidget(self.saved_label)
         self.adopt_button = _button("Use for this client")
         self.adopt_button.clicked.connect(self.adopt)
         layout.addWidget(self.adopt_button)
+        layout.addStretch(1)
 
     # -- wiring ---------------------------------------------------------------------------------
 
@@ -191,6 +207,7 @@ class ResonancePanel(QFrame):
         self._rate_before = getattr(view, "pacer_rate_per_min", None) if view else None
         self.table.clearContents()
         self.result_label.setText("")
+        self.saved_label.setText("")
         self._handle(self.finder.start(now_s))
         if self.clock is not None:
             self.timer.start()
@@ -254,7 +271,7 @@ class ResonancePanel(QFrame):
 
     def _fill_row(self, row: int, metrics: RateMetrics) -> None:
         cells = (
-            f"{metrics.rate_per_min:g}",
+            f"{metrics.rate_per_min:.1f}",
             _number(metrics.lf_peak_power_ms2, 0),
             _number(metrics.peak_to_trough_bpm, 1),
             _number(metrics.coherence, 1),
@@ -275,19 +292,36 @@ class ResonancePanel(QFrame):
             item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
             item.setToolTip("weighted geometric mean of the criteria, relative to the best rate")
             self.table.setItem(row, len(COLUMNS) - 1, item)
+            if score.metrics.rate_per_min == result.best_rate_per_min:
+                self._mark_chosen(row)
         if result.best_rate_per_min is None:
             self.result_label.setText(f"No rate chosen: {result.reason}.")
             if self._rate_before is not None:
                 self.pacer_rate_requested.emit(self._rate_before)
         else:
+            fitted = (
+                f" The curve through all rates peaks near {result.fitted_peak_per_min:.1f}/min."
+                if result.fitted_peak_per_min is not None
+                else ""
+            )
             self.result_label.setText(
                 f"<b>Resonance rate: {result.best_rate_per_min:g} breaths/min.</b> "
-                f"{result.reason[0].upper()}{result.reason[1:]}."
+                f"{result.reason[0].upper()}{result.reason[1:]}.{fitted}"
             )
             self.pacer_rate_requested.emit(result.best_rate_per_min)
         self.step_label.setText("Finished.")
         self.finished.emit(result)
         self._show_idle()
+
+    def _mark_chosen(self, row: int) -> None:
+        for column in range(self.table.columnCount()):
+            item = self.table.item(row, column)
+            if item is None:
+                continue
+            font = item.font()
+            font.setBold(True)
+            item.setFont(font)
+            item.setBackground(QColor(theme.ZONE_COLOURS[Zone.INSIDE]).lighter(135))
 
     def _update_adopt_button(self) -> None:
         result = self.finder.result
@@ -308,10 +342,10 @@ class ResonancePanel(QFrame):
         try:
             profile = self.store.record_finder_result(self.client_code, result, adopt=True)
         except (OSError, ValueError, ClientStoreError) as error:
-            self.result_label.setText(f"Could not save the rate: {error}")
+            self.saved_label.setText(f"Could not save the rate: {error}")
             return False
         rate = profile.pacer_rate_per_min
-        self.result_label.setText(
+        self.saved_label.setText(
             f"Saved: {self.client_code} will start at {rate:g} breaths/min from now on."
         )
         self.rate_adopted.emit(self.client_code, rate)
