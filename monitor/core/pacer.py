@@ -27,9 +27,10 @@ Each breath is an in-breath of ``inhale_fraction`` of the period and an out-brea
 The default is 4 : 6 (inhale 40 %, at 6/min 4 s in and 6 s out). A longer out-breath than
 in-breath was rated more relaxing at 6 breaths/min, with more respiratory sinus arrhythmia, than
 the reverse (inhalation/exhalation ratio 0.42 vs 2.33; Van Diest et al. 2014, Appl Psychophysiol
-Biofeedback 39:171); 4 : 6 (ratio 0.67) keeps the out-breath longer while leaving an in-breath of
-4 s at 6/min, which anxious clients find easier than the 3-s in-breath of 3 : 7 (no air hunger
-from an in-breath too short to fill the lungs slowly). The therapist can set 3 : 7 to 5 : 5.
+Biofeedback 39:171). 4 : 6 (ratio 0.67) is the compromise taken here: the out-breath stays
+clearly longer, and the in-breath stays 4 s at 6/min, where 3 : 7 would leave 3 s, which can feel
+rushed to an anxious client at the start of a session (a design judgement, not a finding). The
+therapist can set anything from 3 : 7 to 5 : 5.
 
 Size easing
 -----------

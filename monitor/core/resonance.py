@@ -57,8 +57,16 @@ How they are combined (:func:`choose_resonance_rate`)
    comfort may decide (Lehrer & Gevirtz 2014).
 
 Steps whose signal is not clean (too few beats, too many corrected beats, a gap) are left out
-and reported. Measured on the simulator (drivers/simulator.py, resonance set with
-``resonance_hz``), see tests/core/test_resonance.py and the README.
+and reported.
+
+Measured on the simulator (drivers/simulator.py with ``resonance_hz``; a client following the
+pacer, :func:`monitor.session.resonance_finder.protocol_script`; seeds 100–129): the exact
+resonance rate was chosen in 29, 19, 30, 22 and 25 of 30 runs for resonances at 4.5, 5.0, 5.5,
+6.0 and 6.5 breaths/min, and all 150 runs were within one step (0.5/min). Picking the single
+highest score instead got 90 of 150 right. With a Mayer wave 2.5 times larger the exact rate came
+in 94 of 150 runs and 146 were within one step. The simulator's resonance is broad (neighbouring
+rates differ by ~7 % in LF power), so one step is the honest resolution of a 2-minute protocol;
+a therapist who wants more can repeat the finder around the chosen rate.
 
 Everything here is pure: arrays in, numbers out. The stepwise runner that feeds the live beats
 is :mod:`monitor.session.resonance_finder`.
