@@ -8,18 +8,16 @@ import csv
 import json
 import math
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from monitor.commands import CliError
 from monitor.commands.progress import progress_bar
-from monitor.core.analysis import TIMELINE_COLUMNS, snapshots_from_table, summarize, timeline_rows
-from monitor.core.baseline import BaselineSettings
-from monitor.core.tolerance_summary import PhaseMarker, ToleranceSummary, evaluate_tolerance
-from monitor.recording.beat_input import BeatInput, read_beat_input
-from monitor.recording.errors import UnreadableFileError
-from monitor.recording.model import EventKind
-from monitor.timeline import parallel_timeline
+
+if TYPE_CHECKING:  # the analysis stack (scipy) loads only when the command runs
+    import numpy as np
+
+    from monitor.core.tolerance_summary import ToleranceSummary
+    from monitor.recording.beat_input import BeatInput
 
 # Label, key and format of each line of the human-readable summary.
 _TEXT_LINES = (
@@ -64,6 +62,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from monitor.core.analysis import summarize
+    from monitor.recording.beat_input import read_beat_input
+    from monitor.recording.errors import UnreadableFileError
+    from monitor.timeline import parallel_timeline
+
     if args.baseline_s is not None and not (math.isfinite(args.baseline_s) and args.baseline_s > 0):
         raise CliError(f"--baseline-s must be a positive number of seconds, got {args.baseline_s}")
     try:
@@ -88,6 +91,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _tolerance(beats: BeatInput, table: np.ndarray, baseline_s: float | None) -> ToleranceSummary:
+    from monitor.core.analysis import snapshots_from_table
+    from monitor.core.baseline import BaselineSettings
+    from monitor.core.tolerance_summary import PhaseMarker, evaluate_tolerance
+    from monitor.recording.model import EventKind
+
     phases = [
         PhaseMarker(e.t_s, e.text) for e in beats.events if e.kind == EventKind.PHASE and e.text
     ]
@@ -116,6 +124,8 @@ def _tolerance_json(
     tolerance: ToleranceSummary, origin_s: float, beats: BeatInput
 ) -> dict[str, object]:
     """The window-of-tolerance keys of ``--json``; times in seconds from the first beat."""
+    from monitor.recording.model import EventKind
+
     baseline = tolerance.baseline.as_dict() if tolerance.baseline is not None else None
     if baseline is not None:
         for key in ("start_s", "end_s"):
@@ -145,6 +155,8 @@ def _tolerance_json(
 
 
 def _write_timeline(path: Path, table: np.ndarray) -> None:
+    from monitor.core.analysis import TIMELINE_COLUMNS, timeline_rows
+
     try:
         with path.open("w", newline="", encoding="utf-8") as file:
             writer = csv.writer(file)

@@ -13,18 +13,23 @@ from collections.abc import Callable
 from pathlib import Path
 
 from monitor.commands import CliError
-from monitor.recording.errors import UnreadableFileError
-from monitor.recording.export_csv import export_csv
-from monitor.recording.export_edf import export_edf
-from monitor.recording.export_kubios import export_kubios
-from monitor.recording.model import RecordedSession
-from monitor.recording.reader import read_session
 
-EXPORTERS: dict[str, Callable[..., object]] = {
-    "kubios": export_kubios,
-    "csv": export_csv,
-    "edf": export_edf,
-}
+FORMATS = ("csv", "edf", "kubios")
+
+
+def exporter(name: str) -> Callable[..., object]:
+    """The export function of a format (imported when needed: pyedflib is not light)."""
+    if name == "kubios":
+        from monitor.recording.export_kubios import export_kubios
+
+        return export_kubios
+    if name == "csv":
+        from monitor.recording.export_csv import export_csv
+
+        return export_csv
+    from monitor.recording.export_edf import export_edf
+
+    return export_edf
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "and events files) or EDF+ with annotations.",
     )
     parser.add_argument("file", type=Path, metavar="FILE", help="the session file")
-    parser.add_argument("--format", required=True, choices=sorted(EXPORTERS), help="export format")
+    parser.add_argument("--format", required=True, choices=FORMATS, help="export format")
     parser.add_argument(
         "--out",
         required=True,
@@ -49,12 +54,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from monitor.recording.errors import UnreadableFileError
+    from monitor.recording.reader import read_session
+
     try:
-        session: RecordedSession = read_session(args.file)
+        session = read_session(args.file)
     except UnreadableFileError as error:
         raise CliError(str(error)) from None
     try:
-        written = EXPORTERS[args.format](session, args.out, overwrite=args.force)
+        written = exporter(args.format)(session, args.out, overwrite=args.force)
     except (FileExistsError, IsADirectoryError) as error:
         raise CliError(str(error)) from None
     except OSError as error:

@@ -11,9 +11,6 @@ import argparse
 from pathlib import Path
 
 from monitor.commands import CliError
-from monitor.recording.errors import UnreadableFileError
-from monitor.recording.importers import DEFAULT_CLIENT_CODE, import_file
-from monitor.recording.model import check_client_code
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,13 +27,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--client",
         metavar="CODE",
-        help=f"pseudonymous client code (default: from an EDF+ file, else {DEFAULT_CLIENT_CODE})",
+        help="pseudonymous client code (default: from an EDF+ file, else 'imported')",
     )
     parser.add_argument("--force", action="store_true", help="replace an existing --out file")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from monitor.recording.errors import UnreadableFileError
+    from monitor.recording.importers import import_file
+    from monitor.recording.model import check_client_code
+
     if args.client is not None:
         try:
             check_client_code(args.client)

@@ -8,12 +8,13 @@ import math
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor.commands import CliError
-from monitor.core.tolerance import Zone
-from monitor.recording.session_file import SessionWriteError
-from monitor.session.engine import SessionUpdate
-from monitor.session.live import LiveOptions, LiveSession
+
+if TYPE_CHECKING:  # the session stack (scipy, bleak) loads only when the command runs
+    from monitor.session.engine import SessionUpdate
+    from monitor.session.live import LiveOptions, LiveSession
 
 STATUS_EVERY_S = 30.0
 
@@ -45,6 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def options_from(args: argparse.Namespace) -> LiveOptions:
     """Check the flags and build :class:`LiveOptions` (shared with the dashboard and demo)."""
+    from monitor.session.live import LiveOptions
+
     if args.duration is not None and not (math.isfinite(args.duration) and args.duration > 0):
         raise CliError(f"--duration must be a positive number of seconds, got {args.duration}")
     if not args.speed > 0:
@@ -67,6 +70,9 @@ def options_from(args: argparse.Namespace) -> LiveOptions:
 
 
 def run(args: argparse.Namespace) -> int:
+    from monitor.recording.session_file import SessionWriteError
+    from monitor.session.live import LiveSession
+
     options = options_from(args)
     if not args.headless:
         from monitor.commands.dashboard_launch import open_dashboard
@@ -107,6 +113,8 @@ class HeadlessPrinter:
         self._announced_file = False
 
     def print(self, update: SessionUpdate) -> None:
+        from monitor.core.tolerance import Zone
+
         for event in update.events:
             if event.kind in ("alert", "phase", "gap", "connection"):
                 label = event.data.get("alert_kind", event.kind)
