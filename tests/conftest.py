@@ -25,3 +25,12 @@ def load_rr_ms(name: str) -> np.ndarray:
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     return DATA_DIR
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--hardware",
+        action="store_true",
+        default=False,
+        help="also run the tests that need a real strap and Bluetooth adapter",
+    )
