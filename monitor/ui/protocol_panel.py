@@ -142,7 +142,6 @@ class ProtocolPanel(QFrame):
 
         layout.addWidget(self._section("Window of tolerance"))
         self.window_label = QLabel("")
-        self.window_label.setWordWrap(True)
         layout.addWidget(self.window_label)
         window_row = QHBoxLayout()
         self.narrow_button = _button(f"narrower [{NARROW_KEY}]")
@@ -187,6 +186,8 @@ class ProtocolPanel(QFrame):
         if s != self._shown_tolerance:
             self._shown_tolerance = s
             self.window_label.setText(
-                f"above ≥ {s.upper_sd:.2f} SD · edge ≥ {s.edge_sd:.2f}\n"
-                f"below ≤ {s.lower_sd:.2f} · dwell {s.dwell_s:.0f} s".replace("-", "−")
+                f"above ≥ {s.upper_sd:.2f} SD, edge ≥ {s.edge_sd:.2f} SD\n"
+                f"below ≤ {s.lower_sd:.2f} SD\nalert after {s.dwell_s:.0f} s beyond".replace(
+                    "-", "−"
+                )
             )
