@@ -63,7 +63,7 @@ Measured on the simulator (drivers/simulator.py with ``resonance_hz``; a client 
 pacer, :func:`monitor.session.resonance_finder.protocol_script`; seeds 100–129): the exact
 resonance rate was chosen in 29, 19, 30, 22 and 25 of 30 runs for resonances at 4.5, 5.0, 5.5,
 6.0 and 6.5 breaths/min, and all 150 runs were within one step (0.5/min). Picking the single
-highest score instead got 90 of 150 right. With a Mayer wave 2.5 times larger the exact rate came
+highest score instead got 83 of 150 right. With a Mayer wave 2.5 times larger the exact rate came
 in 94 of 150 runs and 146 were within one step. The simulator's resonance is broad (neighbouring
 rates differ by ~7 % in LF power), so one step is the honest resolution of a 2-minute protocol;
 a therapist who wants more can repeat the finder around the chosen rate.
