@@ -41,6 +41,27 @@ def run_cli(*args: str, timeout_s: float = 300.0) -> subprocess.CompletedProcess
     )
 
 
+def run_cli_together(
+    *commands: Sequence[str], timeout_s: float = 300.0
+) -> list[subprocess.CompletedProcess[str]]:
+    """Several ``session-monitor`` commands at once (each in its own process), in order."""
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "monitor", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
+        for args in commands
+    ]
+    results = []
+    for args, process in zip(commands, processes, strict=True):
+        stdout, stderr = process.communicate(timeout=timeout_s)
+        results.append(subprocess.CompletedProcess(args, process.returncode, stdout, stderr))
+    return results
+
+
 def pdf_text(path: Path, layout: bool = True) -> str:
     """The text of a PDF as ``pdftotext`` (poppler-utils) reads it."""
     args = ["pdftotext", *(["-layout"] if layout else []), str(path), "-"]

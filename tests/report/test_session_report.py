@@ -20,7 +20,13 @@ import pytest
 
 from monitor import __version__
 from monitor.report.formatting import clock
-from tests.report.conftest import EXAMPLE, REST_EXAMPLE, html_tables, pdf_text, run_cli
+from tests.report.conftest import (
+    EXAMPLE,
+    REST_EXAMPLE,
+    html_tables,
+    pdf_text,
+    run_cli_together,
+)
 
 SECTIONS = (
     "Session report",
@@ -59,15 +65,18 @@ def flat(text: str) -> str:
 
 def make_reports(folder: Path, session: Path) -> Reports:
     timeline = folder / "timeline.csv"
-    analyzed = run_cli("analyze", str(session), "--json", "--timeline", str(timeline))
-    assert analyzed.returncode == 0, analyzed.stderr
-    with timeline.open(encoding="utf-8") as file:
-        origin_s = float(next(csv.DictReader(file))["t_s"])
     pdf, html = folder / "report.pdf", folder / "report.html"
-    for out in (pdf, html):
-        result = run_cli("report", str(session), "--out", str(out))
+    analyzed, *reports = run_cli_together(
+        ("analyze", str(session), "--json", "--timeline", str(timeline)),
+        ("report", str(session), "--out", str(pdf)),
+        ("report", str(session), "--out", str(html)),
+    )
+    assert analyzed.returncode == 0, analyzed.stderr
+    for result, out in zip(reports, (pdf, html), strict=True):
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == str(out)
+    with timeline.open(encoding="utf-8") as file:
+        origin_s = float(next(csv.DictReader(file))["t_s"])
     return Reports(json.loads(analyzed.stdout), origin_s, pdf, html)
 
 
