@@ -26,6 +26,7 @@ inhale_fraction)`` / ``set_pacer_rate(rate)`` / ``set_pacer_ratio(inhale, exhale
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections import deque
@@ -51,8 +52,11 @@ from monitor.core.calm_scene import (
     mode_weights,
 )
 from monitor.core.tolerance import Zone
+from monitor.recording.client_store import ClientStore, ClientStoreError
 from monitor.session.engine import SessionUpdate
 from monitor.ui.client_paint import ScenePainter
+
+log = logging.getLogger(__name__)
 
 DEFAULT_FRAME_HZ = 60.0
 MIN_FRAME_INTERVAL_MS = 8
@@ -175,7 +179,7 @@ class ClientView(QWidget):
         self.raise_()
 
     def set_mode(self, mode: ClientMode | str) -> None:
-        """Calm place, grounding or paused; the screen cross-fades over 4 s (:data:`MODE_FADE_S`)."""
+        """Calm place, grounding or paused; the screen cross-fades over :data:`MODE_FADE_S`."""
         mode = ClientMode(mode)
         if mode is self._mode:
             return
@@ -314,13 +318,32 @@ def open_client_view(
     screen: QScreen | None = None,
     *,
     full_screen: bool = True,
-    rate_per_min: float = pacer_core.DEFAULT_RATE_PER_MIN,
-    inhale_fraction: float = pacer_core.DEFAULT_INHALE_FRACTION,
+    client_code: str | None = None,
+    store: ClientStore | None = None,
 ) -> ClientView:
-    """Make a :class:`ClientView` and show it on ``screen`` (see :meth:`ClientView.open_on`)."""
-    view = ClientView(rate_per_min=rate_per_min, inhale_fraction=inhale_fraction)
+    """Make a :class:`ClientView` and show it on ``screen`` (see :meth:`ClientView.open_on`).
+
+    With ``client_code`` the pacer starts at the client's stored resonance rate and ratio
+    (:mod:`monitor.recording.client_store`), else at 6/min, 4:6. A client file that cannot be
+    read is logged and the defaults are used: the view must open regardless.
+    """
+    rate, fraction = pacer_core.DEFAULT_RATE_PER_MIN, pacer_core.DEFAULT_INHALE_FRACTION
+    if client_code:
+        try:
+            profile = (store or ClientStore()).load_or_new(client_code)
+            rate, fraction = profile.pacer_rate_per_min, profile.inhale_fraction
+        except (OSError, ValueError, ClientStoreError) as error:
+            log.warning("client pacer settings not loaded, using the defaults: %s", error)
+    view = ClientView(rate_per_min=rate, inhale_fraction=fraction)
     view.open_on(screen, full_screen)
     return view
 
 
-__all__ = ["GROUNDING_PROMPTS", "MODE_FADE_S", "ClientMode", "ClientView", "open_client_view"]
+__all__ = [
+    "GROUNDING_PROMPTS",
+    "MODE_FADE_S",
+    "ClientMode",
+    "ClientView",
+    "SceneDriver",
+    "open_client_view",
+]

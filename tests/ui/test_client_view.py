@@ -32,7 +32,7 @@ from monitor.recording.client_store import ClientStore
 from monitor.session.engine import SessionEngine, SessionUpdate, SourceStatus
 from monitor.session.resonance_finder import protocol_script
 from monitor.ui.client_paint import CUE_WORDS
-from monitor.ui.client_view import ClientView, scene_drive_of
+from monitor.ui.client_view import ClientView, open_client_view, scene_drive_of
 from monitor.ui.resonance_panel import ResonancePanel
 
 SCREENSHOT_ENV = "SESSION_MONITOR_CLIENT_SCREENSHOTS"
@@ -440,3 +440,16 @@ def test_the_panel_advances_by_the_session_clock_when_no_beats_come(
     qtbot.waitUntil(lambda: panel.result is not None, timeout=3000)
     assert "No rate chosen" in panel.result_label.text()
     assert not panel.timer.isActive()
+
+
+def test_the_view_opens_at_the_clients_stored_rate(qtbot, dashboard_app, tmp_path: Path) -> None:
+    store = ClientStore(tmp_path)
+    store.set_pacer("C017", rate_per_min=5.0, inhale_fraction=0.35)
+    view = open_client_view(client_code="C017", store=store, full_screen=False)
+    qtbot.addWidget(view)
+    assert view.pacer_rate_per_min == 5.0 and view.inhale_fraction == 0.35
+    assert view.isVisible() and not view.isFullScreen()
+    store.path_for("C018").write_text("{damaged")
+    fallback = open_client_view(client_code="C018", store=store, full_screen=False)
+    qtbot.addWidget(fallback)
+    assert fallback.pacer_rate_per_min == 6.0  # the view opens regardless
