@@ -6,8 +6,8 @@ grounding, paused), the pacer's rate and in:out ratio, the grounding prompt and 
 through the controller methods below, and the dashboard forwards each
 :class:`~monitor.session.engine.SessionUpdate` to :meth:`ClientView.feed`.
 
-What the client sees never alarms: no numbers (unless the therapist turns on the meter, and even
-that is a plain bar), no red, no flashing, nothing about the strap. When the signal is lost the
+What the client sees never alarms: no numbers (the optional meter is a plain bar), no red, no
+flashing, nothing about the strap. When the signal is lost the
 scene simply rests. All timing and all mapping are computed in :mod:`monitor.core.pacer` and
 :mod:`monitor.core.calm_scene`; this module holds the state, reads the clock once per frame and
 paints (:mod:`monitor.ui.client_paint`).
