@@ -35,7 +35,7 @@ def banner_state(model: DashboardModel) -> BannerState:
 
     Nothing once the session has stopped: an alert the engine left open at the end is history.
     """
-    if model.status.state is ConnectionState.STOPPED:
+    if model.ended or model.status.state is ConnectionState.STOPPED:
         return BannerState(None)
     hyper = model.open_alert(AlertKind.HYPER)
     if hyper is not None:

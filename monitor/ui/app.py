@@ -113,7 +113,8 @@ def run_dashboard(
         window.close()
         raise CliError(message.removeprefix("Cannot start: "))
 
-    previous_handler = signal.signal(signal.SIGINT, lambda *_: window.close())
+    # Ctrl-C in the terminal ends the session cleanly (file saved) without a question.
+    previous_handler = signal.signal(signal.SIGINT, lambda *_: window.close_without_asking())
     wake = QTimer()
     wake.start(SIGNAL_POLL_MS)
     wake.timeout.connect(lambda: None)

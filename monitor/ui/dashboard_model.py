@@ -127,6 +127,8 @@ class DashboardModel:
     ready_to_resume : bool
         The engine said "ready to resume"; stays on until the therapist resumes, another phase
         starts or arousal is back above the window.
+    ended : bool
+        The session is over (its thread finished); ``end_reason`` says why when it failed.
     revision : int
         Grows with every change, so the views can skip redraws when nothing happened.
     """
@@ -146,6 +148,8 @@ class DashboardModel:
     ready_to_resume: bool = False
     latest_t_s: float = 0.0
     revision: int = 0
+    ended: bool = False
+    end_reason: str = ""
     _resume_phase: str | None = None
 
     # -- input ----------------------------------------------------------------------------------
@@ -178,6 +182,12 @@ class DashboardModel:
     def set_baseline(self, baseline: Baseline | None) -> None:
         """The engine calibrated (or recalibrated) the client's baseline."""
         self.baseline = baseline
+        self.revision += 1
+
+    def mark_ended(self, reason: str = "") -> None:
+        """The session ended (``reason``: the error that ended it, if any)."""
+        self.ended = True
+        self.end_reason = reason
         self.revision += 1
 
     def set_tolerance(self, settings: ToleranceSettings) -> None:
@@ -260,5 +270,6 @@ class DashboardModel:
 
     @property
     def strap_is_down(self) -> bool:
-        """The strap is not delivering (lost, reconnecting, not yet connected or stopped)."""
-        return self.status.state is not ConnectionState.CONNECTED
+        """The strap is not delivering (lost, reconnecting, not yet connected, stopped or the
+        session is over)."""
+        return self.ended or self.status.state is not ConnectionState.CONNECTED

@@ -69,6 +69,9 @@ class GaugeState:
 def gauge_state(model: DashboardModel) -> GaugeState:
     """The gauge's content for the model's latest reading and strap status."""
     status = model.status
+    if model.ended:
+        detail = model.end_reason or status.detail
+        return GaugeState(STRAP_TITLES[ConnectionState.STOPPED], detail, None, None)
     if model.strap_is_down:
         title = STRAP_TITLES.get(status.state, str(status.state))
         reason = model.reading.reason if model.reading is not None else ""

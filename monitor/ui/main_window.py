@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
         """Where to save a PNG of each open window just before closing at the session's end."""
         self.screenshots: list[Path] = []
         self._closing = False
+        self._confirmed_close = False
 
         self.setObjectName("dashboard")
         self.setWindowTitle("Session Monitor" + (" — demo" if demo else ""))
@@ -316,6 +317,7 @@ class MainWindow(QMainWindow):
         self.last_session_path = Path(path) if path is not None else None
         self.recording_path = None
         self.last_error = error
+        self.model.mark_ended(error)
         if error:
             self.show_message(f"Session ended: {error}", timeout_ms=0)
         elif self.last_session_path is not None and not self.demo:
@@ -395,7 +397,8 @@ class MainWindow(QMainWindow):
         if self.runner.running:
             self.show_message("Stop the session before choosing another strap")
             return
-        dialog = StrapPickerDialog(self.settings.adapter or None, scan=self._scan, parent=self)
+        adapter = self.options.adapter or self.settings.adapter or None
+        dialog = StrapPickerDialog(adapter, scan=self._scan, parent=self)
         dialog.start_scan()
         if dialog.exec() and dialog.chosen is not None:
             strap = dialog.chosen
@@ -496,11 +499,17 @@ class MainWindow(QMainWindow):
 
     # -- exit ---------------------------------------------------------------------------------
 
+    def close_without_asking(self) -> None:
+        """End the session (saving its file) and close: Ctrl-C in the terminal."""
+        self._confirmed_close = True
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._closing:
             event.accept()
             return
-        if self.runner.running and not self.quit_when_finished and not self.demo:
+        asked_already = self.quit_when_finished or self.demo or self._confirmed_close
+        if self.runner.running and not asked_already:
             answer = QMessageBox.question(
                 self, "End the session?",
                 "A session is running. End it and close? The file is saved first.",

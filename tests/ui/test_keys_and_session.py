@@ -169,3 +169,29 @@ def test_suds_keypad_waits_only_after_a_one(qtbot: object) -> None:
     keypad.press(1)
     qtbot.waitUntil(lambda: got[-1:] == [1] and not keypad.pending, timeout=2000)
     assert got == [3, 0, 10, 1, 5, 1]
+
+
+def test_ctrl_c_ends_the_session_and_saves_without_asking(
+    qtbot: object, live_window: MainWindow
+) -> None:
+    window = live_window
+    qtbot.waitUntil(lambda: window.recording_path is not None, timeout=5000)
+    path = window.recording_path
+    window.close_without_asking()  # what the SIGINT handler calls; no modal question
+    assert not window.runner.running
+    with SessionReader(path) as reader:
+        assert reader.beats().t_s.size > 3
+
+
+def test_a_session_that_fails_says_why_and_judges_nothing(
+    qtbot: object, dashboard_app: object
+) -> None:
+    window = MainWindow(LiveOptions(simulate=True), DashboardSettings())
+    qtbot.addWidget(window)
+    window.on_finished(None, "no strap named 'Polar H10 X' found on hci0")
+    assert window.gauge.state.title == "Session stopped"
+    assert window.gauge.state.zone is None
+    assert "Polar H10 X" in window.gauge.reason.text()
+    assert window.banner.isHidden()
+    assert window.status_strip.text("recording") == "stopped (error)"
+    assert "Session ended: no strap" in window.statusBar().currentMessage()
