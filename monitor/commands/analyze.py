@@ -63,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from monitor.core.analysis import summarize
-    from monitor.recording.beat_input import read_beat_input
+    from monitor.recording.beat_input import read_beat_input, tolerance_inputs_for
     from monitor.recording.errors import UnreadableFileError
     from monitor.timeline import parallel_timeline
 
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.timeline is not None:
         _write_timeline(args.timeline, table)
-    tolerance = _tolerance(beats, table, args.baseline_s)
+    tolerance = tolerance_inputs_for(beats, table, args.baseline_s).evaluate()
     # Times are reported from the first beat of the analysed (NN) series.
     origin_s = float(table[0, 0]) if table.size else float(beats.t_s[0])
     summary.update(_tolerance_json(tolerance, origin_s=origin_s, beats=beats))
@@ -88,32 +88,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_text(args.file, summary)
     return 0
-
-
-def _tolerance(beats: BeatInput, table: np.ndarray, baseline_s: float | None) -> ToleranceSummary:
-    from monitor.core.analysis import snapshots_from_table
-    from monitor.core.baseline import BaselineSettings
-    from monitor.core.tolerance_summary import PhaseMarker, evaluate_tolerance
-    from monitor.recording.model import EventKind
-
-    phases = [
-        PhaseMarker(e.t_s, e.text) for e in beats.events if e.kind == EventKind.PHASE and e.text
-    ]
-    gaps = [
-        (e.t_s, e.end_s if e.end_s is not None else e.t_s)
-        for e in beats.events
-        if e.kind == EventKind.GAP
-    ]
-    first_s = float(beats.t_s[0])
-    span = None if baseline_s is None else (first_s, first_s + baseline_s)
-    settings = BaselineSettings() if baseline_s is None else BaselineSettings(duration_s=baseline_s)
-    return evaluate_tolerance(
-        snapshots_from_table(table),
-        phases=phases,
-        gaps=gaps,
-        baseline_span_s=span,
-        baseline_settings=settings,
-    )
 
 
 def _rounded(value: float | None, origin_s: float) -> float | None:

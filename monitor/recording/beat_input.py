@@ -11,7 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from monitor.core.analysis import default_beat_times_s
+from monitor.core.analysis import default_beat_times_s, snapshots_from_table
+from monitor.core.baseline import BaselineSettings
+from monitor.core.tolerance_summary import PhaseMarker
+from monitor.core.what_if import ToleranceInputs
 from monitor.recording.errors import UnreadableFileError
 from monitor.recording.model import EventKind, SessionEvent
 from monitor.recording.reader import SQLITE_HEADER, read_session
@@ -81,4 +84,39 @@ def read_beat_input(path: str | Path) -> BeatInput:
     recording = read_rr_file(path)
     return BeatInput(
         t_s=default_beat_times_s(recording.rr_ms), rr_ms=recording.rr_ms, kind=recording.kind
+    )
+
+
+def tolerance_inputs_for(
+    beats: BeatInput, table: np.ndarray, baseline_s: float | None = None
+) -> ToleranceInputs:
+    """The window of tolerance's inputs for a recording, chosen as ``analyze`` chooses them.
+
+    Parameters
+    ----------
+    beats : BeatInput
+        The recording (its phase markers and gaps).
+    table : numpy.ndarray
+        Its timeline (:func:`monitor.timeline.parallel_timeline`).
+    baseline_s : float, optional
+        Baseline = the first ``baseline_s`` seconds from the first beat; by default the marked
+        ``baseline`` phase, else the first 300 s.
+    """
+    phases = tuple(
+        PhaseMarker(e.t_s, e.text) for e in beats.events if e.kind == EventKind.PHASE and e.text
+    )
+    gaps = tuple(
+        (e.t_s, e.end_s if e.end_s is not None else e.t_s)
+        for e in beats.events
+        if e.kind == EventKind.GAP
+    )
+    first_s = float(beats.t_s[0])
+    span = None if baseline_s is None else (first_s, first_s + baseline_s)
+    settings = BaselineSettings() if baseline_s is None else BaselineSettings(duration_s=baseline_s)
+    return ToleranceInputs(
+        snapshots=snapshots_from_table(table),
+        phases=phases,
+        gaps=gaps,
+        baseline_span_s=span,
+        baseline_settings=settings,
     )
