@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING
 
 from monitor.commands import CliError
 from monitor.commands.progress import progress_bar
-from monitor.core.tolerance import ToleranceSettings
 from monitor.recording.errors import UnreadableFileError
 from monitor.recording.model import check_client_code
 from monitor.recording.paths import default_recordings_folder
 
 if TYPE_CHECKING:
+    from monitor.core.tolerance import ToleranceSettings
     from monitor.report.document import ReportDocument
 
 # monitor.report (and with it matplotlib, ~0.8 s) is imported only when a report is made, so
@@ -106,6 +106,8 @@ def tolerance_settings(args: argparse.Namespace) -> ToleranceSettings:
         value = getattr(args, name, None)
         if value is not None and not math.isfinite(value):
             raise CliError(f"--{name.replace('_', '-')} must be a number, got {value}")
+    from monitor.core.tolerance import ToleranceSettings  # scipy: only when the command runs
+
     defaults = ToleranceSettings()
     settings = defaults
     try:
