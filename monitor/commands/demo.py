@@ -23,6 +23,19 @@ alert, grounding, recovery, calm place) passes in a little over two minutes."""
 
 DEFAULT_CLIENT = "DEMO"
 
+DEMO_THERAPIST: tuple[tuple[float, str, object], ...] = (
+    (240.0, "suds", 2),
+    (420.0, "suds", 6),
+    (470.0, "note", "client: chest feels tight"),
+    (640.0, "suds", 8),
+    (800.0, "suds", 5),
+    (900.0, "suds", 3),
+    (1080.0, "note", "calm place: beach, warm sand"),
+    (1150.0, "suds", 1),
+)
+"""The demo also plays the therapist: SUDS ratings asked aloud and two notes, entered at these
+session times exactly as the keys would (phases are marked by the simulated session itself)."""
+
 STOP_MARGIN_S = 60.0
 """The dashboard stops the demo at ``--duration`` (after its screenshots, so they show the
 session live); the simulator itself runs this much longer in case the window is slow to do so."""
@@ -105,5 +118,6 @@ def run(args: argparse.Namespace) -> int:
             demo=True,
             quit_when_finished=args.duration is not None,
             stop_at_s=args.duration,
+            scripted_input=DEMO_THERAPIST,
             screenshot_dir=args.screenshot_dir,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from monitor.commands import CliError
@@ -66,6 +67,7 @@ def run_dashboard(
     stop_at_s: float | None = None,
     screenshot_dir: Path | None = None,
     settings_path: Path | None = None,
+    scripted_input: Sequence[tuple[float, str, object]] = (),
 ) -> int:
     """Open the dashboard, start a session with ``options`` and run until the window closes.
 
@@ -83,6 +85,8 @@ def run_dashboard(
         Save a PNG of each open window there just before closing at the session's end.
     settings_path : Path, optional
         The settings file (default: :func:`~monitor.ui.settings_store.default_settings_path`).
+    scripted_input : sequence of (float, str, object)
+        SUDS ratings and notes to enter at given session times, as if typed (the demo).
 
     Returns
     -------
@@ -106,6 +110,7 @@ def run_dashboard(
     window = MainWindow(options, settings, settings_path=settings_path, demo=demo)
     window.quit_when_finished = quit_when_finished
     window.stop_at_s = stop_at_s
+    window.scripted_input = sorted(scripted_input, key=lambda entry: entry[0])
     window.screenshot_dir = screenshot_dir
     window.show()
     if not window.start_session():

@@ -128,6 +128,9 @@ class MainWindow(QMainWindow):
         self.screenshot_dir: Path | None = None
         """Where to save a PNG of each open window just before closing at the session's end."""
         self.screenshots: list[Path] = []
+        self.scripted_input: list[tuple[float, str, object]] = []
+        """(session time, "suds" or "note", value) entered as if typed, in time order (the demo
+        plays a therapist with these)."""
         self._closing = False
         self._confirmed_close = False
 
@@ -460,6 +463,12 @@ class MainWindow(QMainWindow):
         self.vitals.render(model)
         self.plots.render(model)
         self._maybe_chime()
+        while running and self.scripted_input and model.latest_t_s >= self.scripted_input[0][0]:
+            _, kind, value = self.scripted_input.pop(0)
+            if kind == "suds":
+                self.record_suds(int(value))  # type: ignore[call-overload]
+            else:
+                self.record_note(str(value))
         if running and self.stop_at_s is not None and model.latest_t_s >= self.stop_at_s:
             self.stop_at_s = None
             self.take_screenshots()

@@ -185,9 +185,9 @@ class ProtocolPanel(QFrame):
         s = model.tolerance
         if s != self._shown_tolerance:
             self._shown_tolerance = s
-            self.window_label.setText(
-                f"above ≥ {s.upper_sd:.2f} SD, edge ≥ {s.edge_sd:.2f} SD\n"
-                f"below ≤ {s.lower_sd:.2f} SD\nalert after {s.dwell_s:.0f} s beyond".replace(
-                    "-", "−"
-                )
+            text = (
+                f"above ≥ {s.upper_sd:.2f} · edge ≥ {s.edge_sd:.2f}\n"
+                f"below ≤ {s.lower_sd:.2f} (baseline SD)\n"
+                f"alert after {s.dwell_s:.0f} s beyond"
             )
+            self.window_label.setText(text.replace("-", "−"))
