@@ -75,7 +75,10 @@ def gauge_state(model: DashboardModel) -> GaugeState:
     if model.strap_is_down:
         title = STRAP_TITLES.get(status.state, str(status.state))
         reason = model.reading.reason if model.reading is not None else ""
-        return GaugeState(title, status.detail or reason, None, None)
+        detail = status.detail or reason
+        if status.state in (ConnectionState.LOST, ConnectionState.RECONNECTING):
+            detail = f"{detail}. Nothing is judged until the signal is back; the gap is marked."
+        return GaugeState(title, detail.lstrip(". "), None, None)
     reading = model.reading
     if reading is None:
         return GaugeState("Waiting for the first beats", "", None, None)

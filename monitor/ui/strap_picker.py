@@ -71,7 +71,7 @@ class StrapPickerDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Choose a strap")
-        self.resize(520, 360)
+        self.resize(640, 360)
         self.adapter = adapter
         self._scan = scan or _scan_with_driver
         self._timeout_s = timeout_s
@@ -91,7 +91,10 @@ class StrapPickerDialog(QDialog):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.table.itemDoubleClicked.connect(lambda *_: self.accept())
         layout.addWidget(self.table, 1)
