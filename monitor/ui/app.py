@@ -26,8 +26,9 @@ def check_display() -> None:
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
     ):
         raise CliError(
-            "no display to show the dashboard on: run it on the desktop, use --headless, or set "
-            "QT_QPA_PLATFORM=offscreen (with --screenshot-dir to get pictures)"
+            "no display to show the dashboard on: run it on a desktop, or set "
+            "QT_QPA_PLATFORM=offscreen (the demo saves pictures with --screenshot-dir; record "
+            "also runs with --headless)"
         )
 
 
@@ -128,4 +129,10 @@ def run_dashboard(
     finally:
         wake.stop()
         signal.signal(signal.SIGINT, previous_handler)
+    # The session thread's last signals (its file, its error) may still be queued.
+    app.processEvents()  # type: ignore[attr-defined]
+    if window.last_error:
+        print(f"session ended: {window.last_error}", file=sys.stderr)
+    if window.last_session_path is not None and not demo:
+        print(f"session saved: {window.last_session_path}")
     return 1 if (window.last_error and quit_when_finished) else 0

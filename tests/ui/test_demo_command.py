@@ -64,3 +64,15 @@ def test_demo_help_names_the_default_speed(capsys: pytest.CaptureFixture[str]) -
         main(["demo", "--help"])
     assert exit_info.value.code == 0
     assert "default 10" in capsys.readouterr().out
+
+
+def test_without_a_display_the_demo_says_so_in_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert main(["demo", "--duration", "5"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no display" in err and "QT_QPA_PLATFORM=offscreen" in err
+    assert len(err.splitlines()) == 1
