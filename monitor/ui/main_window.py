@@ -386,6 +386,7 @@ class MainWindow(QMainWindow):
         index = spans.index(current) if current in spans else 0
         span_s = spans[(index + 1) % len(spans)]
         self.plots.set_span(span_s)
+        self._apply_settings(dataclasses.replace(self.settings, view_span_s=span_s))
         label = "whole session" if math.isinf(span_s) else f"last {span_s / 60:.0f} min"
         self.show_message(f"Plots show the {label}")
 

@@ -12,7 +12,7 @@ from monitor.recording.model import EventKind
 from monitor.recording.reader import SessionReader
 from monitor.session.live import LiveOptions
 from monitor.ui.main_window import MainWindow
-from monitor.ui.settings_store import DashboardSettings
+from monitor.ui.settings_store import DashboardSettings, load_settings
 from monitor.ui.shortcuts import SudsKeypad, assign_phase_keys
 
 SPEED = 20.0
@@ -24,8 +24,9 @@ def live_window(qtbot: object, dashboard_app: object, tmp_path: Path) -> MainWin
     window = MainWindow(options, DashboardSettings(), settings_path=tmp_path / "settings.json")
     # Not handed to qtbot: its teardown would close the window before the session is stopped,
     # and closing a running session asks the therapist first (a modal question).
-    window.show()
-    qtbot.waitExposed(window)
+    with qtbot.waitActive(window):  # shortcuts act in the active window
+        window.show()
+        window.activateWindow()
     assert window.start_session()
     qtbot.waitUntil(lambda: window.model.beats.beats > 3, timeout=10_000)
     yield window
@@ -195,3 +196,21 @@ def test_a_session_that_fails_says_why_and_judges_nothing(
     assert window.banner.isHidden()
     assert window.status_strip.text("recording") == "stopped (error)"
     assert "Session ended: no strap" in window.statusBar().currentMessage()
+
+
+def test_view_span_and_chime_keys_persist(
+    qtbot: object, dashboard_app: object, tmp_path: Path
+) -> None:
+    path = tmp_path / "settings.json"
+    window = MainWindow(LiveOptions(simulate=True), DashboardSettings(), settings_path=path)
+    qtbot.addWidget(window)
+    with qtbot.waitActive(window):  # shortcuts act in the active window
+        window.show()
+        window.activateWindow()
+    qtbot.keyClick(window, "v")
+    assert window.plots.span_s == 900.0
+    qtbot.keyClick(window, "m")
+    saved = load_settings(path)
+    assert (saved.view_span_s, saved.sound_on) == (900.0, True)
+    qtbot.keyClick(window, "m")
+    assert load_settings(path).sound_on is False

@@ -46,8 +46,8 @@ def test_plots_paint_the_session_with_axes(
     plots = SessionPlots(span_s=300.0)
     qtbot.addWidget(plots)
     plots.resize(900, 640)
-    plots.show()
-    qtbot.waitExposed(plots)
+    with qtbot.waitExposed(plots):
+        plots.show()
     assert plots.render(model)
     assert not plots.render(model)  # nothing changed: nothing redrawn
     # The curves hold the visible slice of the engine's values.
@@ -107,8 +107,8 @@ def test_window_screenshot_is_a_real_picture(
     qtbot.addWidget(window)
     for update in alert_run:
         window.on_update(update)
-    window.show()
-    qtbot.waitExposed(window)
+    with qtbot.waitExposed(window):
+        window.show()
     window.refresh()
     written = save_window_screenshots(tmp_path / "shots")
     assert [p.name for p in written] == ["dashboard.png"]
