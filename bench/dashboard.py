@@ -58,6 +58,7 @@ MEMORY_GROWTH_GOAL_PCT = 10.0
 
 
 def machine() -> str:
+    """CPU, cores, Python and Qt platform, for the README."""
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -81,6 +82,7 @@ def rss_mb() -> float:
 
 
 def process_cpu_s() -> float:
+    """CPU seconds (user + system) this process has used, all threads."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
@@ -119,6 +121,8 @@ class _Stamps:
 
 
 def timed_session_factory(stamps: _Stamps) -> Callable[[LiveOptions], LiveSession]:
+    """A LiveSession subclass that stamps each beat update with its packet's arrival."""
+
     class TimedSession(LiveSession):
         def _make_source(self) -> tuple[object, object, str]:
             source, kind, name = super()._make_source()
@@ -179,12 +183,14 @@ class BenchWindow(MainWindow):
 
 
 def wait_s(seconds: float) -> None:
+    """Run the Qt event loop for ``seconds``."""
     loop = QEventLoop()
     QTimer.singleShot(int(seconds * 1000), loop.quit)
     loop.exec()
 
 
 def open_window(folder: Path, speed: float, duration_s: float | None) -> BenchWindow:
+    """A dashboard running a simulated session at ``speed``, recording into ``folder``."""
     stamps = _Stamps()
     runner = SessionRunner(session_factory=timed_session_factory(stamps))
     options = LiveOptions(
@@ -199,6 +205,7 @@ def open_window(folder: Path, speed: float, duration_s: float | None) -> BenchWi
 
 
 def close_window(window: BenchWindow) -> None:
+    """Stop the session, wait for its thread and close the window."""
     window.runner.stop()
     window.runner.wait(30.0)
     window.close()
@@ -207,6 +214,7 @@ def close_window(window: BenchWindow) -> None:
 
 
 def percentile_ms(values_s: list[float], q: float) -> float:
+    """The ``q``-th percentile (nearest rank) of durations in seconds, in ms."""
     ordered = sorted(values_s)
     if not ordered:
         return float("nan")
@@ -267,6 +275,7 @@ def memory_run(folder: Path, speed: float, hours: float) -> list[tuple[float, fl
 
 
 def main() -> int:
+    """Run the three measurements and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--live-s", type=float, default=60.0, help="measured seconds at 1x")
     parser.add_argument("--fast-s", type=float, default=30.0, help="measured seconds at 10x")

@@ -42,6 +42,7 @@ session live); the simulator itself runs this much longer in case the window is 
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``demo`` and its flags to the command line."""
     parser = subparsers.add_parser(
         "demo",
         help="a simulated session in the full dashboard (no strap needed)",
@@ -98,6 +99,7 @@ def check_args(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the demo in the dashboard; the exit code."""
     check_args(args)
     try:
         from monitor.ui.app import run_dashboard

@@ -110,6 +110,7 @@ class ChimePlayer(QObject):
 
     @property
     def available(self) -> bool:
+        """True when the chime can be played on this computer."""
         return self.backend != "none"
 
     def describe(self) -> str:

@@ -247,6 +247,7 @@ class DashboardModel:
 
     @property
     def current_phase(self) -> str | None:
+        """The latest phase marked (None before the first)."""
         return self.phases[-1].text if self.phases else None
 
     @property

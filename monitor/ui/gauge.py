@@ -102,6 +102,7 @@ class GaugeBar(QWidget):
         return QSize(240, 260)
 
     def set_state(self, state: GaugeState, tolerance: ToleranceSettings) -> None:
+        """Show ``state`` against the window ``tolerance`` (repaints only on a change)."""
         if state != self._state or tolerance != self._tolerance:
             self._state = state
             self._tolerance = tolerance

@@ -282,6 +282,7 @@ class MainWindow(QMainWindow):
             self.show_message("Stopping…")
 
     def toggle_session(self) -> None:
+        """Start or stop (the Start/Stop recording button)."""
         if self.runner.running:
             self.stop_session()
         else:
@@ -303,6 +304,7 @@ class MainWindow(QMainWindow):
         self.request_frame()
 
     def on_baseline(self, baseline: Baseline | None) -> None:
+        """The engine (re)calibrated the client's baseline (queued from the session thread)."""
         self.model.set_baseline(baseline)
         self.request_frame()
 
@@ -314,9 +316,11 @@ class MainWindow(QMainWindow):
         self.frame_timer.start(max(math.ceil(wait_s * 1000.0), 0))
 
     def on_recording(self, path: Path) -> None:
+        """The session file exists (queued from the session thread)."""
         self.recording_path = Path(path)
 
     def on_finished(self, path: object, error: str) -> None:
+        """The session thread ended: show where the file is, or why it failed."""
         self.last_session_path = Path(path) if path is not None else None
         self.recording_path = None
         self.last_error = error
@@ -360,10 +364,12 @@ class MainWindow(QMainWindow):
         self.mark_phase(target)
 
     def record_suds(self, rating: int) -> None:
+        """Record a SUDS rating 0–10 now."""
         if self._engine(lambda engine, now_s: engine.add_suds(now_s, rating)):
             self.show_message(f"SUDS {rating} recorded")
 
     def record_note(self, text: str) -> None:
+        """Record a free-text note now."""
         if self._engine(lambda engine, now_s: engine.add_note(now_s, text)):
             self.show_message("Note recorded")
 
@@ -381,6 +387,7 @@ class MainWindow(QMainWindow):
         self.show_message(f"Window {word}: above ≥ {settings.upper_sd:.2f} SD")
 
     def cycle_view_span(self) -> None:
+        """Plots show the last 2, 5 or 15 minutes or the whole session (key V); saved."""
         spans = VIEW_SPANS_S
         current = self.plots.span_s
         index = spans.index(current) if current in spans else 0
@@ -391,6 +398,7 @@ class MainWindow(QMainWindow):
         self.show_message(f"Plots show the {label}")
 
     def toggle_chime(self) -> None:
+        """Chime on or off (key M); saved."""
         self._apply_settings(
             dataclasses.replace(self.settings, sound_on=not self.settings.sound_on)
         )
@@ -410,6 +418,7 @@ class MainWindow(QMainWindow):
             self.show_message(f"Next session uses {strap.name or strap.address}")
 
     def edit_settings(self) -> None:
+        """Open the settings dialog; apply and save what the therapist accepts."""
         dialog = SettingsDialog(self.settings, self.chime, self.settings_path, parent=self)
         if dialog.exec():
             self._apply_settings(dialog.settings(), window_changed=True)
@@ -431,6 +440,7 @@ class MainWindow(QMainWindow):
     # -- drawing ------------------------------------------------------------------------------
 
     def recording_state(self) -> RecordingState:
+        """What the recording indicator says now."""
         if self.runner.running:
             if self.recording_path is not None:
                 return RecordingState(True, "demo" if self.demo else "on")
@@ -497,6 +507,7 @@ class MainWindow(QMainWindow):
             self.show_message(f"Looking back: press {shortcuts.FOLLOW_KEY} to follow now")
 
     def show_message(self, text: str, timeout_ms: int = 4000) -> None:
+        """A short message in the bottom bar (``timeout_ms=0``: until replaced)."""
         self.statusBar().showMessage(text, timeout_ms)
         # Whatever prompted a message (a click, a key, a setting) may change what is shown.
         self.request_frame()
@@ -515,6 +526,7 @@ class MainWindow(QMainWindow):
         self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing ends a running session cleanly (asking first, unless already decided)."""
         if self._closing:
             event.accept()
             return

@@ -161,6 +161,7 @@ class ProtocolPanel(QFrame):
         return label
 
     def set_suds_status(self, text: str) -> None:
+        """Show what the SUDS keypad is waiting for (empty: nothing)."""
         self.suds_status.setText(text)
 
     def render(self, model: DashboardModel, session_running: bool) -> None:

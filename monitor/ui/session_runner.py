@@ -67,10 +67,12 @@ class SessionRunner(QObject):
 
     @property
     def running(self) -> bool:
+        """A session thread is alive."""
         return self._thread is not None and self._thread.is_alive()
 
     @property
     def session(self) -> LiveSession | None:
+        """The current (or last) session."""
         return self._session
 
     def start(self, options: LiveOptions) -> None:

@@ -129,6 +129,7 @@ class SettingsDialog(QDialog):
         )
 
     def accept(self) -> None:
+        """OK: keep the values if they make a window, else say why and stay open."""
         try:
             self._result = self.edited()
         except ValueError as error:
@@ -137,4 +138,5 @@ class SettingsDialog(QDialog):
         super().accept()
 
     def settings(self) -> DashboardSettings:
+        """The accepted settings (the starting ones after Cancel)."""
         return self._result

@@ -89,6 +89,7 @@ class DashboardSettings:
         )
 
     def to_json(self) -> dict[str, object]:
+        """The settings as JSON-ready values (``inf`` span as ``"all"``)."""
         data = dataclasses.asdict(self)
         if math.isinf(self.view_span_s):
             data["view_span_s"] = "all"

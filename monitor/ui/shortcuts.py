@@ -101,6 +101,7 @@ class SudsKeypad(QObject):
 
     @property
     def pending(self) -> bool:
+        """A 1 is waiting for a possible 0."""
         return self._pending_one
 
     def press(self, digit: int) -> None:

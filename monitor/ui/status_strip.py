@@ -123,6 +123,7 @@ class StatusStrip(QFrame):
         self._layout.addWidget(widget)
 
     def text(self, name: str) -> str:
+        """The text a field shows now (one of :data:`STATUS_FIELDS`)."""
         return self.fields[name].text()
 
     def render(

@@ -115,6 +115,7 @@ class StrapPickerDialog(QDialog):
 
     @property
     def scanning(self) -> bool:
+        """A scan is running."""
         return self._thread is not None and self._thread.is_alive()
 
     @property

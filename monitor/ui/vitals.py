@@ -63,6 +63,7 @@ class VitalsRow(QFrame):
         layout.addStretch(1)
 
     def render(self, model: DashboardModel) -> None:
+        """Show the model's latest values (labels change only when their text does)."""
         for name, text in vitals_text(model).items():
             label = self.values[name]
             if label.text() != text:
