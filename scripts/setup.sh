@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Everything Session Monitor needs on a fresh Debian machine: the system libraries Qt needs
-# (offscreen or on a screen), dbus-daemon for the BLE tests, and a virtual environment in .venv
-# with the package and its test extra. Safe to run again: it only installs what is missing.
+# (offscreen or on a screen), dbus-daemon for the BLE tests, pdftoppm for checking reports,
+# paplay for the dashboard's optional chime (PySide6-Essentials has no QtMultimedia), and a
+# virtual environment in .venv with the package and its test extra. Safe to run again: it only
+# installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +11,7 @@ debian_packages=(
     libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 dbus
     libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-randr0 libxcb-render-util0
     libxcb-image0 libxcb-xinerama0 libxcb-xkb1 libglib2.0-0 poppler-utils
+    pulseaudio-utils
 )
 missing=()
 for pkg in "${debian_packages[@]}"; do

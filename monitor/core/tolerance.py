@@ -255,7 +255,11 @@ class _Episode:
 
 
 def _signed(value: float, unit: str, digits: int = 0) -> str:
-    return f"{value:+.{digits}f}{unit}".replace("-", "−")
+    """``+5``, ``−12``; a value that rounds to zero is ``±0`` (never ``−0``)."""
+    rounded = round(value, digits)
+    if rounded == 0:
+        return f"±{0:.{digits}f}{unit}"
+    return f"{rounded:+.{digits}f}{unit}".replace("-", "−")
 
 
 class ToleranceTracker:

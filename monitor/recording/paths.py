@@ -82,9 +82,18 @@ def default_session_file_name(client_code: str, start_utc: dt.datetime) -> str:
 def default_session_path(
     client_code: str, start_utc: dt.datetime, folder: Path | None = None
 ) -> Path:
-    """Full path for a new session file (folder default: :func:`default_recordings_folder`)."""
+    """Full path for a new session file (folder default: :func:`default_recordings_folder`).
+
+    Two sessions of one client started within the same second (a quick restart) get ``~2``,
+    ``~3`` ... rather than colliding.
+    """
     folder = default_recordings_folder() if folder is None else Path(folder)
-    return folder / default_session_file_name(client_code, start_utc)
+    path = folder / default_session_file_name(client_code, start_utc)
+    counter = 2
+    while path.exists():
+        path = path.with_name(f"{path.stem.rsplit('~', 1)[0]}~{counter}{path.suffix}")
+        counter += 1
+    return path
 
 
 def partial_path_for(destination: Path) -> Path:

@@ -81,7 +81,10 @@ class SessionUpdate:
     status : SourceStatus
         The strap's state after this update.
     events : tuple of SessionEvent
-        Events recorded by this update (phases, SUDS, notes, alerts, gaps, connection states).
+        Events of this update (phases, SUDS, notes, alerts, gaps, connection states).
+    recording_error : str or None
+        Set once writing the session file has failed (e.g. the disk is full): the monitoring
+        goes on, the recording does not, and the therapist must be told.
     """
 
     t_s: float
@@ -89,6 +92,7 @@ class SessionUpdate:
     reading: ArousalReading | None = None
     status: SourceStatus = SourceStatus()
     events: tuple[SessionEvent, ...] = ()
+    recording_error: str | None = None
 
 
 def _shift_times(event: SourceEvent, origin_s: float) -> SourceEvent:
@@ -308,8 +312,8 @@ class SessionEngine:
         return [self._update(event.t_s, events=(event,))]
 
     def _record_source_event(self, event: SourceEvent) -> tuple[SessionEvent, ...]:
-        if self.writer is None:
-            return ()
+        """Record a source event (when recording) and return it as a session event, so views
+        and replays see gaps and connection changes whether or not a file is written."""
         self._write(lambda w: w.add_source_event(event))
         if isinstance(event, HeartRatePacket):
             return ()
@@ -334,7 +338,14 @@ class SessionEngine:
         reading: ArousalReading | None = None,
         events: tuple[SessionEvent, ...] = (),
     ) -> SessionUpdate:
-        return SessionUpdate(t_s=t_s, beat=beat, reading=reading, status=self.status, events=events)
+        return SessionUpdate(
+            t_s=t_s,
+            beat=beat,
+            reading=reading,
+            status=self.status,
+            events=events,
+            recording_error=self.write_error,
+        )
 
 
 async def run_source(

@@ -17,7 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from drivers.simulator import SimulatedHeartRateSource, default_session_script, phase_timeline
+from drivers.simulator import (
+    Disturbances,
+    SimulatedHeartRateSource,
+    default_session_script,
+    phase_timeline,
+)
 from monitor import __version__
 from monitor.core.baseline import Baseline
 from monitor.core.tolerance import ToleranceSettings
@@ -73,6 +78,8 @@ class LiveOptions:
     record: bool = True
     tolerance: ToleranceSettings | None = None
     reused_baseline: Baseline | None = None
+    disturbances: Disturbances | None = None
+    """Simulator only: artefacts, contact loss and drop-outs to inject."""
 
 
 class LiveSession:
@@ -203,6 +210,7 @@ class LiveSession:
         if options.simulate:
             source = SimulatedHeartRateSource(
                 seed=options.seed,
+                disturbances=options.disturbances,
                 speed=options.speed,
                 duration_s=options.duration_s,
                 clock_origin_s=self._clock_origin_s,

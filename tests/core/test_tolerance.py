@@ -143,3 +143,9 @@ def test_a_stored_baseline_round_trips() -> None:
     again = Baseline.from_dict(BASELINE.as_dict(), source="session of 2026-11-14")
     assert again.hr_bpm == BASELINE.hr_bpm and again.ln_rmssd == BASELINE.ln_rmssd
     assert again.source == "session of 2026-11-14"
+
+
+def test_a_change_that_rounds_to_zero_reads_plus_minus_zero() -> None:
+    reading = ToleranceTracker(BASELINE).update(0.0, indices(70.3, 40.1))
+    assert "HR 70 bpm (±0 over baseline)" in reading.reason
+    assert "−0" not in reading.reason

@@ -81,3 +81,37 @@ def test_the_recorded_file_is_complete_and_private(tmp_path: Path) -> None:
     assert phases[:2] == ["baseline", "imagery"]
     assert "tolerance" in session.metadata.settings
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_two_sessions_started_in_the_same_second_get_two_files(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from monitor.recording.model import SessionMetadata, SourceKind
+    from monitor.recording.session_file import SessionWriter
+
+    start = dt.datetime(2026, 11, 21, 10, 0, 0, tzinfo=dt.UTC)
+    metadata = SessionMetadata("C017", start, SourceKind.SIMULATOR, "test")
+    paths = []
+    for _ in range(3):
+        writer = SessionWriter.create(metadata, folder=tmp_path)
+        writer.close()
+        paths.append(writer.path)
+    assert len(set(paths)) == 3
+    assert [p.name for p in paths][1:] == [
+        "C017_2026-11-21T100000Z~2.sqlite",
+        "C017_2026-11-21T100000Z~3.sqlite",
+    ]
+
+
+def test_events_reach_the_views_without_a_recorder() -> None:
+    """Replay and demo views need gaps and connection changes even when nothing is written."""
+    from drivers.simulator import Disturbances, HeartSimulator
+    from monitor.recording.model import EventKind as Kind
+
+    engine = SessionEngine()
+    kinds = set()
+    simulator = HeartSimulator(seed=3, disturbances=Disturbances(dropouts=((100.0, 110.0),)))
+    for event in simulator.events(duration_s=150):
+        for update in engine.handle(event):
+            kinds.update(e.kind for e in update.events)
+    assert {Kind.GAP, Kind.CONNECTION} <= kinds
