@@ -8,7 +8,6 @@ machine they came from). neurokit2 is installed with the test extra.
 from __future__ import annotations
 
 import os
-import platform
 import statistics
 import sys
 import time
@@ -19,6 +18,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from machine import machine
+
 from drivers.simulator import simulated_rr
 from monitor.core.engine import HrvEngine
 from monitor.core.settings import HrvWindows
@@ -27,18 +28,6 @@ from monitor.timeline import parallel_timeline
 SESSION_S = 3600.0
 NEUROKIT_SAMPLES = 150
 NEUROKIT_FULL_SAMPLES = 20
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def per_beat_engine_cost_us(t_s: np.ndarray, rr_ms: np.ndarray) -> np.ndarray:

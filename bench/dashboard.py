@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import resource
 import statistics
 import sys
@@ -40,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from machine import machine
 from PySide6.QtCore import QEvent, QEventLoop, QTimer
 
 from drivers.events import HeartRatePacket, SourceEvent
@@ -57,20 +57,9 @@ CPU_GOAL_PCT = 15.0
 MEMORY_GROWTH_GOAL_PCT = 10.0
 
 
-def machine() -> str:
+def machine_and_qt() -> str:
     """CPU, cores, Python and Qt platform, for the README."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"Qt platform {os.environ.get('QT_QPA_PLATFORM', 'default')}"
-    )
+    return f"{machine()}, Qt platform {os.environ.get('QT_QPA_PLATFORM', 'default')}"
 
 
 def rss_mb() -> float:
@@ -285,7 +274,7 @@ def main() -> int:
     args = parser.parse_args()
 
     configure_application()
-    print(f"machine: {machine()}")
+    print(f"machine: {machine_and_qt()}")
     print(f"refresh rate: {REFRESH_HZ:.0f} Hz; window 1440x900; recording into a temp folder")
     with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as folder:
         for speed, seconds in ((1.0, args.live_s), (10.0, args.fast_s)):

@@ -620,7 +620,11 @@ class HeartSimulator:
 
 
 def simulated_rr(
-    script: Sequence[Phase] | None = None, *, seed: int = 0, duration_s: float | None = None
+    script: Sequence[Phase] | None = None,
+    *,
+    seed: int = 0,
+    duration_s: float | None = None,
+    resonance_hz: float = RESONANCE_HZ,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The simulated heart's beat times and RR intervals as arrays (no strap, no artefacts).
 
@@ -632,13 +636,15 @@ def simulated_rr(
         Random seed.
     duration_s : float, optional
         Simulated seconds; the script's duration by default.
+    resonance_hz : float, optional
+        The simulated person's baroreflex resonance (see :class:`HeartSimulator`).
 
     Returns
     -------
     (t_s, rr_ms) : tuple of numpy arrays
         Beat times in seconds from the session start and the RR intervals ending at them.
     """
-    simulator = HeartSimulator(script, seed=seed)
+    simulator = HeartSimulator(script, seed=seed, resonance_hz=resonance_hz)
     end_s = script_duration_s(simulator.script) if duration_s is None else duration_s
     times, intervals = [], []
     for beat in simulator.heart_beats():

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from drivers.simulator import HeartSimulator
+from drivers.simulator import simulated_rr
 from monitor.core.resonance import (
     CLOSE_CALL_MARGIN,
     DEFAULT_RATES_PER_MIN,
@@ -41,19 +41,12 @@ def sinusoidal_beats(
 def simulated_protocol(resonance_per_min: float, seed: int, protocol=None):
     """Beat times and RR of a simulated client following the protocol's pacer."""
     protocol = protocol or ResonanceProtocol()
-    simulator = HeartSimulator(
+    return simulated_rr(
         protocol_script(protocol, lead_in_s=LEAD_IN_S),
         seed=seed,
+        duration_s=LEAD_IN_S + protocol.duration_s,
         resonance_hz=resonance_per_min / 60.0,
     )
-    end_s = LEAD_IN_S + protocol.duration_s
-    t, rr = [], []
-    for beat in simulator.heart_beats():
-        if beat.t_s > end_s:
-            break
-        t.append(beat.t_s)
-        rr.append(beat.rr_ms)
-    return np.array(t), np.array(rr)
 
 
 def metrics_for(curve: dict[float, float], **overrides: float) -> list[RateMetrics]:
