@@ -3,7 +3,11 @@
 The demo records into a temporary folder that is deleted when it ends. Recording (rather than
 ``record=False``) is deliberate: the session engine reports strap events such as drop-outs and
 connection changes to the views only when a recorder is attached, so the demo shows exactly what
-a recorded live session shows, through the same writer. Nothing is kept and nothing is sent.
+a recorded live session shows, through the same writer. Nothing is kept and nothing is sent:
+a pacer rate the demo's resonance finder stores goes into that temporary folder too.
+
+The CLI imports this module to build ``--help``, so the session and Qt stacks (scipy, PySide6)
+are imported inside :func:`run` only.
 """
 
 from __future__ import annotations
@@ -14,8 +18,6 @@ import tempfile
 from pathlib import Path
 
 from monitor.commands import CliError
-from monitor.recording.model import check_client_code
-from monitor.session.live import LiveOptions
 
 DEFAULT_SPEED = 10.0
 """The scripted session lasts about 21.5 minutes; at 10× the whole arc (baseline, imagery, the
@@ -77,6 +79,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--client", default=DEFAULT_CLIENT, metavar="CODE", help="client code shown in the demo"
     )
     parser.add_argument("--seed", type=int, default=0, help="simulator seed (default 0)")
+    parser.add_argument(
+        "--client-view",
+        action="store_true",
+        help="also open the client's calm-place view (full screen on a second screen, else a "
+        "window beside the dashboard); it follows the demo's phases",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -92,6 +100,8 @@ def check_args(args: argparse.Namespace) -> None:
         and not (args.screenshot_dir.is_dir())
     ):
         raise CliError(f"--screenshot-dir {args.screenshot_dir} is not a folder")
+    from monitor.recording.model import check_client_code
+
     try:
         check_client_code(args.client)
     except ValueError as error:
@@ -102,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
     """Run the demo in the dashboard; the exit code."""
     check_args(args)
     try:
+        from monitor.recording.client_store import ClientStore
+        from monitor.session.live import LiveOptions
         from monitor.ui.app import run_dashboard
     except ImportError as error:  # e.g. Qt's system libraries missing on a fresh machine
         raise CliError(f"the dashboard cannot start: {error}") from None
@@ -122,4 +134,6 @@ def run(args: argparse.Namespace) -> int:
             stop_at_s=args.duration,
             scripted_input=DEMO_THERAPIST,
             screenshot_dir=args.screenshot_dir,
+            client_view=args.client_view,
+            client_store=ClientStore(Path(folder) / "clients"),
         )

@@ -7,9 +7,13 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor.commands import CliError
-from monitor.session.live import LiveOptions
+
+if TYPE_CHECKING:  # the annotations only: importing them loads the HRV stack
+    from monitor.recording.client_store import ClientStore
+    from monitor.session.live import LiveOptions
 
 SIGNAL_POLL_MS = 200
 """Qt's event loop runs in C++: wake Python this often so Ctrl-C is noticed."""
@@ -32,7 +36,10 @@ def check_display() -> None:
         )
 
 
-_QUIET_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",)
+_QUIET_QT_MESSAGES = (
+    "This plugin does not support propagateSizeHints()",
+    "This plugin does not support raise()",
+)
 """Harmless warnings of the offscreen platform, printed once per window otherwise."""
 
 
@@ -69,6 +76,8 @@ def run_dashboard(
     screenshot_dir: Path | None = None,
     settings_path: Path | None = None,
     scripted_input: Sequence[tuple[float, str, object]] = (),
+    client_view: bool = False,
+    client_store: ClientStore | None = None,
 ) -> int:
     """Open the dashboard, start a session with ``options`` and run until the window closes.
 
@@ -88,6 +97,11 @@ def run_dashboard(
         The settings file (default: :func:`~monitor.ui.settings_store.default_settings_path`).
     scripted_input : sequence of (float, str, object)
         SUDS ratings and notes to enter at given session times, as if typed (the demo).
+    client_view : bool
+        Also open the client's calm-place view once the session has started (on the screen
+        last used for it, full screen if that is not the dashboard's; else beside the dashboard).
+    client_store : ClientStore, optional
+        Where clients' pacer rates are kept (the demo keeps them in its temporary folder).
 
     Returns
     -------
@@ -108,7 +122,9 @@ def run_dashboard(
     app = configure_application()
     settings_path = settings_path or default_settings_path()
     settings = load_settings(settings_path)
-    window = MainWindow(options, settings, settings_path=settings_path, demo=demo)
+    window = MainWindow(
+        options, settings, settings_path=settings_path, demo=demo, client_store=client_store
+    )
     window.quit_when_finished = quit_when_finished
     window.stop_at_s = stop_at_s
     window.scripted_input = sorted(scripted_input, key=lambda entry: entry[0])
@@ -118,6 +134,9 @@ def run_dashboard(
         message = window.statusBar().currentMessage() or "the session could not start"
         window.close()
         raise CliError(message.removeprefix("Cannot start: "))
+    if client_view:
+        window.show_client_controls()
+        window.open_client_view()
 
     # Ctrl-C in the terminal ends the session cleanly (file saved) without a question.
     previous_handler = signal.signal(signal.SIGINT, lambda *_: window.close_without_asking())

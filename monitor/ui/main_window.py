@@ -9,6 +9,12 @@ after a quiet spell is drawn at once (if the last frame is at least 1/30 s old) 
 waiting up to a full period, which takes ~16 ms off the average beat-to-screen latency and
 costs nothing while no data comes; a slow clock timer keeps the session clock moving.
 Clicks and keys become engine calls with :meth:`SessionRunner.call`.
+
+The client's calm-place view (:mod:`monitor.ui.client_view`) is a second top-level window. The
+"Client view" button shows a column at the right with its controls
+(:mod:`monitor.ui.client_controls`) and the resonance-rate finder
+(:mod:`monitor.ui.resonance_panel`) in two tabs. Every update the dashboard receives is passed on
+to both, and the phases marked set the view's mode (grounding, calm place, paused).
 """
 
 from __future__ import annotations
@@ -21,28 +27,44 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import (
+    QCloseEvent,
+    QFont,
+    QFontMetrics,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QScreen,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
     QPushButton,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from monitor.core import pacer as pacer_core
 from monitor.core.baseline import Baseline
 from monitor.core.tolerance import AlertKind
+from monitor.recording.client_store import ClientStore, ClientStoreError
+from monitor.recording.model import EventKind
 from monitor.session.engine import DEFAULT_PHASES, SessionEngine, SessionUpdate
 from monitor.session.live import LiveOptions
 from monitor.ui import shortcuts
 from monitor.ui.alert_banner import AlertBanner
 from monitor.ui.chime import ChimePlayer
+from monitor.ui.client_controls import ClientControls, ProtocolFollower, opens_full_screen
+from monitor.ui.client_view import ClientView
 from monitor.ui.dashboard_model import DashboardModel
 from monitor.ui.gauge import ArousalGaugePanel
 from monitor.ui.plots import SessionPlots
 from monitor.ui.protocol_panel import ProtocolPanel
+from monitor.ui.resonance_panel import ResonancePanel
 from monitor.ui.screenshots import save_window_screenshots
 from monitor.ui.session_runner import SessionRunner
 from monitor.ui.settings_dialog import SettingsDialog
@@ -61,12 +83,25 @@ CLOCK_TICK_MS = 250
 
 GAUGE_COLUMN_WIDTH_PX = 340
 CONTROLS_COLUMN_WIDTH_PX = 250
+BUTTON_PADDING_PX = 14
+"""Horizontal padding plus border of a status-strip button (theme.stylesheet), each side."""
+CLIENT_COLUMN_WIDTH_PX = 320
+"""The client-view column: a column in the body rather than a dock, so the status strip above
+keeps the window's whole width and the dashboard still fits 1440 px with it shown."""
 
 
 def _tool_button(text: str) -> QPushButton:
     button = QPushButton(text)
     button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
     return button
+
+
+def _fit_bold(button: QPushButton) -> None:
+    # A checked button is drawn bold (theme.stylesheet): room for that, or its text is clipped.
+    font = QFont(button.font())
+    font.setBold(True)
+    width = QFontMetrics(font).horizontalAdvance(button.text())
+    button.setMinimumWidth(width + 2 * BUTTON_PADDING_PX)
 
 
 class MainWindow(QMainWindow):
@@ -87,6 +122,8 @@ class MainWindow(QMainWindow):
         The strap scan for the picker (:func:`drivers.ble.scan_straps` by default).
     demo : bool
         Label the session as a demo (its file is temporary).
+    client_store : ClientStore, optional
+        Where clients' pacer rates are kept (the per-user clients folder by default).
     refresh_hz : float
         Highest redraw rate.
     """
@@ -101,6 +138,7 @@ class MainWindow(QMainWindow):
         chime: ChimePlayer | None = None,
         scan: ScanFunction | None = None,
         demo: bool = False,
+        client_store: ClientStore | None = None,
         refresh_hz: float = REFRESH_HZ,
     ) -> None:
         super().__init__()
@@ -111,6 +149,10 @@ class MainWindow(QMainWindow):
         self.runner = runner or SessionRunner(self)
         self.chime = chime or ChimePlayer(self)
         self._scan = scan
+        self.client_store = client_store if client_store is not None else ClientStore()
+        self.client_view: ClientView | None = None
+        """The client's calm-place window while it is open."""
+        self.protocol_follower = ProtocolFollower()
         self.phases = tuple(DEFAULT_PHASES)
         self.phase_keys = shortcuts.assign_phase_keys(self.phases)
         self.model = self._new_model()
@@ -146,6 +188,7 @@ class MainWindow(QMainWindow):
         self.clock_timer.setInterval(CLOCK_TICK_MS)
         self.clock_timer.timeout.connect(self.request_frame)
         self._build()
+        self._build_client_column()
         self._connect_runner()
         self._make_shortcuts()
         self.clock_timer.start()
@@ -165,7 +208,17 @@ class MainWindow(QMainWindow):
         self.strap_button.clicked.connect(self.pick_strap)
         self.settings_button = _tool_button("Settings…")
         self.settings_button.clicked.connect(self.edit_settings)
-        for button in (self.start_stop_button, self.strap_button, self.settings_button):
+        self.client_button = _tool_button("Client view")
+        self.client_button.setCheckable(True)
+        self.client_button.setToolTip(
+            "Show or hide the controls of the client's calm-place screen, its breathing pacer "
+            "and the resonance-rate finder"
+        )
+        self.client_button.toggled.connect(self._client_column_toggled)
+        _fit_bold(self.client_button)
+        for button in (
+            self.start_stop_button, self.strap_button, self.client_button, self.settings_button
+        ):  # fmt: skip
             self.status_strip.add_widget(button)
         outer.addWidget(self.status_strip)
         self.banner = AlertBanner()
@@ -203,6 +256,13 @@ class MainWindow(QMainWindow):
         body.addLayout(centre, 1)
         self.panel.setFixedWidth(CONTROLS_COLUMN_WIDTH_PX)
         body.addWidget(self.panel)
+        self.client_tabs = QTabWidget()
+        self.client_tabs.setObjectName("client-column")
+        self.client_tabs.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.client_tabs.setFixedWidth(CLIENT_COLUMN_WIDTH_PX)
+        # Out of the way until the therapist asks for it: many sessions never use it.
+        self.client_tabs.hide()
+        body.addWidget(self.client_tabs)
         self._body = body
         outer.addLayout(body, 1)
         self.key_list = QLabel(shortcuts.key_list_text(self.phase_keys))
@@ -211,6 +271,45 @@ class MainWindow(QMainWindow):
         outer.addWidget(self.key_list)
         self.setCentralWidget(central)
         self.statusBar().setSizeGripEnabled(False)
+
+    def _build_client_column(self) -> None:
+        code = self.options.client_code
+        rate, fraction, stored = self._stored_client_pacer()
+        self.client_controls = ClientControls(
+            code, rate_per_min=rate, inhale_fraction=fraction, stored=stored
+        )
+        self.client_controls.open_requested.connect(self.open_client_view)
+        self.client_controls.close_requested.connect(self.close_client_view)
+        self.client_controls.save_requested.connect(self.save_client_pacer)
+        self.resonance_panel = ResonancePanel(
+            store=self.client_store, client_code=code, clock=self.runner.now_s
+        )
+        # The finder paces the client through the controls, so the rate box shows what the
+        # client breathes at and a view opened later starts at that rate.
+        self.resonance_panel.attach_client_view(self.client_controls)
+        self.resonance_panel.pacer_rate_requested.connect(self._finder_paces)
+        self.resonance_panel.rate_adopted.connect(self._rate_adopted)
+        self.client_tabs.addTab(self.client_controls, "Client view")
+        self.client_tabs.addTab(self.resonance_panel, "Resonance finder")
+        app = QGuiApplication.instance()
+        if isinstance(app, QGuiApplication):
+            app.screenAdded.connect(self._screens_changed)
+            app.screenRemoved.connect(self._screens_changed)
+
+    def _stored_client_pacer(self) -> tuple[float, float, bool]:
+        """The client's stored pacer rate and in-breath share, and whether a rate is stored."""
+        code = self.options.client_code
+        if code:
+            try:
+                profile = self.client_store.load(code)
+            except (OSError, ValueError, ClientStoreError) as error:
+                # The client file must never stop the session: the pacer uses the defaults.
+                log.warning("client pacer settings not loaded, using the defaults: %s", error)
+            else:
+                if profile is not None:
+                    stored = profile.resonance_rate_per_min is not None
+                    return profile.pacer_rate_per_min, profile.inhale_fraction, stored
+        return pacer_core.DEFAULT_RATE_PER_MIN, pacer_core.DEFAULT_INHALE_FRACTION, False
 
     def _new_model(self) -> DashboardModel:
         tolerance = self.options.tolerance or self.settings.tolerance()
@@ -299,8 +398,18 @@ class MainWindow(QMainWindow):
         old.deleteLater()
 
     def on_update(self, update: SessionUpdate) -> None:
-        """Store an update from the session thread (drawn at the next frame)."""
+        """Store an update from the session thread (drawn at the next frame); pass it on to the
+        client view and the resonance finder, and let marked phases set the view's mode."""
         self.model.apply(update)
+        controls = self.client_controls
+        if controls.follows_protocol:
+            for event in update.events:
+                if event.kind is EventKind.PHASE:
+                    controls.set_mode(self.protocol_follower.mode_after(event.text, controls.mode))
+        if self.client_view is not None:
+            # Every update, a lost strap's too: the view itself lets the scene rest calmly.
+            self.client_view.feed(update)
+        self.resonance_panel.feed(update)
         self.request_frame()
 
     def on_baseline(self, baseline: Baseline | None) -> None:
@@ -325,6 +434,9 @@ class MainWindow(QMainWindow):
         self.recording_path = None
         self.last_error = error
         self.model.mark_ended(error)
+        if self.resonance_panel.finder.running:
+            # Without the session's clock and beats the run cannot go on; the pacer goes back.
+            self.resonance_panel.stop()
         if error:
             self.show_message(f"Session ended: {error}", timeout_ms=0)
         elif self.last_session_path is not None and not self.demo:
@@ -437,6 +549,106 @@ class MainWindow(QMainWindow):
             except OSError as error:
                 self.show_message(f"Settings not saved: {error}")
 
+    # -- the client's view ---------------------------------------------------------------------
+
+    def show_client_controls(self) -> None:
+        """Show the client-view controls (as the "Client view" button does)."""
+        self.client_button.setChecked(True)
+        self.client_tabs.setCurrentWidget(self.client_controls)
+
+    def _client_column_toggled(self, shown: bool) -> None:
+        if shown:
+            self._screens_changed()
+        self.client_tabs.setVisible(shown)
+
+    def open_client_view(self, screen: QScreen | None = None) -> ClientView:
+        """Open the client view on ``screen`` (the one picked in the controls by default), or
+        move it there if it is open.
+
+        Full screen on a screen of its own; with a single screen, or on the dashboard's own
+        screen, it opens as a normal window beside the dashboard.
+        """
+        screen = screen or self.client_controls.chosen_screen() or QGuiApplication.primaryScreen()
+        full_screen = opens_full_screen(screen, self.screen(), len(QGuiApplication.screens()))
+        view = self.client_view
+        if view is None:
+            controls = self.client_controls
+            view = ClientView(
+                rate_per_min=controls.pacer_rate_per_min,
+                inhale_fraction=controls.inhale_fraction,
+            )
+            view.closed.connect(lambda closed=view: self._client_view_closed(closed))
+            self.client_view = view
+            controls.attach(view)
+        view.open_on(screen, full_screen)
+        if not full_screen:
+            self._place_beside(view)
+        how = "full screen" if full_screen else "as a window"
+        where = f" on {screen.name()}" if screen.name() else ""
+        self.client_controls.set_view_state(f"Open {how}{where}.")
+        if screen.name() and screen.name() != self.settings.client_screen:
+            self._apply_settings(dataclasses.replace(self.settings, client_screen=screen.name()))
+        self.client_button.setChecked(True)
+        self.show_message(f"Client view open {how}{where}")
+        return view
+
+    def _place_beside(self, view: ClientView) -> None:
+        # Beside the dashboard when the screen has room, so neither hides the other.
+        screen = view.screen()
+        if screen is None:
+            return
+        area = screen.availableGeometry()
+        frame = self.frameGeometry()
+        left = frame.right() + 1
+        if left + view.frameGeometry().width() <= area.right() + 1:
+            view.move(left, max(frame.top(), area.top()))
+
+    def close_client_view(self) -> None:
+        """Close the client view (the dashboard is told through its ``closed`` signal)."""
+        if self.client_view is not None:
+            self.client_view.close()
+
+    def _client_view_closed(self, view: ClientView) -> None:
+        if view is not self.client_view:
+            return
+        self.client_view = None
+        self.client_controls.detach()
+        self.client_controls.set_view_state(None)
+        view.deleteLater()
+        if not self._closing:
+            self.show_message("The client view was closed")
+
+    def _screens_changed(self, *_: object) -> None:
+        self.client_controls.set_screens(
+            QGuiApplication.screens(), self.screen(), self.settings.client_screen
+        )
+        view = self.client_view
+        if view is None or not view.isFullScreen():
+            return
+        # A screen went away: Qt moves its windows elsewhere, possibly over the dashboard.
+        screens = len(QGuiApplication.screens())
+        if view.screen() is None or not opens_full_screen(view.screen(), self.screen(), screens):
+            QTimer.singleShot(0, lambda: self.open_client_view(self.screen()))
+
+    def save_client_pacer(self, rate_per_min: float, inhale_fraction: float) -> None:
+        """Store the pacer's rate and ratio as the client's default (the "save" button)."""
+        code = self.options.client_code
+        try:
+            profile = self.client_store.set_pacer(code, rate_per_min, inhale_fraction)
+        except (OSError, ValueError, ClientStoreError) as error:
+            self.show_message(f"Rate not saved: {error}")
+            return
+        self.client_controls.show_stored_rate(profile.resonance_rate_per_min)
+        self.show_message(f"{code} will start at {profile.pacer_rate_per_min:g} breaths/min")
+
+    def _rate_adopted(self, client_code: str, rate_per_min: float) -> None:
+        self.client_controls.show_stored_rate(rate_per_min)
+        self.show_message(f"{client_code} will start at {rate_per_min:g} breaths/min")
+
+    def _finder_paces(self, rate_per_min: float) -> None:
+        if self.client_view is None and self.resonance_panel.finder.running:
+            self.show_message("The finder paces the client through the client view: open it")
+
     # -- drawing ------------------------------------------------------------------------------
 
     def recording_state(self) -> RecordingState:
@@ -473,6 +685,7 @@ class MainWindow(QMainWindow):
         self.panel.render(model, running)
         self.vitals.render(model)
         self.plots.render(model)
+        self.client_controls.set_finder_running(self.resonance_panel.finder.running)
         self._maybe_chime()
         while running and self.scripted_input and model.latest_t_s >= self.scripted_input[0][0]:
             _, kind, value = self.scripted_input.pop(0)
@@ -545,6 +758,8 @@ class MainWindow(QMainWindow):
             self.take_screenshots()
         self.frame_timer.stop()
         self.clock_timer.stop()
+        self.resonance_panel.timer.stop()
+        self.close_client_view()
         if self.runner.running:
             self.runner.stop()
             if not self.runner.wait(15.0):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -117,7 +118,9 @@ class SettingsDialog(QDialog):
 
     def edited(self) -> DashboardSettings:
         """The values in the form (raises ``ValueError`` when they do not make a window)."""
-        return DashboardSettings(
+        # replace(): settings the dialog does not show (plot span, client screen) are kept.
+        return dataclasses.replace(
+            self._result,
             upper_sd=self.upper.value(),
             edge_sd=self.edge.value(),
             lower_sd=self.lower.value(),
@@ -125,7 +128,6 @@ class SettingsDialog(QDialog):
             sound_on=self.sound.isChecked(),
             volume_pct=self.volume.value(),
             adapter=self.adapter.text().strip(),
-            view_span_s=self._result.view_span_s,
         )
 
     def accept(self) -> None:

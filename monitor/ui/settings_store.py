@@ -57,6 +57,9 @@ class DashboardSettings:
         Bluetooth adapter for scans and connections (``""``: the system's default).
     view_span_s : float
         Width of the scrolling plots in seconds (``inf``: the whole session).
+    client_screen : str
+        Name of the screen the client view was last opened on (offered first next time, since
+        a practice room's screens rarely change); ``""`` for none yet.
     """
 
     upper_sd: float = ToleranceSettings.upper_sd
@@ -67,6 +70,7 @@ class DashboardSettings:
     volume_pct: int = 40
     adapter: str = ""
     view_span_s: float = 300.0
+    client_screen: str = ""
 
     def __post_init__(self) -> None:
         # Raises ValueError for bounds the engine would refuse.

@@ -1,5 +1,5 @@
 """Fixtures for the dashboard tests: real Qt (offscreen, set in tests/conftest.py), real session
-engine runs on the simulator, and settings and recordings kept in tmp_path."""
+engine runs on the simulator, and settings, recordings and client files kept in tmp_path."""
 
 from __future__ import annotations
 
@@ -58,6 +58,8 @@ def _private_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     # No test may read or write the real per-user settings or recordings.
     monkeypatch.setenv("SESSION_MONITOR_CONFIG", str(tmp_path / "config" / "dashboard.json"))
     monkeypatch.setenv("SESSION_MONITOR_RECORDINGS", str(tmp_path / "recordings"))
+    # The dashboard reads (and the finder writes) clients' pacer rates.
+    monkeypatch.setenv("SESSION_MONITOR_CLIENTS", str(tmp_path / "clients"))
     yield
 
 
