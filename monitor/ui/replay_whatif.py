@@ -1,0 +1,249 @@
+"""The what-if panel: other window-of-tolerance settings, and the whole session's alerts with them.
+
+The therapist changes the upper bound, the upper edge, the lower bound or the dwell (or widens
+or narrows the window on both sides); the panel asks for the alerts with those settings
+(:attr:`WhatIfPanel.settings_changed`; the replay window has them computed off the GUI thread)
+and lists them against the recorded ones: kept, removed, added. Nothing here changes the file.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from monitor.core.tolerance import ToleranceSettings
+from monitor.ui import theme
+from monitor.ui.formatting import clock_text
+from monitor.ui.replay_model import WhatIfOutcome, settings_text, window_settings
+
+WIDEN_STEP_SD = 0.5
+"""What Wider and Narrower change each bound by (the dashboard's +/− step)."""
+
+CHANGE_COLOURS = {"kept": theme.TEXT, "removed": theme.MUTED_TEXT, "added": theme.STATE_WARN}
+
+
+def _spin(low: float, high: float, step: float, decimals: int, suffix: str) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(low, high)
+    box.setSingleStep(step)
+    box.setDecimals(decimals)
+    box.setSuffix(suffix)
+    # Typing "3.5" must not ask for "3" first: the value counts when editing is done.
+    box.setKeyboardTracking(False)
+    return box
+
+
+class WhatIfPanel(QFrame):
+    """Window-of-tolerance settings to try, and the alerts they give.
+
+    Signals
+    -------
+    settings_changed(ToleranceSettings)
+        The therapist set valid settings (evaluate them).
+    seek_requested(float)
+        An alert in the list was activated: go to its start.
+    """
+
+    settings_changed = Signal(object)
+    seek_requested = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("panel")
+        self.recorded = ToleranceSettings()
+        self.outcome: WhatIfOutcome | None = None
+        self._settings: ToleranceSettings | None = self.recorded
+        self._updating = False
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 10)
+        layout.setSpacing(6)
+        title = QLabel("What-if: window of tolerance")
+        title.setObjectName("section")
+        layout.addWidget(title)
+        hint = QLabel("Other settings, the whole session's alerts again. The file is not changed.")
+        hint.setObjectName("hint")
+        hint.setWordWrap(True)
+        layout.addWidget(hint)
+
+        self.upper = _spin(0.6, 20.0, 0.1, 2, " SD")
+        self.edge = _spin(0.5, 19.5, 0.1, 2, " SD")
+        self.lower = _spin(-20.0, -0.5, 0.1, 2, " SD")
+        self.dwell = _spin(1.0, 600.0, 5.0, 0, " s")
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setSpacing(4)
+        form.addRow("Upper bound", self.upper)
+        form.addRow("Upper edge", self.edge)
+        form.addRow("Lower bound", self.lower)
+        form.addRow("Dwell", self.dwell)
+        layout.addLayout(form)
+        for box in (self.upper, self.edge, self.lower, self.dwell):
+            box.valueChanged.connect(self._edited)
+
+        steps = QHBoxLayout()
+        steps.setSpacing(6)
+        self.narrower_button = QPushButton("− Narrower")
+        self.narrower_button.clicked.connect(lambda: self.widen(-WIDEN_STEP_SD))
+        self.wider_button = QPushButton("+ Wider")
+        self.wider_button.clicked.connect(lambda: self.widen(WIDEN_STEP_SD))
+        steps.addWidget(self.narrower_button)
+        steps.addWidget(self.wider_button)
+        layout.addLayout(steps)
+        self.reset_button = QPushButton("Back to the recorded settings")
+        self.reset_button.clicked.connect(self.reset)
+        layout.addWidget(self.reset_button)
+
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setObjectName("hint")
+        layout.addWidget(self.message)
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        summary_font = QFont(theme.FONT_FAMILY)
+        summary_font.setBold(True)
+        self.summary.setFont(summary_font)
+        layout.addWidget(self.summary)
+        self.alert_list = QListWidget()
+        self.alert_list.setWordWrap(True)
+        self.alert_list.setToolTip("Double-click an alert to go to it")
+        self.alert_list.itemActivated.connect(self._activated)
+        layout.addWidget(self.alert_list, 1)
+        self.zone_times = QLabel("")
+        self.zone_times.setObjectName("hint")
+        self.zone_times.setWordWrap(True)
+        layout.addWidget(self.zone_times)
+        self._show_values(self.recorded)
+
+    # -- settings ---------------------------------------------------------------------------------
+
+    def settings(self) -> ToleranceSettings | None:
+        """The settings shown, or ``None`` while they are not valid."""
+        return self._settings
+
+    def set_recorded(self, settings: ToleranceSettings) -> None:
+        """A session was opened: its recorded settings are the reference and the start."""
+        self.recorded = settings
+        self.outcome = None
+        self.alert_list.clear()
+        self.summary.setText("")
+        self.zone_times.setText("")
+        self.message.setText("Computing the whole session's alerts…")
+        self._show_values(settings)
+        self._settings = settings
+
+    def set_values(self, upper_sd: float, edge_sd: float, lower_sd: float, dwell_s: float) -> None:
+        """Set all four values at once (one evaluation, not four)."""
+        self._updating = True
+        try:
+            self.upper.setValue(upper_sd)
+            self.edge.setValue(edge_sd)
+            self.lower.setValue(lower_sd)
+            self.dwell.setValue(dwell_s)
+        finally:
+            self._updating = False
+        self._edited()
+
+    def widen(self, by_sd: float) -> None:
+        """Widen (positive) or narrow the window on both sides, as the dashboard's +/− do."""
+        current = self._settings or self.recorded
+        try:
+            wider = current.widened(by_sd)
+        except ValueError:
+            self.message.setText("The window cannot be narrower.")
+            return
+        self.set_values(wider.upper_sd, wider.edge_sd, wider.lower_sd, wider.dwell_s)
+
+    def reset(self) -> None:
+        """Back to the recorded settings."""
+        s = self.recorded
+        self.set_values(s.upper_sd, s.edge_sd, s.lower_sd, s.dwell_s)
+
+    def _show_values(self, settings: ToleranceSettings) -> None:
+        self._updating = True
+        try:
+            self.upper.setValue(settings.upper_sd)
+            self.edge.setValue(settings.edge_sd)
+            self.lower.setValue(settings.lower_sd)
+            self.dwell.setValue(settings.dwell_s)
+        finally:
+            self._updating = False
+
+    def _edited(self) -> None:
+        if self._updating:
+            return
+        try:
+            settings = window_settings(
+                self.recorded, self.upper.value(), self.edge.value(), self.lower.value(),
+                self.dwell.value(),
+            )  # fmt: skip
+        except ValueError as error:
+            self._settings = None
+            self.message.setText(f"Not valid: {error}")
+            return
+        if settings == self._settings:
+            return
+        self._settings = settings
+        self.message.setText("Computing…")
+        self.settings_changed.emit(settings)
+
+    # -- results ----------------------------------------------------------------------------------
+
+    def show_outcome(self, outcome: WhatIfOutcome) -> None:
+        """Show the alerts with ``outcome.settings`` (ignored if the settings moved on)."""
+        if outcome.settings != self._settings:
+            return
+        self.outcome = outcome
+        is_recorded = outcome.settings == self.recorded
+        self.message.setText(
+            "Recorded settings: " + settings_text(outcome.settings) if is_recorded
+            else "What-if: " + settings_text(outcome.settings)
+        )  # fmt: skip
+        self.summary.setText(outcome.summary)
+        self.alert_list.clear()
+        for row in outcome.rows:
+            item = QListWidgetItem(row.text)
+            item.setToolTip(row.reason)
+            item.setData(Qt.ItemDataRole.UserRole, row.start_s)
+            item.setForeground(QColor(CHANGE_COLOURS.get(row.change, theme.TEXT)))
+            if row.change == "removed":
+                font = item.font()
+                font.setStrikeOut(True)
+                item.setFont(font)
+            self.alert_list.addItem(item)
+        if not outcome.rows:
+            self.alert_list.addItem(QListWidgetItem("No alerts"))
+        parts = []
+        if outcome.time_above_s is not None:
+            parts.append(f"above the window {clock_text(outcome.time_above_s)}")
+        if outcome.time_below_s is not None:
+            parts.append(f"below {clock_text(outcome.time_below_s)}")
+        self.zone_times.setText(("Time " + ", ".join(parts)) if parts else "")
+
+    def show_error(self, text: str) -> None:
+        """The session cannot be analysed: say why; the controls stay, but do nothing."""
+        self.outcome = None
+        self.alert_list.clear()
+        self.summary.setText("")
+        self.message.setText(f"What-if unavailable: {text}")
+
+    def alert_texts(self) -> list[str]:
+        """The lines of the alert list (for tests and screenshots)."""
+        return [self.alert_list.item(i).text() for i in range(self.alert_list.count())]
+
+    def _activated(self, item: QListWidgetItem) -> None:
+        start_s = item.data(Qt.ItemDataRole.UserRole)
+        if isinstance(start_s, float):
+            self.seek_requested.emit(start_s)
