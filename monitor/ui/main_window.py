@@ -577,12 +577,15 @@ class MainWindow(QMainWindow):
                 rate_per_min=controls.pacer_rate_per_min,
                 inhale_fraction=controls.inhale_fraction,
             )
+            # The therapist's keys act in the active window: the client's must not take that.
+            view.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
             view.closed.connect(lambda closed=view: self._client_view_closed(closed))
             self.client_view = view
             controls.attach(view)
         view.open_on(screen, full_screen)
         if not full_screen:
             self._place_beside(view)
+        self.activateWindow()
         how = "full screen" if full_screen else "as a window"
         where = f" on {screen.name()}" if screen.name() else ""
         self.client_controls.set_view_state(f"Open {how}{where}.")
