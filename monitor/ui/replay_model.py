@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -418,10 +417,3 @@ def what_if_outcome(
         time_above_s=zones.get("above"),
         time_below_s=zones.get("below"),
     )
-
-
-def local_time_text(start_utc: dt.datetime | None, t_s: float) -> str:
-    """Wall-clock time of session time ``t_s`` (empty without a recorded start)."""
-    if start_utc is None:
-        return ""
-    return (start_utc + dt.timedelta(seconds=t_s)).astimezone().strftime("%H:%M:%S")

@@ -198,11 +198,15 @@ class OverviewStrip(QWidget):
 
     def _paint_marks(self, painter: QPainter, overview: SessionOverview, row: _Row) -> None:
         middle = row.top + row.height / 2
-        painter.setPen(QPen(QColor(theme.NOTE_COLOUR), 1.5))
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        # Notes as small triangles (the plots' note marker), SUDS as numbered dots over them.
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(theme.NOTE_COLOUR))
         for note in overview.notes:
             x = self.x_of(note.t_s)
-            painter.drawLine(QPointF(x, row.top + 2), QPointF(x, row.top + row.height - 2))
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.drawPolygon(QPolygonF([QPointF(x - 4.5, row.top + 3),
+                                           QPointF(x + 4.5, row.top + 3),
+                                           QPointF(x, row.top + row.height - 4)]))  # fmt: skip
         for mark in overview.suds:
             x = self.x_of(mark.t_s)
             painter.setPen(Qt.PenStyle.NoPen)

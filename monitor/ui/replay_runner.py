@@ -138,6 +138,11 @@ class ReplayRunner(QObject):
     def speed(self) -> float:
         return self._speed
 
+    @property
+    def settled(self) -> bool:
+        """No seek is catching up: everything before :meth:`position_s` is in the outbox."""
+        return self._catching_up_s is None
+
     def position_s(self) -> float:
         """Where the replay stands in recorded time, as far as the engine has got.
 
@@ -212,6 +217,8 @@ class ReplayRunner(QObject):
         if not math.isfinite(t_s):
             return
         t_s = min(max(t_s, 0.0), self.duration_s)
+        # The playhead goes there at once; the worker clears this once the engine is there.
+        self._catching_up_s = t_s
         if not self._playing:
             self._held_at_s = t_s
         self._call(lambda: self._do_seek(t_s))

@@ -226,6 +226,11 @@ class ReplayWindow(QMainWindow):
         outer.addWidget(hint)
         self.setCentralWidget(central)
         self.statusBar().setSizeGripEnabled(False)
+        # Keys belong to the window (Space, arrows), not to the first spin box of the what-if
+        # panel, which would otherwise take the focus and swallow them.
+        for widget in (central, self.strip):
+            widget.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        central.setFocus()
 
     def _make_plots(self) -> SessionPlots:
         plots = SessionPlots(PLOT_SPAN_S)
