@@ -1,4 +1,4 @@
-"""``session-monitor replay``: the real window in a subprocess (offscreen), and one-line refusals."""
+"""``session-monitor replay``: the real window in a subprocess (offscreen); one-line refusals."""
 
 from __future__ import annotations
 

@@ -105,8 +105,10 @@ def assert_same_state(shown: DashboardModel, expected: DashboardModel) -> None:
 
 def wait_for_outcome(qtbot: object, window: ReplayWindow, upper_sd: float) -> None:
     qtbot.waitUntil(
-        lambda: window.what_if.outcome is not None
-        and window.what_if.outcome.settings.upper_sd == upper_sd,
+        lambda: (
+            window.what_if.outcome is not None
+            and window.what_if.outcome.settings.upper_sd == upper_sd
+        ),
         timeout=WAIT_MS,
     )
 
@@ -272,7 +274,7 @@ def test_the_report_is_written_with_the_what_if_settings(
     # A report name the report writer does not know is refused in one line.
     window.write_report(tmp_path / "report.docx")
     qtbot.waitUntil(lambda: window.last_report is not None, timeout=60_000)
-    path, error = window.last_report
+    _, error = window.last_report
     assert ".docx" in error and "\n" not in error
 
 
