@@ -115,6 +115,12 @@ def _button(text: str, *, checkable: bool = False) -> QPushButton:
     return button
 
 
+def _shrinkable(box: QComboBox) -> None:
+    # A long prompt or screen name must not widen the dashboard's column; the list shows it all.
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(16)
+
+
 def _section(text: str) -> QLabel:
     label = QLabel(text)
     label.setObjectName("section")
@@ -189,6 +195,7 @@ class ClientControls(QFrame):
         self.screen_box = QComboBox()
         self.screen_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.screen_box.setToolTip("The screen the client looks at (full screen there)")
+        _shrinkable(self.screen_box)
         layout.addWidget(self.screen_box)
         row = QHBoxLayout()
         self.open_button = _button("Open client view")
@@ -274,6 +281,7 @@ class ClientControls(QFrame):
         self.prompt_box = QComboBox()
         self.prompt_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.prompt_box.addItems(list(GROUNDING_PROMPTS))
+        _shrinkable(self.prompt_box)
         self.prompt_box.setToolTip("Shown under the pacer in grounding mode")
         self.prompt_box.currentTextChanged.connect(self._prompt_chosen)
         layout.addWidget(self.prompt_box)

@@ -85,7 +85,7 @@ GAUGE_COLUMN_WIDTH_PX = 340
 CONTROLS_COLUMN_WIDTH_PX = 250
 BUTTON_PADDING_PX = 14
 """Horizontal padding plus border of a status-strip button (theme.stylesheet), each side."""
-CLIENT_COLUMN_WIDTH_PX = 320
+CLIENT_COLUMN_WIDTH_PX = 280
 """The client-view column: a column in the body rather than a dock, so the status strip above
 keeps the window's whole width and the dashboard still fits 1440 px with it shown."""
 
@@ -294,7 +294,7 @@ class MainWindow(QMainWindow):
         app = QGuiApplication.instance()
         if isinstance(app, QGuiApplication):
             app.screenAdded.connect(self._screens_changed)
-            app.screenRemoved.connect(self._screens_changed)
+            app.screenRemoved.connect(self._screen_removed)
 
     def _stored_client_pacer(self) -> tuple[float, float, bool]:
         """The client's stored pacer rate and in-breath share, and whether a rate is stored."""
@@ -625,13 +625,18 @@ class MainWindow(QMainWindow):
         self.client_controls.set_screens(
             QGuiApplication.screens(), self.screen(), self.settings.client_screen
         )
-        view = self.client_view
-        if view is None or not view.isFullScreen():
-            return
-        # A screen went away: Qt moves its windows elsewhere, possibly over the dashboard.
-        screens = len(QGuiApplication.screens())
-        if view.screen() is None or not opens_full_screen(view.screen(), self.screen(), screens):
-            QTimer.singleShot(0, lambda: self.open_client_view(self.screen()))
+
+    def _screen_removed(self, screen: QScreen) -> None:
+        # Qt would move the view to the primary screen, full screen, perhaps over the dashboard:
+        # once the screen is gone, open it again where it belongs among those left.
+        if self.client_view is not None and self.client_view.screen() is screen:
+            QTimer.singleShot(0, self._rehome_client_view)
+        QTimer.singleShot(0, self._screens_changed)
+
+    def _rehome_client_view(self) -> None:
+        if self.client_view is not None:
+            self._screens_changed()
+            self.open_client_view(self.client_controls.chosen_screen())
 
     def save_client_pacer(self, rate_per_min: float, inhale_fraction: float) -> None:
         """Store the pacer's rate and ratio as the client's default (the "save" button)."""
