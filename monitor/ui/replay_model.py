@@ -338,6 +338,8 @@ class WhatIfOutcome:
         Kept, removed and added episodes, in time order.
     time_above_s, time_below_s : float or None
         Time above and below the window over the whole session with :attr:`settings`.
+    reference_above_s, reference_below_s : float or None
+        The same with the settings the analysis was made at (the recorded ones).
     """
 
     settings: ToleranceSettings
@@ -347,6 +349,8 @@ class WhatIfOutcome:
     rows: tuple[AlertRow, ...]
     time_above_s: float | None = None
     time_below_s: float | None = None
+    reference_above_s: float | None = None
+    reference_below_s: float | None = None
 
     def count(self, change: str) -> int:
         """How many rows are ``kept``, ``removed`` or ``added``."""
@@ -390,7 +394,7 @@ def what_if_outcome(
     Parameters
     ----------
     analysis : SessionAnalysis
-        The analysed session (at any settings: only the window of tolerance is re-run).
+        The analysed session at the reference settings (only the window of tolerance is re-run).
     settings : ToleranceSettings
     reference : sequence of Alert
         Usually the recorded alerts (:func:`reference_alerts`).
@@ -408,6 +412,7 @@ def what_if_outcome(
     rows += [AlertRow("added", a.kind, a.start_s, a.end_s, a.reason) for a in changes.added]
     rows.sort(key=lambda row: row.start_s)
     zones = result.tolerance.time_in_zones_s.get(WHOLE_SESSION, {})
+    reference_zones = analysis.tolerance.time_in_zones_s.get(WHOLE_SESSION, {})
     return WhatIfOutcome(
         settings=settings,
         reference_label=reference_label,
@@ -416,4 +421,6 @@ def what_if_outcome(
         rows=tuple(rows),
         time_above_s=zones.get("above"),
         time_below_s=zones.get("below"),
+        reference_above_s=reference_zones.get("above"),
+        reference_below_s=reference_zones.get("below"),
     )

@@ -73,7 +73,10 @@ class WhatIfPanel(QFrame):
         title = QLabel("What-if: window of tolerance")
         title.setObjectName("section")
         layout.addWidget(title)
-        hint = QLabel("Other settings, the whole session's alerts again. The file is not changed.")
+        hint = QLabel(
+            "The whole session's alerts with other settings: in the overview's What-if row and "
+            "listed below. The views show the session as it ran; the file is not changed."
+        )
         hint.setObjectName("hint")
         hint.setWordWrap(True)
         layout.addWidget(hint)
@@ -225,12 +228,22 @@ class WhatIfPanel(QFrame):
             self.alert_list.addItem(item)
         if not outcome.rows:
             self.alert_list.addItem(QListWidgetItem("No alerts"))
+        self.zone_times.setText(self._zone_times_text(outcome, is_recorded))
+
+    @staticmethod
+    def _zone_times_text(outcome: WhatIfOutcome, is_recorded: bool) -> str:
         parts = []
-        if outcome.time_above_s is not None:
-            parts.append(f"above the window {clock_text(outcome.time_above_s)}")
-        if outcome.time_below_s is not None:
-            parts.append(f"below {clock_text(outcome.time_below_s)}")
-        self.zone_times.setText(("Time " + ", ".join(parts)) if parts else "")
+        for label, now_s, then_s in (
+            ("above the window", outcome.time_above_s, outcome.reference_above_s),
+            ("below", outcome.time_below_s, outcome.reference_below_s),
+        ):
+            if now_s is None:
+                continue
+            text = f"{label} {clock_text(now_s)}"
+            if not is_recorded and then_s is not None and then_s != now_s:
+                text += f" (recorded settings {clock_text(then_s)})"
+            parts.append(text)
+        return ("Time " + ", ".join(parts)) if parts else ""
 
     def show_error(self, text: str) -> None:
         """The session cannot be analysed: say why; the controls stay, but do nothing."""

@@ -21,7 +21,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QPushButton,
-    QToolButton,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -40,6 +40,7 @@ from monitor.recording.errors import UnreadableFileError
 from monitor.recording.model import RecordedSession
 from monitor.recording.paths import default_recordings_folder
 from monitor.recording.reader import read_session
+from monitor.ui import theme
 from monitor.ui.alert_banner import AlertBanner
 from monitor.ui.dashboard_model import DashboardModel
 from monitor.ui.formatting import clock_text
@@ -131,6 +132,7 @@ class ReplayWindow(QMainWindow):
         self.frame_timer.setInterval(max(int(1000.0 / refresh_hz), 1))
         self.frame_timer.timeout.connect(self.refresh)
         self.frame_timer.start()
+        self._fill_welcome()
         self.refresh()
 
     # -- layout ---------------------------------------------------------------------------------
@@ -144,9 +146,7 @@ class ReplayWindow(QMainWindow):
         self.status_strip = StatusStrip()
         self.open_button = QPushButton("Open…")
         self.open_button.clicked.connect(self.open_dialog)
-        self.recent_button = QToolButton()
-        self.recent_button.setText("Recent")
-        self.recent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.recent_button = QPushButton("Recent")
         self.recent_menu = QMenu(self.recent_button)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self.recent_button.setMenu(self.recent_menu)
@@ -197,7 +197,13 @@ class ReplayWindow(QMainWindow):
         self.banner = AlertBanner()
         outer.addWidget(self.banner)
 
-        body = QHBoxLayout()
+        # Page 0 says what to do while no file is open; page 1 is the dashboard's views.
+        self.pages = QStackedWidget()
+        self.welcome = self._build_welcome()
+        self.pages.addWidget(self.welcome)
+        body_widget = QWidget()
+        body = QHBoxLayout(body_widget)
+        body.setContentsMargins(0, 0, 0, 0)
         body.setSpacing(10)
         self.gauge = ArousalGaugePanel()
         self.gauge.setFixedWidth(GAUGE_COLUMN_WIDTH_PX)
@@ -216,7 +222,8 @@ class ReplayWindow(QMainWindow):
         self.what_if.settings_changed.connect(self._what_if_changed)
         self.what_if.seek_requested.connect(self.seek)
         body.addWidget(self.what_if)
-        outer.addLayout(body, 1)
+        self.pages.addWidget(body_widget)
+        outer.addWidget(self.pages, 1)
 
         hint = QLabel(
             "Space play/pause · ←/→ 10 s back/forward · click the overview or a plot to go there · "
@@ -231,6 +238,52 @@ class ReplayWindow(QMainWindow):
         for widget in (central, self.strip):
             widget.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         central.setFocus()
+
+    def _build_welcome(self) -> QFrame:
+        welcome = QFrame()
+        welcome.setObjectName("panel")
+        layout = QVBoxLayout(welcome)
+        layout.setContentsMargins(40, 30, 40, 30)
+        layout.setSpacing(10)
+        title = QLabel("Open a session file to replay it")
+        title_font = QFont(theme.FONT_FAMILY)
+        title_font.setPointSize(theme.ZONE_TITLE_POINT_SIZE)
+        title.setFont(title_font)
+        layout.addWidget(title)
+        hint = QLabel(
+            "The session is replayed through the same engine the dashboard ran, so every view "
+            "shows what it showed live. The file is only read, never changed."
+        )
+        hint.setObjectName("hint")
+        hint.setWordWrap(True)
+        layout.addWidget(hint)
+        open_button = QPushButton("Open a session file…")
+        open_button.setObjectName("primary")
+        open_button.clicked.connect(self.open_dialog)
+        layout.addWidget(open_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.recent_caption = QLabel("Recent files")
+        self.recent_caption.setObjectName("section")
+        layout.addWidget(self.recent_caption)
+        self.recent_list = QVBoxLayout()
+        self.recent_list.setSpacing(4)
+        layout.addLayout(self.recent_list)
+        layout.addStretch(1)
+        return welcome
+
+    def _fill_welcome(self) -> None:
+        """The recent files as buttons on the welcome page."""
+        while self.recent_list.count():
+            item = self.recent_list.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        paths = self.recent.paths()
+        self.recent_caption.setVisible(bool(paths))
+        for path in paths:
+            button = QPushButton(f"{path.name}    {path.parent}")
+            button.setToolTip(str(path))
+            button.setStyleSheet("text-align: left;")
+            button.clicked.connect(lambda _=False, p=path: self.open_file(p))
+            self.recent_list.addWidget(button)
 
     def _make_plots(self) -> SessionPlots:
         plots = SessionPlots(PLOT_SPAN_S)
@@ -266,6 +319,7 @@ class ReplayWindow(QMainWindow):
         self._stop_replay()
         overview = session_overview(session, path)
         self.session, self.overview = session, overview
+        self.pages.setCurrentIndex(1)
         self._reset_views()
         self.strip.set_overview(overview)
         self.what_if.set_recorded(overview.tolerance)
@@ -319,6 +373,9 @@ class ReplayWindow(QMainWindow):
         old = self.plots
         self.plots = self._make_plots()
         self._centre.replaceWidget(old, self.plots)
+        # Hidden now: deleteLater waits for the event loop, and until then it would still
+        # paint over the views.
+        old.hide()
         old.deleteLater()
 
     # -- transport ------------------------------------------------------------------------------
