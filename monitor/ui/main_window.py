@@ -55,7 +55,7 @@ from monitor.recording.client_store import ClientStore, ClientStoreError
 from monitor.recording.model import EventKind
 from monitor.session.engine import DEFAULT_PHASES, SessionEngine, SessionUpdate
 from monitor.session.live import LiveOptions
-from monitor.ui import shortcuts
+from monitor.ui import shortcuts, theme
 from monitor.ui.alert_banner import AlertBanner
 from monitor.ui.chime import ChimePlayer
 from monitor.ui.client_controls import ClientControls, ProtocolFollower, opens_full_screen
@@ -289,6 +289,20 @@ class MainWindow(QMainWindow):
         self.resonance_panel.attach_client_view(self.client_controls)
         self.resonance_panel.pacer_rate_requested.connect(self._finder_paces)
         self.resonance_panel.rate_adopted.connect(self._rate_adopted)
+        # The finder's table was laid out for a wider panel: in this narrower column its
+        # two-line headers ("LF peak / ms²", "HR swing / bpm") fit in a smaller font (which
+        # only makes the header shorter, so the panel's fixed table height still holds).
+        # (Set on the header items: the style sheet gives the header view the application's font.)
+        table = self.resonance_panel.table
+        for column in range(table.columnCount()):
+            item = table.horizontalHeaderItem(column)
+            if item is not None:
+                header_font = QFont(item.font())
+                header_font.setPointSize(theme.BASE_POINT_SIZE - 3)
+                item.setFont(header_font)
+        panel_layout = self.resonance_panel.layout()
+        if panel_layout is not None:
+            panel_layout.setContentsMargins(4, 8, 4, 8)
         self.client_tabs.addTab(self.client_controls, "Client view")
         self.client_tabs.addTab(self.resonance_panel, "Resonance finder")
         app = QGuiApplication.instance()
