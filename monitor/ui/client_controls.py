@@ -350,10 +350,12 @@ class ClientControls(QFrame):
 
     @property
     def mode(self) -> ClientMode:
+        """The mode the client sees (or will see when the view opens)."""
         return self._mode
 
     @property
     def follows_protocol(self) -> bool:
+        """Marked phases set the mode ("Follow the protocol" ticked)."""
         return self.follow_box.isChecked()
 
     def set_mode(self, mode: ClientMode | str) -> None:
@@ -376,10 +378,12 @@ class ClientControls(QFrame):
 
     @property
     def pacer_rate_per_min(self) -> float:
+        """The pacer's rate, breaths per minute."""
         return float(self.rate_box.value())
 
     @property
     def inhale_fraction(self) -> float:
+        """The in-breath's share of each breath, from the chosen in:out ratio."""
         inhale, exhale = self.ratio_box.currentData()
         return pacer_core.inhale_fraction_from_ratio(inhale, exhale)
 
@@ -450,6 +454,7 @@ class ClientControls(QFrame):
 
     @property
     def grounding_prompt(self) -> str:
+        """The prompt shown in grounding mode."""
         return self.prompt_box.currentText()
 
     def set_grounding_prompt(self, text: str) -> None:
@@ -465,6 +470,7 @@ class ClientControls(QFrame):
             self.view.set_grounding_prompt(text)
 
     def set_meter_visible(self, visible: bool) -> None:
+        """The calm meter on the client's screen on or off."""
         self.meter_box.setChecked(visible)
 
     def _meter_toggled(self, visible: bool) -> None:
