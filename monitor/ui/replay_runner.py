@@ -102,6 +102,8 @@ class ReplayRunner(QObject):
         self._held_at_s: float | None = 0.0
         self._catching_up_s: float | None = None
         self._next_item_s = 0.0
+        self._requested = 0
+        self._reached_request = 0
         self._ended = False
         self._playing = False
         self._speed = 1.0
@@ -113,6 +115,7 @@ class ReplayRunner(QObject):
         self._count = 0
         self._target: _Target | None = None
         self._restart_at_s: float | None = None
+        self._restart_request = 0
         self._baseline: Baseline | None = None
         self._quit = False
         self._wake: asyncio.Event | None = None
@@ -140,8 +143,9 @@ class ReplayRunner(QObject):
 
     @property
     def settled(self) -> bool:
-        """No seek is catching up: everything before :meth:`position_s` is in the outbox."""
-        return self._catching_up_s is None
+        """The last seek (or the start) has caught up: everything before its target is in the
+        outbox (numbered requests, so a seek not yet seen by the worker is not taken as done)."""
+        return self._reached_request >= self._requested
 
     def position_s(self) -> float:
         """Where the replay stands in recorded time, as far as the engine has got.
@@ -196,6 +200,9 @@ class ReplayRunner(QObject):
         self._held_at_s = None if play else start_s
         self._catching_up_s = start_s if start_s > 0 else None
         self._next_item_s = 0.0
+        # Request 0 is the start itself.
+        self._requested = 0
+        self._reached_request = -1
         self._thread = threading.Thread(
             target=self._run, args=(start_s,), name="replay-loop", daemon=True
         )
@@ -221,7 +228,9 @@ class ReplayRunner(QObject):
         self._catching_up_s = t_s
         if not self._playing:
             self._held_at_s = t_s
-        self._call(lambda: self._do_seek(t_s))
+        self._requested += 1
+        request = self._requested
+        self._call(lambda: self._do_seek(t_s, request))
 
     def set_speed(self, speed: float) -> None:
         """Recorded seconds per wall-clock second."""
@@ -289,9 +298,9 @@ class ReplayRunner(QObject):
     async def _main(self, start_s: float) -> None:
         self._wake = asyncio.Event()
         self._loop = asyncio.get_running_loop()
-        self._run_commands()  # anything asked before the loop existed
+        request = 0
         while not self._quit:
-            await self._play_through(start_s)
+            await self._play_through(start_s, request)
             if self._quit:
                 break
             # At the end the replay stands still: a seek then holds, play starts again.
@@ -304,11 +313,11 @@ class ReplayRunner(QObject):
                 self._wake.clear()
             if self._quit or self._restart_at_s is None:
                 break
-            start_s = self._restart_at_s
+            start_s, request = self._restart_at_s, self._restart_request
             self._ended = False
             self._push(Restarted(start_s))
 
-    async def _play_through(self, start_s: float) -> None:
+    async def _play_through(self, start_s: float, request: int) -> None:
         assert self._session is not None
         metadata = self._session.metadata
         source = replay_source(self._session, speed=self._speed, start_s=start_s)
@@ -319,7 +328,9 @@ class ReplayRunner(QObject):
         self._baseline = None
         self._target = None
         self._source = source
-        self._aim(start_s, restarts=False)
+        self._aim(start_s, request, restarts=False)
+        # Anything asked before the source existed (a seek right after opening) applies now.
+        self._run_commands()
         async for item in source.events():
             if isinstance(item, ReplayRestarted):
                 self._engine = replay_engine(metadata)
@@ -351,11 +362,11 @@ class ReplayRunner(QObject):
                 self._baseline = baseline
                 self._push(BaselineChanged(baseline))
 
-    def _aim(self, t_s: float, *, restarts: bool) -> None:
+    def _aim(self, t_s: float, request: int, *, restarts: bool) -> None:
         """The source goes to ``t_s``: show that until it is there, hold there if paused."""
         assert self._source is not None
         hold = not self._playing
-        self._target = _Target(t_s, items_before(self._times, t_s), restarts, hold)
+        self._target = _Target(t_s, items_before(self._times, t_s), restarts, hold, request)
         self._catching_up_s = t_s
         if hold:
             # The source only catches up while it runs: run it until the target is reached.
@@ -374,6 +385,7 @@ class ReplayRunner(QObject):
             self._held_at_s = target.t_s
             self._push(Held(target.t_s))
         self._catching_up_s = None
+        self._reached_request = max(self._reached_request, target.request)
 
     # -- commands (run in the worker loop) ------------------------------------------------------
 
@@ -384,6 +396,7 @@ class ReplayRunner(QObject):
             self._target.hold = False
         if self._ended:
             self._restart_at_s = 0.0
+            self._restart_request = self._requested
             if self._wake is not None:
                 self._wake.set()
         elif self._source is not None:
@@ -396,10 +409,11 @@ class ReplayRunner(QObject):
         elif self._source is not None and not self._ended:
             self._source.pause()
 
-    def _do_seek(self, t_s: float) -> None:
+    def _do_seek(self, t_s: float, request: int) -> None:
         source = self._source
         if self._ended or source is None:
             self._restart_at_s = t_s
+            self._restart_request = request
             if self._wake is not None:
                 self._wake.set()
             return
@@ -407,7 +421,7 @@ class ReplayRunner(QObject):
         # already emitted (a ReplayRestarted comes first and resets the count).
         restarts = self._count > 0 and t_s <= self._times[self._count - 1]
         source.seek(t_s)
-        self._aim(t_s, restarts=restarts)
+        self._aim(t_s, request, restarts=restarts)
 
     def _do_speed(self) -> None:
         if self._source is not None:
@@ -429,3 +443,4 @@ class _Target:
     index: int
     restarting: bool
     hold: bool
+    request: int

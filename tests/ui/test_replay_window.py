@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 
 from drivers.replay import ReplayMarker
 from monitor.core.tolerance import AlertKind
@@ -204,6 +204,15 @@ def test_seeking_shows_the_state_at_that_time(
     assert abs(target_s - 1000.0) < 2 * strip.duration_s / strip.width()
     assert_same_state(window.model, straight_run(example, target_s))
     assert window.model.current_phase == "calm place"
+
+    # So does a click on a plot, at the time under the pointer.
+    wanted_s = target_s - 120.0
+    scene_pos = window.plots.arousal.vb.mapViewToScene(QPointF(wanted_s, 0.0))
+    pos = window.plots.mapFromScene(scene_pos)
+    qtbot.mouseClick(window.plots.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    settle(qtbot, window)
+    assert window.runner.position_s() == pytest.approx(wanted_s, abs=2.0)
+    assert_same_state(window.model, straight_run(example, window.runner.position_s()))
 
 
 def test_seeking_back_while_playing_starts_over_cleanly(
