@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,7 +76,7 @@ class SessionAnalyst(QObject):
         """The open session is analysed (what-if results and reports can follow)."""
         return self._analysed_generation == self._generation and not self._closed
 
-    def load(self, overview: SessionOverview) -> Future:
+    def load(self, overview: SessionOverview) -> Future | None:
         """Analyse a newly opened session (at its recorded settings), then evaluate those."""
         with self._lock:
             self._generation += 1
@@ -104,14 +105,14 @@ class SessionAnalyst(QObject):
 
     # -- worker ---------------------------------------------------------------------------------
 
-    def _submit(self, job: object, *args: object) -> Future | None:
+    def _submit(self, job: Callable[..., None], *args: object) -> Future | None:
         if self._closed:
             return None
         return self._executor.submit(self._guarded, job, *args)
 
-    def _guarded(self, job: object, *args: object) -> None:
+    def _guarded(self, job: Callable[..., None], *args: object) -> None:
         try:
-            job(*args)  # type: ignore[operator]
+            job(*args)
         except Exception:  # a bug must not kill the worker silently
             log.exception("replay analysis job failed")
 

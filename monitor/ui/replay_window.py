@@ -118,7 +118,7 @@ class ReplayWindow(QMainWindow):
         """Pause at this session time, then take screenshots (if asked) and close."""
         self.screenshot_dir: Path | None = None
         self.screenshots: list[Path] = []
-        self._finishing_since_s: float | None = None
+        self._finishing = False
         self._finish_timer = QTimer(self)
         self._finish_timer.setSingleShot(True)
         self._closing = False
@@ -540,11 +540,11 @@ class ReplayWindow(QMainWindow):
         """With :attr:`stop_at_s`: pause there, wait for the what-if, take pictures, close."""
         if self.stop_at_s is None or self._closing:
             return
-        if self._finishing_since_s is None:
+        if not self._finishing:
             if position_s < self.stop_at_s and not self.runner.ended:
                 return
             self.runner.pause()
-            self._finishing_since_s = self.model.latest_t_s
+            self._finishing = True
             self._finish_timer.start(int(SCREENSHOT_WAIT_S * 1000))
         analysed = self.what_if.outcome is not None or bool(self.analyst.error)
         if analysed or not self._finish_timer.isActive():
