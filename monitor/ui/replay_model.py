@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from drivers.events import ConnectionState, StateChanged
 from drivers.replay import ReplayMarker, ReplaySource
 from monitor.core.baseline import BaselineSettings
 from monitor.core.settings import HrvWindows
@@ -244,6 +245,18 @@ def feed(engine: SessionEngine, item: SourceEvent | ReplayMarker) -> list[Sessio
     return []
 
 
+def opening_updates(engine: SessionEngine, session: RecordedSession) -> list[SessionUpdate]:
+    """What a fresh replay engine is told before the first item.
+
+    A recording without any connection events (an RR file imported, no strap) would leave the
+    views saying "connecting to the strap" for the whole replay: it is announced as connected
+    at its start, which changes nothing the engine computes (only a lost strap suspends).
+    """
+    if any(e.kind == EventKind.CONNECTION for e in session.events):
+        return []
+    return engine.handle(StateChanged(0.0, ConnectionState.CONNECTED, "imported recording"))
+
+
 def item_times(source: ReplaySource) -> list[float]:
     """The recorded time of each item of ``source``, in replay order (sorted)."""
     return [item.arrival_s for item in source.items()]
@@ -330,7 +343,8 @@ class WhatIfOutcome:
     settings : ToleranceSettings
     reference_label : str
         What the alerts are compared with: ``"recorded"`` (the alerts the live session showed)
-        or, for an imported recording that no live session judged, ``"recorded settings"``.
+        or, for an imported recording that no live session judged, ``"at the recorded
+        settings"`` (the analysis with the settings in the file).
     reference : tuple of Alert
     alerts : tuple of Alert
         The alerts with :attr:`settings`.
@@ -365,7 +379,11 @@ class WhatIfOutcome:
     def summary(self) -> str:
         """One line: how many alerts, and what changed."""
         n = len(self.reference)
-        head = f"{n} {self.reference_label} alert{'s' if n != 1 else ''} → {len(self.alerts)}"
+        alerts = f"alert{'s' if n != 1 else ''}"
+        if self.reference_label == "recorded":
+            head = f"{n} recorded {alerts} → {len(self.alerts)}"
+        else:
+            head = f"{n} {alerts} {self.reference_label} → {len(self.alerts)}"
         counts = ", ".join(f"{self.count(c)} {c}" for c in ("kept", "removed", "added"))
         return f"{head}: {counts}"
 
@@ -378,7 +396,7 @@ def reference_alerts(overview: SessionOverview, analysis: SessionAnalysis) -> tu
     """What a what-if is compared with: the recorded alerts, or for an imported recording the
     alerts at the recorded settings (``analysis`` must be at those settings)."""
     if overview.imported:
-        return "recorded settings", list(analysis.alerts)
+        return "at the recorded settings", list(analysis.alerts)
     return "recorded", [Alert(AlertKind(a.kind), a.start_s, a.text, a.end_s)
                         for a in overview.alerts]  # fmt: skip
 

@@ -39,7 +39,13 @@ from monitor.core.baseline import Baseline
 from monitor.recording.model import RecordedSession
 from monitor.recording.reader import replay_source
 from monitor.session.engine import SessionEngine, SessionUpdate
-from monitor.ui.replay_model import feed, item_times, items_before, replay_engine
+from monitor.ui.replay_model import (
+    feed,
+    item_times,
+    items_before,
+    opening_updates,
+    replay_engine,
+)
 
 log = logging.getLogger(__name__)
 
@@ -319,10 +325,9 @@ class ReplayRunner(QObject):
 
     async def _play_through(self, start_s: float, request: int) -> None:
         assert self._session is not None
-        metadata = self._session.metadata
         source = replay_source(self._session, speed=self._speed, start_s=start_s)
         self._times = item_times(source)
-        self._engine = replay_engine(metadata)
+        self._engine = self._new_engine()
         self._count = 0
         self._next_item_s = self._times[0] if self._times else 0.0
         self._baseline = None
@@ -333,12 +338,12 @@ class ReplayRunner(QObject):
         self._run_commands()
         async for item in source.events():
             if isinstance(item, ReplayRestarted):
-                self._engine = replay_engine(metadata)
                 self._count = 0
                 self._baseline = None
                 if self._target is not None:
                     self._target.restarting = False
                 self._push(Restarted(item.target_s))
+                self._engine = self._new_engine()
             else:
                 self._count += 1
                 for update in feed(self._engine, item):
@@ -353,6 +358,15 @@ class ReplayRunner(QObject):
         for update in self._engine.finish():
             self._emit(update)
         self._push(Ended())
+
+    def _new_engine(self) -> SessionEngine:
+        """A fresh engine, told what it must know before the first item."""
+        assert self._session is not None
+        engine = replay_engine(self._session.metadata)
+        self._engine = engine
+        for update in opening_updates(engine, self._session):
+            self._emit(update)
+        return engine
 
     def _emit(self, update: SessionUpdate) -> None:
         self._push(update)

@@ -287,6 +287,28 @@ def test_the_report_is_written_with_the_what_if_settings(
     assert ".docx" in error and "\n" not in error
 
 
+def test_an_imported_recording_replays_and_takes_what_if(
+    qtbot: object, window: ReplayWindow
+) -> None:
+    rest = ROOT / "recordings" / "example_rest_rri_import.sqlite"
+    before = digest(rest)
+    assert window.open_file(rest)
+    window.seek(500.0)
+    settle(qtbot, window)
+    # No strap events in an import: it still counts as connected, so the views judge it.
+    assert window.status_strip.text("strap") == "connected"
+    assert window.gauge.state.zone is not None
+    wait_for_outcome(qtbot, window, 2.5)
+    assert window.what_if.outcome is not None
+    assert window.what_if.outcome.summary.startswith("0 alerts at the recorded settings")
+    # A real resting recording has no alert; a window this narrow raises one.
+    window.what_if.set_values(1.0, 0.5, -2.5, 20.0)
+    wait_for_outcome(qtbot, window, 1.0)
+    added = [row.kind for row in window.what_if.outcome.rows if row.change == "added"]
+    assert added.count(AlertKind.HYPER) == 1
+    assert digest(rest) == before
+
+
 @pytest.mark.parametrize("kind", ["foreign", "truncated"])
 def test_an_unreadable_file_is_refused_in_one_line(
     window: ReplayWindow, tmp_path: Path, kind: str
