@@ -56,9 +56,10 @@ def fluctuations(nn_ms: ArrayLike, box_sizes: tuple[int, ...] = DEFAULT_BOX_SIZE
     start, stop, size, centre, spread, which, boxes_per_size = _box_layout(profile.size, box_sizes)
     # Prefix sums with a leading zero, so a box's sum is prefix[stop] − prefix[start].
     prefix = np.zeros((3, profile.size + 1))
-    np.cumsum(profile, out=prefix[0, 1:])
-    np.cumsum(np.arange(profile.size) * profile, out=prefix[1, 1:])
-    np.cumsum(profile * profile, out=prefix[2, 1:])
+    prefix[0, 1:] = profile
+    np.multiply(np.arange(profile.size), profile, out=prefix[1, 1:])
+    np.multiply(profile, profile, out=prefix[2, 1:])
+    np.cumsum(prefix[:, 1:], axis=1, out=prefix[:, 1:])
     prefix_y, prefix_ky, prefix_yy = prefix
     sum_y = prefix_y[stop] - prefix_y[start]
     sum_jy = prefix_ky[stop] - prefix_ky[start] - start * sum_y

@@ -20,7 +20,6 @@ from monitor.core.poincare import sd1_ms, sd2_from_sdnn_sd1
 from monitor.core.settings import HrvWindows
 from monitor.core.stress_index import stress_index
 from monitor.core.time_domain import (
-    ln_rmssd,
     mean_hr_bpm,
     mean_rr_ms,
     pnn50_pct,
@@ -69,11 +68,12 @@ class WindowIndices:
 
 def short_term_indices(nn_ms: np.ndarray) -> dict[str, float]:
     """Indices of the short-term (60 s) window: mean RR, HR, RMSSD, lnRMSSD, pNN50, SD1."""
+    rmssd = rmssd_ms(nn_ms)
     return {
         "hr_60s_bpm": mean_hr_bpm(nn_ms),
         "mean_rr_ms": mean_rr_ms(nn_ms),
-        "rmssd_ms": rmssd_ms(nn_ms),
-        "ln_rmssd": ln_rmssd(nn_ms),
+        "rmssd_ms": rmssd,
+        "ln_rmssd": math.log(rmssd) if rmssd > 0 else NAN,  # ln_rmssd(), without a 2nd pass
         "pnn50_pct": pnn50_pct(nn_ms),
         "sd1_ms": sd1_ms(nn_ms),
     }
