@@ -409,6 +409,8 @@ class MainWindow(QMainWindow):
         self.plots.signals.following_changed.connect(self._following_changed)
         self.plots.signals.needs_frame.connect(self.request_frame)
         self._centre.replaceWidget(old, self.plots)
+        # Hidden now: until the event loop deletes it, it would still paint over the views.
+        old.hide()
         old.deleteLater()
 
     def on_update(self, update: SessionUpdate) -> None:
