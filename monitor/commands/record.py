@@ -39,6 +39,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--client", default="C000", metavar="CODE", help="pseudonymous client code (not a name)"
     )
+    parser.add_argument(
+        "--reuse-baseline",
+        action="store_true",
+        help="use the client's baseline from their latest session in the recordings folder "
+        "(one without warnings) instead of calibrating",
+    )
     parser.add_argument("--speed", type=float, default=1.0, help="simulator speed factor")
     parser.add_argument("--seed", type=int, default=0, help="simulator seed")
     parser.set_defaults(handler=run)
@@ -56,6 +62,19 @@ def options_from(args: argparse.Namespace) -> LiveOptions:
         raise CliError("--speed only applies to --simulate")
     if args.out is not None and args.out.exists():
         raise CliError(f"{args.out} already exists; choose another --out (nothing overwritten)")
+    reused = None
+    if getattr(args, "reuse_baseline", False):
+        from monitor.recording.client_sessions import latest_baseline
+        from monitor.recording.paths import default_recordings_folder
+
+        folder = args.folder if args.folder is not None else default_recordings_folder()
+        found = latest_baseline(args.client, folder)
+        if found is None:
+            raise CliError(
+                f"no earlier session of {args.client} with a clean baseline in {folder}"
+            )
+        reused = found[0]
+        print(f"reusing the baseline of {found[1].name}", file=sys.stderr)
     return LiveOptions(
         device=getattr(args, "device", None),
         adapter=args.adapter,
@@ -66,6 +85,7 @@ def options_from(args: argparse.Namespace) -> LiveOptions:
         out=args.out,
         folder=args.folder,
         client_code=args.client,
+        reused_baseline=reused,
     )
 
 

@@ -19,9 +19,8 @@ from pathlib import Path
 from monitor import __version__
 from monitor.core.baseline import BaselineSettings
 from monitor.core.tolerance import AlertKind, ToleranceSettings
+from monitor.recording.client_sessions import find_client_sessions  # noqa: F401 (re-export)
 from monitor.recording.errors import UnreadableFileError
-from monitor.recording.paths import SESSION_FILE_SUFFIX
-from monitor.recording.reader import SessionReader
 from monitor.report.analysis import SessionAnalysis, analyse_session
 from monitor.report.document import (
     Block,
@@ -152,42 +151,6 @@ class ProgressRow:
     def date_label(self) -> str:
         """Short date for plot ticks (``15 Jan``; ``?`` when unknown)."""
         return "?" if self.start_utc is None else f"{self.start_utc.astimezone():%d %b}"
-
-
-def find_client_sessions(client_code: str, folder: Path) -> tuple[list[Path], int]:
-    """The session files of one client in ``folder`` (not its subfolders).
-
-    Every ``*.sqlite`` file is opened read-only and its client code read; files that are not
-    readable session files are passed over.
-
-    Returns
-    -------
-    (list of Path, int)
-        The client's files (sorted by name), and how many other session files the folder holds.
-
-    Raises
-    ------
-    FileNotFoundError, NotADirectoryError
-        ``folder`` is missing or not a folder.
-    """
-    folder = Path(folder)
-    if not folder.exists():
-        raise FileNotFoundError(f"{folder}: no such folder")
-    if not folder.is_dir():
-        raise NotADirectoryError(f"{folder}: not a folder")
-    mine: list[Path] = []
-    others = 0
-    for path in sorted(folder.glob(f"*{SESSION_FILE_SUFFIX}")):
-        try:
-            with SessionReader(path) as reader:
-                code = reader.metadata.client_code
-        except UnreadableFileError:
-            continue
-        if code == client_code:
-            mine.append(path)
-        else:
-            others += 1
-    return mine, others
 
 
 def _row_for(

@@ -172,6 +172,14 @@ class LiveSession:
         )
         if self.writer is not None:
             self.writer.update_metadata(settings=self.engine.settings_dict())
+        if options.reused_baseline is not None:
+            b = options.reused_baseline
+            note = (
+                f"Baseline reused from the {b.source}: HR {b.hr_bpm:.0f} ± {b.hr_spread_bpm:.1f} "
+                f"bpm, RMSSD {b.rmssd_ms:.0f} ms"
+            )
+            for update in self.engine.add_note(0.0, note):
+                self.on_update(update)
         markers = self._simulated_markers()
         try:
             async for event in source.events():  # type: ignore[attr-defined]

@@ -61,3 +61,25 @@ def test_bad_flags_give_one_line_and_exit_2(tmp_path: Path) -> None:
         assert "Traceback" not in result.stderr
     assert existing.read_bytes() == b"precious"
     assert run("record", "--headless").returncode == 2  # neither --device nor --simulate
+
+
+def test_a_later_session_can_reuse_the_clients_earlier_baseline(tmp_path: Path) -> None:
+    first = run("record", "--simulate", "--headless", "--speed", "inf", "--duration", "400",
+                "--folder", str(tmp_path), "--client", "R7")  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    (earlier,) = list(tmp_path.glob("R7_*.sqlite"))
+    stored = read_session(earlier).metadata.settings["baseline_result"]
+    second_out = tmp_path / "second.sqlite"
+    second = run("record", "--simulate", "--headless", "--speed", "inf", "--duration", "120",
+                 "--folder", str(tmp_path), "--client", "R7", "--reuse-baseline",
+                 "--out", str(second_out), "--seed", "5")  # fmt: skip
+    assert second.returncode == 0, second.stderr
+    assert earlier.name in second.stderr
+    session = read_session(second_out)
+    notes = [e.text for e in session.events if e.kind == EventKind.NOTE]
+    assert any(n.startswith("Baseline reused from the session of") for n in notes)
+    # The 120-s session never calibrated its own (a 5-min baseline): it judged with the old one.
+    assert session.metadata.settings["baseline_result"]["hr_bpm"] == stored["hr_bpm"]
+    missing = run("record", "--simulate", "--headless", "--duration", "5", "--folder",
+                  str(tmp_path), "--client", "NEW1", "--reuse-baseline")  # fmt: skip
+    assert missing.returncode == 2 and "no earlier session of NEW1" in missing.stderr
