@@ -103,11 +103,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_window(args: argparse.Namespace) -> int:
-    import signal
-
-    from PySide6.QtCore import QTimer
-
-    from monitor.ui.app import SIGNAL_POLL_MS, configure_application
+    from monitor.ui.app import configure_application, run_event_loop
     from monitor.ui.replay_window import ReplayWindow
 
     app = configure_application()
@@ -121,15 +117,7 @@ def _run_window(args: argparse.Namespace) -> int:
             raise CliError(message or f"{args.file}: cannot open")
         if args.duration is not None:
             window.stop_at_s = args.start + args.duration
-    previous_handler = signal.signal(signal.SIGINT, lambda *_: window.close())
-    wake = QTimer()
-    wake.start(SIGNAL_POLL_MS)
-    wake.timeout.connect(lambda: None)
-    try:
-        app.exec()  # type: ignore[attr-defined]
-    finally:
-        wake.stop()
-        signal.signal(signal.SIGINT, previous_handler)
+    run_event_loop(app, on_interrupt=window.close)
     for path in window.screenshots:
         print(path)
     return 0

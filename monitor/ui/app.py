@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -114,7 +114,6 @@ def run_dashboard(
         No display, or the session cannot start (bad client code, no strap chosen).
     """
     check_display()
-    from PySide6.QtCore import QTimer
 
     from monitor.ui.main_window import MainWindow
     from monitor.ui.settings_store import default_settings_path, load_settings
@@ -139,7 +138,25 @@ def run_dashboard(
         window.open_client_view()
 
     # Ctrl-C in the terminal ends the session cleanly (file saved) without a question.
-    previous_handler = signal.signal(signal.SIGINT, lambda *_: window.close_without_asking())
+    run_event_loop(app, on_interrupt=window.close_without_asking)
+    # The session thread's last signals (its file, its error) may still be queued.
+    app.processEvents()  # type: ignore[attr-defined]
+    if window.last_error:
+        print(f"session ended: {window.last_error}", file=sys.stderr)
+    if window.last_session_path is not None and not demo:
+        print(f"session saved: {window.last_session_path}")
+    return 1 if (window.last_error and quit_when_finished) else 0
+
+
+def run_event_loop(app: object, on_interrupt: Callable[[], object]) -> None:
+    """Run Qt's event loop with Ctrl-C in the terminal calling ``on_interrupt``.
+
+    Python only runs signal handlers between bytecodes, and Qt's loop runs in C++: a timer
+    wakes the interpreter every ``SIGNAL_POLL_MS`` so Ctrl-C is noticed promptly.
+    """
+    from PySide6.QtCore import QTimer
+
+    previous_handler = signal.signal(signal.SIGINT, lambda *_: on_interrupt())
     wake = QTimer()
     wake.start(SIGNAL_POLL_MS)
     wake.timeout.connect(lambda: None)
@@ -148,10 +165,3 @@ def run_dashboard(
     finally:
         wake.stop()
         signal.signal(signal.SIGINT, previous_handler)
-    # The session thread's last signals (its file, its error) may still be queued.
-    app.processEvents()  # type: ignore[attr-defined]
-    if window.last_error:
-        print(f"session ended: {window.last_error}", file=sys.stderr)
-    if window.last_session_path is not None and not demo:
-        print(f"session saved: {window.last_session_path}")
-    return 1 if (window.last_error and quit_when_finished) else 0
