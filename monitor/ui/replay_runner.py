@@ -28,7 +28,6 @@ import logging
 import math
 import queue
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -46,6 +45,7 @@ from monitor.ui.replay_model import (
     opening_updates,
     replay_engine,
 )
+from monitor.ui.session_runner import stop_and_join
 
 log = logging.getLogger(__name__)
 
@@ -251,14 +251,7 @@ class ReplayRunner(QObject):
 
     def wait(self, timeout_s: float = 10.0) -> bool:
         """Block until the replay thread ended; True if it did within the timeout."""
-        thread = self._thread
-        if thread is None:
-            return True
-        deadline_s = time.monotonic() + timeout_s
-        while thread.is_alive() and time.monotonic() < deadline_s:
-            self.stop()
-            thread.join(0.05)
-        return not thread.is_alive()
+        return stop_and_join(self._thread, self.stop, timeout_s)
 
     def take(self) -> list[RunnerEntry]:
         """Everything the replay produced since the last call, in order."""

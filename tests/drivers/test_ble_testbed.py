@@ -19,6 +19,7 @@ from bluez_testbed.harness import (
     STRAP_ADDRESS,
     STRAP_NAME,
     TestBed,
+    bluez_call,
 )
 from bluez_testbed.virtual_strap import packet_for_sequence
 from dbus_fast import Message, MessageType, Variant
@@ -106,22 +107,11 @@ def packet_sequence(packet: HeartRatePacket) -> int:
 
 
 async def device_connected(bus_address: str, adapter: str, address: str) -> bool:
-    bus = await MessageBus(bus_address=bus_address).connect()
-    try:
-        reply = await bus.call(
-            Message(
-                destination="org.bluez",
-                path=f"/org/bluez/{adapter}/dev_{address.replace(':', '_')}",
-                interface="org.freedesktop.DBus.Properties",
-                member="Get",
-                signature="ss",
-                body=["org.bluez.Device1", "Connected"],
-            )
-        )
-        assert reply.message_type == MessageType.METHOD_RETURN, reply.body
-        return bool(reply.body[0].value)
-    finally:
-        bus.disconnect()
+    body = await bluez_call(
+        bus_address, f"/org/bluez/{adapter}/dev_{address.replace(':', '_')}", "Get", "ss",
+        ["org.bluez.Device1", "Connected"],
+    )  # fmt: skip
+    return bool(body[0].value)
 
 
 async def test_scan_finds_the_strap(strap) -> None:
@@ -155,7 +145,9 @@ async def test_stream_arrives_intact_and_in_order(strap) -> None:
 
     (info,) = [e for e in recorder.events if isinstance(e, DeviceInfo)]
     assert (info.name, info.address, info.body_sensor_location) == (
-        STRAP_NAME, STRAP_ADDRESS, "Chest",
+        STRAP_NAME,
+        STRAP_ADDRESS,
+        "Chest",
     )
     assert [e.percent for e in recorder.events if isinstance(e, BatteryLevel)] == [87]
     # Contact is reported once (only on change), though every other packet carries it.
@@ -214,7 +206,8 @@ async def test_reconnects_by_itself_when_the_strap_walks_off_and_returns(start_s
     await recorder.stop()
     reconnect_s = back[0].arrival_s - second.ready_s
     connected_s = [
-        e.arrival_s for e in recorder.events
+        e.arrival_s
+        for e in recorder.events
         if isinstance(e, StateChanged) and e.state is ConnectionState.CONNECTED
     ][-1] - second.ready_s
     print(
@@ -234,7 +227,9 @@ async def test_reconnects_by_itself_when_the_strap_walks_off_and_returns(start_s
     assert events.index(gap) < events.index(back[0])  # the gap is announced before the data
     states = recorder.states()
     assert states[:3] == [
-        ConnectionState.SCANNING, ConnectionState.CONNECTING, ConnectionState.CONNECTED,
+        ConnectionState.SCANNING,
+        ConnectionState.CONNECTING,
+        ConnectionState.CONNECTED,
     ]
     lost_at = states.index(ConnectionState.LOST)
     assert states[lost_at + 1] is ConnectionState.RECONNECTING
@@ -250,7 +245,8 @@ async def test_a_silent_link_is_treated_as_lost_and_reconnected(strap) -> None:
         lambda: ConnectionState.LOST in recorder.states(), 5, "the silence to count as lost"
     )
     lost = next(
-        e for e in recorder.events
+        e
+        for e in recorder.events
         if isinstance(e, StateChanged) and e.state is ConnectionState.LOST
     )
     count = len(recorder.packets())
@@ -269,7 +265,8 @@ async def test_contact_changes_are_reported_once_with_a_gap(strap) -> None:
     strap.toggle_contact()
     await recorder.wait_until(
         lambda: [e for e in recorder.events if isinstance(e, ContactChanged) and not e.contact],
-        5, "contact lost",
+        5,
+        "contact lost",
     )
     await asyncio.sleep(0.3)
     strap.toggle_contact()
@@ -282,10 +279,13 @@ async def test_contact_changes_are_reported_once_with_a_gap(strap) -> None:
     assert [c.contact for c in changes] == [True, False, True]
     (gap,) = [e for e in recorder.events if isinstance(e, SignalGap)]
     assert (gap.start_s, gap.end_s, gap.reason) == (
-        changes[1].arrival_s, changes[2].arrival_s, "no skin contact",
+        changes[1].arrival_s,
+        changes[2].arrival_s,
+        "no skin contact",
     )
-    between = [p for p in recorder.packets() if changes[1].arrival_s <= p.arrival_s
-               < changes[2].arrival_s]
+    between = [
+        p for p in recorder.packets() if changes[1].arrival_s <= p.arrival_s < changes[2].arrival_s
+    ]
     off_skin = [p for p in between if p.contact is False]
     assert len(off_skin) >= 3 and all(p.rr_ms == () and p.hr_bpm == 0 for p in off_skin)
     # Packets without contact bits (this strap's schedule has some) change nothing.
@@ -303,8 +303,11 @@ async def test_a_missing_strap_gives_a_clear_error(system_bus) -> None:
 
 
 async def test_a_missing_adapter_gives_a_clear_error(system_bus) -> None:
-    with pytest.raises(StrapError, match=r"^Bluetooth adapter hci7 not found \(adapters here: "
-                       r"hci0, hci1, hci2\)$"):
+    with pytest.raises(
+        StrapError,
+        match=r"^Bluetooth adapter hci7 not found \(adapters here: "
+        r"hci0, hci1, hci2\)$",
+    ):
         await scan_straps("hci7", timeout_s=1.0)
     recorder = Recorder(make_source(adapter="hci7"))
     await asyncio.wait_for(recorder.task, 10)
@@ -329,21 +332,10 @@ async def test_no_bluetooth_service_gives_a_clear_error(tmp_path, monkeypatch) -
 
 
 async def set_powered(bus_address: str, adapter: str, powered: bool) -> None:
-    bus = await MessageBus(bus_address=bus_address).connect()
-    try:
-        reply = await bus.call(
-            Message(
-                destination="org.bluez",
-                path=f"/org/bluez/{adapter}",
-                interface="org.freedesktop.DBus.Properties",
-                member="Set",
-                signature="ssv",
-                body=["org.bluez.Adapter1", "Powered", Variant("b", powered)],
-            )
-        )
-        assert reply.message_type == MessageType.METHOD_RETURN, reply.body
-    finally:
-        bus.disconnect()
+    await bluez_call(
+        bus_address, f"/org/bluez/{adapter}", "Set", "ssv",
+        ["org.bluez.Adapter1", "Powered", Variant("b", powered)],
+    )  # fmt: skip
 
 
 async def bluezoo_adapter(bus_address: str, member: str, *body) -> None:
@@ -371,9 +363,13 @@ async def test_keeps_trying_while_the_adapter_is_unplugged(strap, system_bus: Te
     await bluezoo_adapter(system_bus.bus_address, "RemoveAdapter", 0)
     try:
         await recorder.wait_until(
-            lambda: [e for e in recorder.events if isinstance(e, StateChanged)
-                     and "adapter hci0 not found" in e.detail],
-            10, "the missing adapter to be reported while reconnecting",
+            lambda: [
+                e
+                for e in recorder.events
+                if isinstance(e, StateChanged) and "adapter hci0 not found" in e.detail
+            ],
+            10,
+            "the missing adapter to be reported while reconnecting",
         )
     finally:
         await bluezoo_adapter(system_bus.bus_address, "AddAdapter", 0, CENTRAL_ADDRESS)

@@ -103,8 +103,7 @@ class TestBed:
         if daemon is None:
             raise TestBedError("dbus-daemon not found: install Debian's 'dbus' package")
         self.dbus = subprocess.Popen(
-            [daemon, "--session", "--nofork", "--print-address=1",
-             f"--address={self.bus_address}"],
+            [daemon, "--session", "--nofork", "--print-address=1", f"--address={self.bus_address}"],
             stdout=subprocess.PIPE,
             stderr=open(self.directory / "dbus.log", "wb"),  # noqa: SIM115
             text=True,
@@ -114,8 +113,18 @@ class TestBed:
         if not address.startswith("unix:"):
             raise TestBedError(f"dbus-daemon did not start: {self.log('dbus.log')}")
         self.bluezoo = subprocess.Popen(
-            [sys.executable, str(HERE / "bluezoo_launcher.py"), "--scan-interval", "0.5",
-             "-a", CENTRAL_ADDRESS, "-a", STRAP_ADDRESS, "-a", SPARE_ADDRESS],
+            [
+                sys.executable,
+                str(HERE / "bluezoo_launcher.py"),
+                "--scan-interval",
+                "0.5",
+                "-a",
+                CENTRAL_ADDRESS,
+                "-a",
+                STRAP_ADDRESS,
+                "-a",
+                SPARE_ADDRESS,
+            ],
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=open(self.directory / "bluezoo.log", "wb"),  # noqa: SIM115
@@ -185,10 +194,20 @@ class StrapProcess:
     ) -> None:
         self.testbed = testbed
         self.command = [
-            sys.executable, str(HERE / "virtual_strap.py"),
-            "--adapter", STRAP_ADAPTER, "--central", CENTRAL_ADDRESS, "--name", name,
-            "--interval", str(interval_s), "--first-seq", str(first_seq),
-            "--battery", str(battery),
+            sys.executable,
+            str(HERE / "virtual_strap.py"),
+            "--adapter",
+            STRAP_ADAPTER,
+            "--central",
+            CENTRAL_ADDRESS,
+            "--name",
+            name,
+            "--interval",
+            str(interval_s),
+            "--first-seq",
+            str(first_seq),
+            "--battery",
+            str(battery),
         ]
         self.process: subprocess.Popen | None = None
         self.events: list[dict] = []
@@ -267,7 +286,8 @@ def _run_in_thread(coroutine):
         return pool.submit(asyncio.run, coroutine).result()
 
 
-async def _active_advertisements(bus_address: str, adapter: str) -> int:
+async def bluez_call(bus_address: str, path: str, member: str, signature: str, body: list) -> list:
+    """One ``org.freedesktop.DBus.Properties`` call (``Get``/``Set``) on the mock BlueZ."""
     from dbus_fast import Message, MessageType
     from dbus_fast.aio import MessageBus
 
@@ -276,15 +296,23 @@ async def _active_advertisements(bus_address: str, adapter: str) -> int:
         reply = await bus.call(
             Message(
                 destination="org.bluez",
-                path=f"/org/bluez/{adapter}",
+                path=path,
                 interface="org.freedesktop.DBus.Properties",
-                member="Get",
-                signature="ss",
-                body=["org.bluez.LEAdvertisingManager1", "ActiveInstances"],
+                member=member,
+                signature=signature,
+                body=body,
             )
         )
         if reply.message_type != MessageType.METHOD_RETURN:
-            raise TestBedError(f"cannot read advertising state: {reply.body}")
-        return int(reply.body[0].value)
+            raise TestBedError(f"{member} on {path} failed: {reply.body}")
+        return reply.body
     finally:
         bus.disconnect()
+
+
+async def _active_advertisements(bus_address: str, adapter: str) -> int:
+    body = await bluez_call(
+        bus_address, f"/org/bluez/{adapter}", "Get", "ss",
+        ["org.bluez.LEAdvertisingManager1", "ActiveInstances"],
+    )  # fmt: skip
+    return int(body[0].value)
