@@ -14,6 +14,7 @@ A short-term window needs at least ~2 minutes of beats to be stable (NOTES.md; G
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
@@ -22,9 +23,20 @@ from numpy.typing import ArrayLike
 DEFAULT_BOX_SIZES = tuple(range(4, 17))
 
 
+@dataclass(frozen=True)
+class _BoxLayout:
+    """Every non-overlapping box of every size in a series of ``n_points``, as arrays."""
+
+    bounds: np.ndarray  # (2, boxes): first index and one past the last
+    offset: np.ndarray  # start + (n − 1)/2: turns Σk·y into the centred Σ(j − j̄)·y
+    inverse_size: np.ndarray  # 1/n
+    inverse_spread: np.ndarray  # 1/Σ(j − j̄)² = 12/(n(n² − 1))
+    size_number: np.ndarray  # which box size each box has
+    inverse_points: np.ndarray  # per box size: 1/(boxes · size), NaN when no box fits
+
+
 @cache
-def _box_layout(n_points: int, box_sizes: tuple[int, ...]) -> tuple[np.ndarray, ...]:
-    """Start, size and size-number of every non-overlapping box, for all sizes at once."""
+def _box_layout(n_points: int, box_sizes: tuple[int, ...]) -> _BoxLayout:
     starts, sizes, which = [], [], []
     for i, box_size in enumerate(box_sizes):
         n_boxes = n_points // box_size
@@ -33,47 +45,52 @@ def _box_layout(n_points: int, box_sizes: tuple[int, ...]) -> tuple[np.ndarray, 
         which.append(np.full(n_boxes, i))
     start = np.concatenate(starts)
     size = np.concatenate(sizes).astype(float)
-    # Least-squares line over local positions j = 0 … n−1: centre (n−1)/2, Σ(j − j̄)² = n(n²−1)/12.
-    centre = (size - 1.0) / 2.0
-    spread = size * (size * size - 1.0) / 12.0
-    boxes_per_size = np.array([n_points // b for b in box_sizes], dtype=float)
-    stop = start + size.astype(int)
-    return start, stop, size, centre, spread, np.concatenate(which), boxes_per_size
+    points = np.array([(n_points // b) * b for b in box_sizes], dtype=float)
+    with np.errstate(divide="ignore"):
+        inverse_points = np.where(points > 0, 1.0 / points, np.nan)
+    return _BoxLayout(
+        bounds=np.stack([start, start + size.astype(int)]),
+        # Least-squares line over local positions j = 0 … n−1: centre (n−1)/2,
+        # Σ(j − j̄)² = n(n²−1)/12.
+        offset=start + (size - 1.0) / 2.0,
+        inverse_size=1.0 / size,
+        inverse_spread=12.0 / (size * (size * size - 1.0)),
+        size_number=np.concatenate(which),
+        inverse_points=inverse_points,
+    )
 
 
 def fluctuations(nn_ms: ArrayLike, box_sizes: tuple[int, ...] = DEFAULT_BOX_SIZES) -> np.ndarray:
     """F(n) for each box size (ms), Peng 1995; NaN where the series holds no full box.
 
-    Every box's residual sum of squares after its line fit comes from prefix sums of y, j·y and y²
+    Every box's residual sum of squares after its line fit comes from prefix sums of y, k·y and y²
     (RSS = Σy² − (Σy)²/n − (Σ(j − j̄)y)² / Σ(j − j̄)²), so all boxes of all sizes cost a handful of
-    array operations.
+    array operations (this runs on every beat).
     """
     nn = np.asarray(nn_ms, dtype=float)
-    result = np.full(len(box_sizes), np.nan)
     if nn.size < min(box_sizes):
-        return result
-    profile = np.cumsum(nn - float(nn.sum()) / nn.size)
-    start, stop, size, centre, spread, which, boxes_per_size = _box_layout(profile.size, box_sizes)
-    # Prefix sums with a leading zero, so a box's sum is prefix[stop] − prefix[start].
-    prefix = np.zeros((3, profile.size + 1))
-    prefix[0, 1:] = profile
-    np.multiply(np.arange(profile.size), profile, out=prefix[1, 1:])
+        return np.full(len(box_sizes), np.nan)
+    layout = _box_layout(nn.size, box_sizes)
+    # Prefix sums with a leading zero, so a box's sum is prefix[:, stop] − prefix[:, start].
+    prefix = np.zeros((3, nn.size + 1))
+    profile = prefix[0, 1:]
+    np.cumsum(nn - float(nn.sum()) / nn.size, out=profile)
+    np.multiply(np.arange(nn.size), profile, out=prefix[1, 1:])
     np.multiply(profile, profile, out=prefix[2, 1:])
     np.cumsum(prefix[:, 1:], axis=1, out=prefix[:, 1:])
-    prefix_y, prefix_ky, prefix_yy = prefix
-    sum_y = prefix_y[stop] - prefix_y[start]
-    sum_jy = prefix_ky[stop] - prefix_ky[start] - start * sum_y
-    sum_yy = prefix_yy[stop] - prefix_yy[start]
-    centred_jy = sum_jy - centre * sum_y
-    rss = sum_yy - sum_y * sum_y / size - centred_jy * centred_jy / spread
-    # Rounding can leave a perfectly straight box a hair below zero.
-    rss_per_size = np.bincount(which, weights=np.maximum(rss, 0.0), minlength=len(box_sizes))
-    has_boxes = boxes_per_size > 0
-    sizes = np.asarray(box_sizes, dtype=float)
-    result[has_boxes] = np.sqrt(
-        rss_per_size[has_boxes] / (boxes_per_size[has_boxes] * sizes[has_boxes])
+    at_bounds = prefix[:, layout.bounds]
+    sum_y, sum_ky, sum_yy = at_bounds[:, 1] - at_bounds[:, 0]
+    centred_jy = sum_ky - layout.offset * sum_y
+    rss = (
+        sum_yy
+        - sum_y * sum_y * layout.inverse_size
+        - centred_jy * centred_jy * layout.inverse_spread
     )
-    return result
+    # Rounding can leave a perfectly straight box a hair below zero.
+    rss_per_size = np.bincount(
+        layout.size_number, weights=np.maximum(rss, 0.0), minlength=len(box_sizes)
+    )
+    return np.sqrt(rss_per_size * layout.inverse_points)
 
 
 def dfa_alpha1(nn_ms: ArrayLike, box_sizes: tuple[int, ...] = DEFAULT_BOX_SIZES) -> float:

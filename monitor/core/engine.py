@@ -72,10 +72,10 @@ class HrvEngine:
     def __init__(self, windows: HrvWindows | None = None) -> None:
         self.windows = windows or HrvWindows()
         self._filter = StreamingArtefactFilter()
-        self._lf_hf_spectrum = spectral.SlidingLombScargle(
-            self.windows.spectral_s, spectral.LF_HF_FREQUENCIES_HZ
+        # Row 0 is the LF/HF window's spectrum, row 1 the coherence window's.
+        self._spectra = spectral.SlidingLombScargle(
+            (self.windows.spectral_s, self.windows.coherence_s)
         )
-        self._coherence_spectrum = spectral.SlidingLombScargle(self.windows.coherence_s)
         self._t_s = np.empty(_INITIAL_CAPACITY_BEATS)
         self._nn_ms = np.empty(_INITIAL_CAPACITY_BEATS)
         self._corrected = np.empty(_INITIAL_CAPACITY_BEATS, dtype=bool)
@@ -107,8 +107,7 @@ class HrvEngine:
     def reset(self) -> None:
         """Forget all history (windows refill before indices show again)."""
         self._filter.reset()
-        self._lf_hf_spectrum.reset()
-        self._coherence_spectrum.reset()
+        self._spectra.reset()
         self._count = 0
         self._data_start_s = None
 
@@ -134,8 +133,7 @@ class HrvEngine:
 
     def _add(self, beat: NNBeat) -> HrvSnapshot:
         self._append(beat)
-        self._lf_hf_spectrum.push(beat.t_s, beat.nn_ms)
-        self._coherence_spectrum.push(beat.t_s, beat.nn_ms)
+        self._spectra.push(beat.t_s, beat.nn_ms)
         snapshot = HrvSnapshot(
             t_s=beat.t_s,
             nn_ms=beat.nn_ms,
@@ -173,12 +171,19 @@ class HrvEngine:
     def _indices(self, now_s: float) -> WindowIndices:
         n = self._count
         assert self._data_start_s is not None
+        spectra: list[np.ndarray] = []  # both windows in one pass, only once one is needed
+
+        def psd_of(row: int) -> np.ndarray:
+            if not spectra:
+                spectra.append(self._spectra.psds())
+            return spectra[0][row]
+
         return window_indices(
             self._t_s[:n],
             self._nn_ms[:n],
             self._corrected[:n],
             now_s - self._data_start_s,
             self.windows,
-            lf_hf_psd=lambda _window: self._lf_hf_spectrum.psd(),
-            coherence_psd=lambda _window: self._coherence_spectrum.psd(),
+            lf_hf_psd=lambda _window: psd_of(0),
+            coherence_psd=lambda _window: psd_of(1),
         )

@@ -16,14 +16,15 @@ from numpy.typing import ArrayLike
 
 from monitor.core import spectral
 from monitor.core.dfa import dfa_alpha1
-from monitor.core.poincare import sd1_ms, sd2_from_sdnn_sd1
+from monitor.core.poincare import sd1_from_successive_ms, sd2_from_sdnn_sd1
 from monitor.core.settings import HrvWindows
 from monitor.core.stress_index import stress_index
 from monitor.core.time_domain import (
+    hr_of_mean_rr_bpm,
     mean_hr_bpm,
     mean_rr_ms,
-    pnn50_pct,
-    rmssd_ms,
+    pnn50_from_successive_pct,
+    rmssd_from_successive_ms,
     sdnn_ms,
 )
 
@@ -67,15 +68,21 @@ class WindowIndices:
 
 
 def short_term_indices(nn_ms: np.ndarray) -> dict[str, float]:
-    """Indices of the short-term (60 s) window: mean RR, HR, RMSSD, lnRMSSD, pNN50, SD1."""
-    rmssd = rmssd_ms(nn_ms)
+    """Indices of the short-term (60 s) window: mean RR, HR, RMSSD, lnRMSSD, pNN50, SD1.
+
+    The functions of :mod:`~monitor.core.time_domain` and :mod:`~monitor.core.poincare`, fed
+    the successive differences and the mean once rather than each computing them again (this
+    runs on every beat)."""
+    successive_ms = nn_ms[1:] - nn_ms[:-1]
+    rmssd = rmssd_from_successive_ms(successive_ms)
+    mean_nn = mean_rr_ms(nn_ms)
     return {
-        "hr_60s_bpm": mean_hr_bpm(nn_ms),
-        "mean_rr_ms": mean_rr_ms(nn_ms),
+        "hr_60s_bpm": hr_of_mean_rr_bpm(mean_nn),
+        "mean_rr_ms": mean_nn,
         "rmssd_ms": rmssd,
-        "ln_rmssd": math.log(rmssd) if rmssd > 0 else NAN,  # ln_rmssd(), without a 2nd pass
-        "pnn50_pct": pnn50_pct(nn_ms),
-        "sd1_ms": sd1_ms(nn_ms),
+        "ln_rmssd": math.log(rmssd) if rmssd > 0 else NAN,  # ln_rmssd()
+        "pnn50_pct": pnn50_from_successive_pct(successive_ms),
+        "sd1_ms": sd1_from_successive_ms(successive_ms),
     }
 
 
@@ -84,15 +91,15 @@ def long_term_indices(nn_ms: np.ndarray) -> dict[str, float]:
     sdnn = sdnn_ms(nn_ms)
     return {
         "sdnn_ms": sdnn,
-        "sd2_ms": sd2_from_sdnn_sd1(sdnn, sd1_ms(nn_ms)),
+        "sd2_ms": sd2_from_sdnn_sd1(sdnn, sd1_from_successive_ms(nn_ms[1:] - nn_ms[:-1])),
         "stress_index": stress_index(nn_ms),
         "dfa_a1": dfa_alpha1(nn_ms),
     }
 
 
 def lf_hf_from_psd(psd: np.ndarray) -> dict[str, float]:
-    """LF, HF and LF/HF from a spectrum on :data:`spectral.LF_HF_FREQUENCIES_HZ`."""
-    values = spectral.lf_hf_indices(spectral.LF_HF_FREQUENCIES_HZ, psd)
+    """LF, HF and LF/HF from a spectrum on the standard grid."""
+    values = spectral.lf_hf_indices(spectral.FREQUENCIES_HZ, psd)
     return {"lf_ms2": values.lf_ms2, "hf_ms2": values.hf_ms2, "lf_hf": values.lf_hf}
 
 
@@ -107,6 +114,11 @@ def coherence_from_psd(psd: np.ndarray) -> dict[str, float]:
 
 def percent(part: int, whole: int) -> float:
     return 100.0 * part / whole if whole else NAN
+
+
+def corrected_pct(corrected: np.ndarray) -> float:
+    """Share of a window's NN intervals the artefact stage corrected (%)."""
+    return percent(np.count_nonzero(corrected), corrected.size)
 
 
 def is_ready(span_s: float, window_s: float, windows: HrvWindows) -> bool:
@@ -140,19 +152,19 @@ def window_indices(
     def window(window_s: float) -> slice | None:
         if not is_ready(span_s, window_s, windows):
             return None
-        return slice(int(np.searchsorted(t_s, now_s - window_s, side="right")), None)
+        return slice(t_s.searchsorted(now_s - window_s, side="right"), None)
 
     if (w := window(windows.hr_short_s)) is not None:
         values["hr_10s_bpm"] = mean_hr_bpm(nn_ms[w])
     if (w := window(windows.short_term_s)) is not None:
         values.update(short_term_indices(nn_ms[w]))
-        values["short_artefact_pct"] = percent(int(corrected[w].sum()), corrected[w].size)
+        values["short_artefact_pct"] = corrected_pct(corrected[w])
     if (w := window(windows.long_term_s)) is not None:
         values.update(long_term_indices(nn_ms[w]))
-        values["long_artefact_pct"] = percent(int(corrected[w].sum()), corrected[w].size)
+        values["long_artefact_pct"] = corrected_pct(corrected[w])
     if (w := window(windows.spectral_s)) is not None:
         values.update(lf_hf_from_psd(lf_hf_psd(w)))
-        values["spectral_artefact_pct"] = percent(int(corrected[w].sum()), corrected[w].size)
+        values["spectral_artefact_pct"] = corrected_pct(corrected[w])
     if (w := window(windows.coherence_s)) is not None:
         values.update(coherence_from_psd(coherence_psd(w)))
     return WindowIndices(**{k: (v if math.isfinite(v) else NAN) for k, v in values.items()})
@@ -192,11 +204,8 @@ def indices_at(
     if data_start_s is None:
         data_start_s = float(t[0] - nn[0] / 1000.0)
 
-    def fresh_lf_hf_psd(w: slice) -> np.ndarray:
-        return spectral.lomb_scargle_psd(t[w], nn[w], spectral.LF_HF_FREQUENCIES_HZ)
-
     def fresh_psd(w: slice) -> np.ndarray:
         return spectral.lomb_scargle_psd(t[w], nn[w])
 
     span_s = float(t[-1]) - data_start_s
-    return window_indices(t, nn, fixed, span_s, windows, fresh_lf_hf_psd, fresh_psd)
+    return window_indices(t, nn, fixed, span_s, windows, fresh_psd, fresh_psd)

@@ -25,9 +25,14 @@ def sd1_ms(nn_ms: ArrayLike) -> float:
     NaN below 3 beats (the variance of the differences needs two of them).
     """
     nn = np.asarray(nn_ms, dtype=float)
-    if nn.size < 3:
+    return sd1_from_successive_ms(nn[1:] - nn[:-1])
+
+
+def sd1_from_successive_ms(successive_ms: np.ndarray) -> float:
+    """SD1 (ms) from the successive differences, for callers that already hold them
+    (Brennan 2001). NaN below two differences."""
+    if successive_ms.size < 2:
         return float("nan")
-    successive_ms = nn[1:] - nn[:-1]
     deviations_ms = successive_ms - float(successive_ms.sum()) / successive_ms.size
     return math.sqrt(float(deviations_ms @ deviations_ms) / (successive_ms.size - 1) / 2.0)
 

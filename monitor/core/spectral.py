@@ -18,13 +18,13 @@ Bands (Task Force 1996): VLF 0.0033–0.04 Hz, LF 0.04–0.15 Hz, HF 0.15–0.40
 interpretable during slow breathing: below ~9 breaths/min the respiratory peak moves into LF.
 
 The batch functions use :func:`scipy.signal.lombscargle`. It costs 1–3 ms per window here, too much
-to run on every beat, so the live engine keeps the periodogram's sums over a sliding window in
-:class:`SlidingLombScargle` (O(frequencies) per beat) and gives the same spectrum.
+to run on every beat, so the live engine keeps the periodogram's sums over its sliding windows in
+:class:`SlidingLombScargle` (O(frequencies) per beat) and gives the same spectra.
 """
 
 from __future__ import annotations
 
-from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,9 +52,6 @@ FREQUENCIES_HZ = FREQUENCY_STEP_HZ * np.arange(1, 257)
 HF of 64-, 180- and 300-s windows on this grid are within 2.7 % of a 1/2048 Hz grid; a 1/256 Hz
 grid was off by up to 12 %, because the periodogram of a window of length T has structure of
 width 1/T that a coarser grid samples unevenly."""
-
-LF_HF_FREQUENCIES_HZ = FREQUENCIES_HZ[FREQUENCIES_HZ < HF_BAND_HZ[1]]
-"""The part of the grid LF and HF need (below 0.4 Hz): 20 % less work per beat for that window."""
 
 MIN_BEATS = 16
 NEGLIGIBLE_POWER_MS2 = 1e-6
@@ -103,9 +100,11 @@ def lomb_scargle_psd(
 def band_power_ms2(freqs_hz: np.ndarray, psd: np.ndarray, band_hz: tuple[float, float]) -> float:
     """Power in ``[low, high)`` Hz (ms²): the rectangle-rule integral of the PSD on its uniform,
     ascending grid."""
-    low, high = np.searchsorted(freqs_hz, band_hz, side="left")
-    step_hz = float(freqs_hz[1] - freqs_hz[0])
-    return float(psd[low:high].sum() * step_hz)
+    # Array methods rather than numpy functions: this runs several times per beat, and the
+    # function wrappers cost more than the work on a 256-point grid.
+    low = freqs_hz.searchsorted(band_hz[0])
+    high = freqs_hz.searchsorted(band_hz[1])
+    return float(psd[low:high].sum()) * float(freqs_hz[1] - freqs_hz[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,80 +186,102 @@ def _peak_frequency_hz(
     freqs_hz: np.ndarray, psd: np.ndarray, band_hz: tuple[float, float]
 ) -> float:
     """Frequency of the PSD maximum within ``[low, high]`` Hz on an ascending grid."""
-    low = int(np.searchsorted(freqs_hz, band_hz[0], side="left"))
-    high = int(np.searchsorted(freqs_hz, band_hz[1], side="right"))
-    return float(freqs_hz[low + int(np.argmax(psd[low:high]))])
+    low = freqs_hz.searchsorted(band_hz[0], side="left")
+    high = freqs_hz.searchsorted(band_hz[1], side="right")
+    return float(freqs_hz[low + psd[low:high].argmax()])
 
 
 class SlidingLombScargle:
-    """The floating-mean Lomb–Scargle PSD of the beats in a sliding time window, per beat.
+    """The floating-mean Lomb–Scargle PSD of the beats in sliding time windows, per beat.
 
     Every sum the periodogram needs (Zechmeister & Kürster 2009, eqs. 4–15) is additive over
     samples: Σ1, Σy, Σe^{iωt}, Σy·e^{iωt} and Σe^{2iωt}. Adding the newest beat's terms and
-    subtracting those of the beats that left the window costs O(frequencies), against
+    subtracting those of the beats that left a window costs O(frequencies), against
     O(beats × frequencies) for a fresh periodogram, and gives the same spectrum as
-    :func:`lomb_scargle_psd`. Each beat's terms are kept while it is in the window so leaving
-    costs one subtraction; the sums are rebuilt from scratch every ``rebuild_every`` beats so
-    rounding cannot accumulate.
+    :func:`lomb_scargle_psd`. Several windows ending at the newest beat (the engine's 180-s
+    LF/HF and 64-s coherence windows) share each beat's terms and are evaluated in one pass over
+    stacked arrays, which at these sizes costs about what one window does. Each beat's terms are
+    kept while it is in the longest window so leaving costs one subtraction; they and the sums
+    are rebuilt from scratch every ``rebuild_every`` beats so rounding cannot accumulate.
 
     Parameters
     ----------
-    window_s : float
-        Length of the window; a beat at time t is inside while t > newest − window_s.
+    windows_s : sequence of float
+        Window lengths; a beat at time t is inside a window while t > newest − length.
     freqs_hz : numpy.ndarray
         Frequencies to evaluate.
     rebuild_every : int
         Beats between rebuilds of the sums.
     """
 
+    _INITIAL_CAPACITY_BEATS = 1024
+
     def __init__(
-        self, window_s: float, freqs_hz: np.ndarray = FREQUENCIES_HZ, rebuild_every: int = 1000
+        self,
+        windows_s: Sequence[float],
+        freqs_hz: np.ndarray = FREQUENCIES_HZ,
+        rebuild_every: int = 1000,
     ) -> None:
-        self.window_s = window_s
+        self.windows_s = tuple(float(w) for w in windows_s)
         self.freqs_hz = freqs_hz
         self._omega = 2.0 * np.pi * freqs_hz
         self._rebuild_every = rebuild_every
-        # (t_s, nn_ms, terms): terms rows are e^{iωτ}, y·e^{iωτ}, e^{2iωτ} relative to the refs.
-        self._beats: deque[tuple[float, float, np.ndarray]] = deque()
+        capacity = self._INITIAL_CAPACITY_BEATS
+        self._t_s = np.empty(capacity)
+        self._nn_ms = np.empty(capacity)
+        # Per beat, rows e^{iωτ}, y·e^{iωτ}, e^{2iωτ} with τ and y relative to the references.
+        self._terms = np.empty((capacity, 3, freqs_hz.size), dtype=complex)
         self.reset()
 
     def reset(self) -> None:
         """Forget every beat (after a signal gap)."""
-        self._beats.clear()
+        self._first = np.zeros(len(self.windows_s), dtype=int)  # oldest beat in each window
+        self._end = 0
         self._rebuild()
 
-    def __len__(self) -> int:
-        return len(self._beats)
+    def beats_in_windows(self) -> np.ndarray:
+        """How many beats each window holds now."""
+        return self._end - self._first
 
     def push(self, t_s: float, nn_ms: float) -> None:
-        """Add a beat and drop those that fell out of the window."""
-        terms = self._terms(t_s, nn_ms)
-        self._beats.append((t_s, nn_ms, terms))
+        """Add a beat and drop those that fell out of each window."""
+        if self._end == self._t_s.size:
+            self._make_room()
+        i = self._end
+        self._t_s[i] = t_s
+        self._nn_ms[i] = nn_ms
+        terms = self._terms[i]
+        self._fill_terms(t_s, nn_ms, terms)
         self._sum_y += nn_ms - self._y_ref
-        self._sums += terms
-        while self._beats and self._beats[0][0] <= t_s - self.window_s:
-            _, old_nn_ms, old_terms = self._beats.popleft()
-            self._sum_y -= old_nn_ms - self._y_ref
-            self._sums -= old_terms
+        self._sums += terms[:, np.newaxis]
+        self._end = i + 1
+        for w, window_s in enumerate(self.windows_s):
+            first = self._first[w]
+            while self._t_s[first] <= t_s - window_s:
+                self._sum_y[w] -= self._nn_ms[first] - self._y_ref
+                self._sums[:, w] -= self._terms[first]
+                first += 1
+            self._first[w] = first
         self._since_rebuild += 1
         if self._since_rebuild >= self._rebuild_every:
             self._rebuild()
 
-    def psd(self) -> np.ndarray:
-        """The PSD (ms²/Hz) of the beats now in the window; NaN with fewer than ``MIN_BEATS``."""
-        n = len(self._beats)
-        if n < MIN_BEATS:
-            return np.full(self.freqs_hz.shape, np.nan)
+    def psds(self) -> np.ndarray:
+        """The PSD (ms²/Hz) of the beats now in each window, one row per window; a row is NaN
+        while its window holds fewer than ``MIN_BEATS`` beats."""
+        beats = self.beats_in_windows()
+        n = beats.astype(float)[:, np.newaxis]
         # With E = mean e^{iωt}, Y = mean (y − ȳ)e^{iωt}, Z = mean e^{2iωt} − E² and
         # A = 1 − |E|², the covariances of cos and sin are cc = (A + Re Z)/2, ss = (A − Re Z)/2,
         # cs = Im Z / 2, so Zechmeister & Kürster's explained variance
         # (ss·yc² + cc·ys² − 2·cs·yc·ys) / (cc·ss − cs²) becomes
         # 2·(A·|Y|² − Re(Z·conj(Y²))) / (A² − |Z|²): fewer array passes, same numbers.
-        inverse_n = 1.0 / n
-        mean_y = self._sum_y * inverse_n
-        mean_e = self._sums[0] * inverse_n
-        cov_ye = self._sums[1] * inverse_n - mean_y * mean_e
-        cov_e2 = self._sums[2] * inverse_n - mean_e * mean_e
+        inverse_n = 1.0 / np.maximum(n, 1.0)
+        mean_y = self._sum_y[:, np.newaxis] * inverse_n
+        sum_e, sum_ye, sum_e2 = self._sums
+        mean_e = sum_e * inverse_n
+        cov_ye = sum_ye * inverse_n - mean_y * mean_e
+        cov_e2 = sum_e2 * inverse_n - mean_e * mean_e
         spread = 1.0 - (mean_e.real * mean_e.real + mean_e.imag * mean_e.imag)
         cov_ye_squared = cov_ye * cov_ye
         numerator = spread * (cov_ye.real * cov_ye.real + cov_ye.imag * cov_ye.imag) - (
@@ -273,25 +294,48 @@ class SlidingLombScargle:
         # ``2·explained`` is the variance the best sinusoid at ω accounts for; n times it is the
         # drop in χ², twice scipy's floating-mean periodogram (see lomb_scargle_psd).
         mean_interval_s = (mean_y + self._y_ref) / 1000.0
-        return (2.0 * n * mean_interval_s) * explained
+        psd = (2.0 * n * mean_interval_s) * explained
+        psd[beats < MIN_BEATS] = np.nan
+        return psd
 
-    def _terms(self, t_s: float, nn_ms: float) -> np.ndarray:
-        phase = np.exp(1j * self._omega * (t_s - self._t_ref))
-        terms = np.empty((3, phase.size), dtype=complex)
-        terms[0] = phase
-        np.multiply(phase, nn_ms - self._y_ref, out=terms[1])
-        np.multiply(phase, phase, out=terms[2])
-        return terms
+    def _fill_terms(self, t_s: float, nn_ms: float, out: np.ndarray) -> None:
+        phase = out[0]
+        np.multiply(self._omega, 1j * (t_s - self._t_ref), out=phase)
+        np.exp(phase, out=phase)
+        np.multiply(phase, nn_ms - self._y_ref, out=out[1])
+        np.multiply(phase, phase, out=out[2])
+
+    def _make_room(self) -> None:
+        """Move the beats still in a window to the front, growing the buffers when they hold
+        more than half of them (long windows at fast heart rates)."""
+        oldest = int(self._first.min())
+        kept = self._end - oldest
+        if kept >= self._t_s.size // 2:
+            capacity = 2 * self._t_s.size
+            self._t_s = np.resize(self._t_s, capacity)
+            self._nn_ms = np.resize(self._nn_ms, capacity)
+            self._terms = np.resize(self._terms, (capacity, *self._terms.shape[1:]))
+        for buffer in (self._t_s, self._nn_ms, self._terms):
+            buffer[:kept] = buffer[oldest : self._end]
+        self._first -= oldest
+        self._end = kept
 
     def _rebuild(self) -> None:
-        """Recompute every beat's terms and the sums, relative to the oldest beat in the window."""
+        """Recompute every kept beat's terms and the sums, relative to the oldest kept beat."""
         self._since_rebuild = 0
-        self._t_ref = self._beats[0][0] if self._beats else 0.0
-        self._y_ref = self._beats[0][1] if self._beats else 0.0
-        rebuilt = [(t, y, self._terms(t, y)) for t, y, _ in self._beats]
-        self._beats.clear()
-        self._beats.extend(rebuilt)
-        self._sum_y = sum(y - self._y_ref for _, y, _ in self._beats)
-        self._sums = np.zeros((3, self.freqs_hz.size), dtype=complex)
-        for _, _, terms in self._beats:
-            self._sums += terms
+        oldest = int(self._first.min())
+        kept = slice(oldest, self._end)
+        has_beats = self._end > oldest
+        self._t_ref = float(self._t_s[oldest]) if has_beats else 0.0
+        self._y_ref = float(self._nn_ms[oldest]) if has_beats else 0.0
+        phase = np.exp(1j * (self._t_s[kept, np.newaxis] - self._t_ref) * self._omega)
+        self._terms[kept, 0] = phase
+        self._terms[kept, 1] = phase * (self._nn_ms[kept, np.newaxis] - self._y_ref)
+        self._terms[kept, 2] = phase * phase
+        # Laid out (term, window, frequency) so each term's rows are contiguous for psds().
+        self._sums = np.stack(
+            [self._terms[first : self._end].sum(axis=0) for first in self._first], axis=1
+        )
+        self._sum_y = np.array(
+            [float((self._nn_ms[first : self._end] - self._y_ref).sum()) for first in self._first]
+        )

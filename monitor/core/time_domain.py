@@ -34,8 +34,12 @@ def mean_hr_bpm(nn_ms: ArrayLike) -> float:
     Taking the reciprocal of the mean interval (not the mean of instantaneous rates) gives the
     number of beats per minute actually observed, as Kubios and the Task Force 1996 do.
     """
-    mean_nn = mean_rr_ms(nn_ms)
-    return MS_PER_MINUTE / mean_nn if mean_nn > 0 else float("nan")
+    return hr_of_mean_rr_bpm(mean_rr_ms(nn_ms))
+
+
+def hr_of_mean_rr_bpm(mean_rr: float) -> float:
+    """Heart rate (beats/min) of a mean NN interval in ms (see :func:`mean_hr_bpm`)."""
+    return MS_PER_MINUTE / mean_rr if mean_rr > 0 else float("nan")
 
 
 def sdnn_ms(nn_ms: ArrayLike) -> float:
@@ -57,9 +61,14 @@ def rmssd_ms(nn_ms: ArrayLike) -> float:
     (Task Force 1996). NaN below 2 beats.
     """
     nn = np.asarray(nn_ms, dtype=float)
-    if nn.size < 2:
+    return rmssd_from_successive_ms(nn[1:] - nn[:-1])
+
+
+def rmssd_from_successive_ms(successive_ms: np.ndarray) -> float:
+    """RMSSD (ms) from the successive differences NN[i+1] − NN[i] (Task Force 1996), for callers
+    that already hold them. NaN without a difference."""
+    if successive_ms.size == 0:
         return float("nan")
-    successive_ms = nn[1:] - nn[:-1]
     return math.sqrt(float(successive_ms @ successive_ms) / successive_ms.size)
 
 
@@ -80,7 +89,11 @@ def pnn50_pct(nn_ms: ArrayLike) -> float:
     NaN below 2 beats.
     """
     nn = np.asarray(nn_ms, dtype=float)
-    if nn.size < 2:
+    return pnn50_from_successive_pct(nn[1:] - nn[:-1])
+
+
+def pnn50_from_successive_pct(successive_ms: np.ndarray) -> float:
+    """pNN50 (%) from the successive differences (Task Force 1996). NaN without a difference."""
+    if successive_ms.size == 0:
         return float("nan")
-    successive_ms = nn[1:] - nn[:-1]
-    return 100.0 * np.count_nonzero(np.abs(successive_ms) > PNN50_THRESHOLD_MS) / successive_ms.size
+    return 100.0 * np.count_nonzero(abs(successive_ms) > PNN50_THRESHOLD_MS) / successive_ms.size

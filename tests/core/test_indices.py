@@ -166,13 +166,16 @@ def test_coherence_is_high_for_resonance_breathing_and_low_for_noise() -> None:
 def test_sliding_spectrum_equals_a_fresh_periodogram(name: str) -> None:
     nn = load_rr_ms(name)
     t = np.cumsum(nn) / 1000
-    sliding = spectral.SlidingLombScargle(window_s=64.0, rebuild_every=97)
+    windows_s = (180.0, 64.0)
+    sliding = spectral.SlidingLombScargle(windows_s, rebuild_every=97)
     for i in range(nn.size):
         sliding.push(t[i], nn[i])
         if i % 37 == 0 and i > 100:
-            in_window = (t > t[i] - 64.0) & (t <= t[i])
-            fresh = spectral.lomb_scargle_psd(t[in_window], nn[in_window])
-            np.testing.assert_allclose(sliding.psd(), fresh, rtol=1e-7, atol=1e-9 * fresh.max())
+            for window_s, psd in zip(windows_s, sliding.psds(), strict=True):
+                in_window = (t > t[i] - window_s) & (t <= t[i])
+                assert sliding.beats_in_windows()[windows_s.index(window_s)] == in_window.sum()
+                fresh = spectral.lomb_scargle_psd(t[in_window], nn[in_window])
+                np.testing.assert_allclose(psd, fresh, rtol=1e-7, atol=1e-9 * fresh.max())
 
 
 @pytest.mark.parametrize(
