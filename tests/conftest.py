@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import resource
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -34,3 +37,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="also run the tests that need a real strap and Bluetooth adapter",
     )
+
+
+FileSizeLimit = Callable[[int], contextlib.AbstractContextManager[None]]
+
+
+@contextlib.contextmanager
+def _limit_file_size(max_bytes: int) -> Iterator[None]:
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+
+@pytest.fixture
+def file_size_limit() -> FileSizeLimit:
+    """``with file_size_limit(n):`` no file of this process may grow past ``n`` bytes.
+
+    A real write failure (``ulimit -f``: the kernel refuses the write with EFBIG, which SQLite
+    reports as a disk I/O error), for testing what a failing disk does to a recording; it works
+    as root, where taking away write permission does not. It holds for the whole process, so
+    keep the block short. Python ignores SIGXFSZ, so a refused write is an error, not a kill.
+    """
+    return _limit_file_size

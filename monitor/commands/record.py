@@ -1,4 +1,10 @@
-"""``session-monitor record``: a live session from a strap or the simulator, into a session file."""
+"""``session-monitor record``: a live session from a strap or the simulator, into a session file.
+
+Headless, a session file that can no longer be written (full disk, file deleted) ends the session
+at once with one line on stderr and exit code 2: the file is all this command makes, and ending
+frees the strap for a new recording. (The dashboard instead keeps the live view and shows that it
+is not recording.) What was written before stays in the file.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,14 @@ import asyncio
 import math
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor.commands import CliError
 
 if TYPE_CHECKING:  # the session stack (scipy, bleak) loads only when the command runs
+    from monitor.recording.session_file import SessionWriteError
     from monitor.session.engine import SessionUpdate
     from monitor.session.live import LiveOptions, LiveSession
 
@@ -70,9 +78,7 @@ def options_from(args: argparse.Namespace) -> LiveOptions:
         folder = args.folder if args.folder is not None else default_recordings_folder()
         found = latest_baseline(args.client, folder)
         if found is None:
-            raise CliError(
-                f"no earlier session of {args.client} with a clean baseline in {folder}"
-            )
+            raise CliError(f"no earlier session of {args.client} with a clean baseline in {folder}")
         reused = found[0]
         print(f"reusing the baseline of {found[1].name}", file=sys.stderr)
     return LiveOptions(
@@ -98,14 +104,19 @@ def run(args: argparse.Namespace) -> int:
         from monitor.commands.dashboard_launch import open_dashboard
 
         return open_dashboard(options)
+    printer = HeadlessPrinter()
     try:
-        session = LiveSession(options, on_update=HeadlessPrinter().print)
+        session = LiveSession(options, on_update=printer.print)
     except ValueError as error:
         raise CliError(str(error)) from None
+    # Without a window the file is all this command makes: once it can no longer be written,
+    # the session ends at once (the strap is released for a new recording) instead of going on
+    # unrecorded until someone looks.
+    printer.on_recording_failed = session.request_stop
     try:
         path = asyncio.run(_record(session))
     except SessionWriteError as error:
-        raise CliError(f"cannot record: {error}") from None
+        raise CliError(recording_failed_text(session, error)) from None
     except Exception as error:  # the strap's errors are typed in drivers.ble
         if type(error).__name__ == "StrapError":
             raise CliError(str(error)) from None
@@ -125,16 +136,40 @@ async def _record(session: LiveSession) -> object:
             loop.remove_signal_handler(signum)
 
 
+def recording_failed_text(session: LiveSession, error: SessionWriteError) -> str:
+    """The one line that says the recording failed, when, and what the file still holds."""
+    from monitor.ui.formatting import clock_text
+
+    engine = session.engine
+    failed_s = None if engine is None else engine.write_error_s
+    when = "" if failed_s is None else f" at {clock_text(failed_s)} session time"
+    kept = "" if session.path is None else f"; {session.path} keeps everything recorded before"
+    return f"recording stopped{when}: {error.reason}; the session was ended{kept}"
+
+
 class HeadlessPrinter:
-    """Status on stderr: states, alerts and a line every half minute."""
+    """Status on stderr: states, alerts and a line every half minute.
+
+    Attributes
+    ----------
+    on_recording_failed : callable or None
+        Called once, with no arguments, at the first update that says the session file can no
+        longer be written.
+    """
 
     def __init__(self) -> None:
         self._next_status_s = STATUS_EVERY_S
-        self._announced_file = False
+        self._recording_failed = False
+        self.on_recording_failed: Callable[[], None] | None = None
 
     def print(self, update: SessionUpdate) -> None:
         from monitor.core.tolerance import Zone
 
+        if update.recording_error is not None and not self._recording_failed:
+            # Said once, by the command as it exits (one line, with the file's name).
+            self._recording_failed = True
+            if self.on_recording_failed is not None:
+                self.on_recording_failed()
         for event in update.events:
             if event.kind in ("alert", "phase", "gap", "connection"):
                 label = event.data.get("alert_kind", event.kind)

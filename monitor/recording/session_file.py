@@ -28,12 +28,20 @@ Every :data:`CHECKPOINT_INTERVAL_S` the committed rows are also folded into the 
 so it alone (copied without its ``-wal``) is never far behind.
 On :meth:`SessionWriter.close` the file is checkpointed and switched back to a rollback journal,
 so a finished session is one self-contained file.
+
+Write failures: when a write fails (the disk is full, the disk refuses a write, the file was
+deleted) the writer thread stops and every later call raises :class:`SessionWriteError`, whose
+``reason`` says why in plain words. Everything committed before stays in the file and readable
+(only the open transaction, under :data:`COMMIT_INTERVAL_S` of rows, is lost); the session
+engine goes on monitoring without recording. A deleted file is noticed at the next commit:
+SQLite itself would go on writing into it without complaint until the end of the session.
 """
 
 from __future__ import annotations
 
 import atexit
 import datetime as dt
+import errno
 import json
 import math
 import os
@@ -124,11 +132,55 @@ _INSERT_EVENT = (
 
 
 class SessionWriteError(OSError):
-    """The session file could not be written (disk full, file removed, ...).
+    """The session file could not be written (disk full, file deleted, ...).
 
     Raised by the writer's methods after its writer thread failed; whatever was committed
     before the failure stays readable.
+
+    Attributes
+    ----------
+    reason : str
+        Why, in a few plain words for the therapist (e.g. "the disk is full"), without the
+        file's path.
     """
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = message if reason is None else reason
+
+    def __str__(self) -> str:
+        # OSError formats (errno, strerror) pairs; this error is always one line of text.
+        return str(self.args[0]) if self.args else ""
+
+
+class _FileDeleted(Exception):
+    """The session file was unlinked while being written (raised inside the writer thread)."""
+
+
+def write_failure_reason(error: BaseException) -> str:
+    """A failure of the writer thread in a few plain words (one line, no path).
+
+    Parameters
+    ----------
+    error : BaseException
+        What the writer thread caught: an ``sqlite3.Error`` or an ``OSError``.
+
+    Returns
+    -------
+    str
+        E.g. ``"the disk is full"`` or ``"the disk refused a write (disk I/O error)"``.
+    """
+    if isinstance(error, _FileDeleted):
+        return "the session file was deleted"
+    name = getattr(error, "sqlite_errorname", "") or ""
+    if name == "SQLITE_FULL" or getattr(error, "errno", None) == errno.ENOSPC:
+        return "the disk is full"
+    if name.startswith("SQLITE_IOERR"):
+        return f"the disk refused a write ({error})"
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")):
+        return f"the session file can no longer be written ({error})"
+    text = " ".join(str(error).split()) or type(error).__name__
+    return f"the session file could not be written ({text})"
 
 
 def format_utc(value: dt.datetime | None) -> str | None:
@@ -522,11 +574,25 @@ class SessionWriter:
 
     def _raise_if_failed(self) -> None:
         if self._error is not None:
+            reason = write_failure_reason(self._error)
             raise SessionWriteError(
-                f"{self._path}: recording stopped: {self._error}"
+                f"{self._path}: recording stopped: {reason}", reason
             ) from self._error
 
     def _run(self, connection: sqlite3.Connection) -> None:
+        # A descriptor of our own on the file, to notice it being deleted: SQLite goes on
+        # writing into a deleted file without complaint, and everything is lost at close.
+        try:
+            watch: int | None = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            watch = None
+        try:
+            self._write_rows(connection, watch)
+        finally:
+            if watch is not None:
+                os.close(watch)
+
+    def _write_rows(self, connection: sqlite3.Connection, watch: int | None) -> None:
         pending_since: float | None = None
         last_checkpoint = time.monotonic()
 
@@ -535,6 +601,8 @@ class SessionWriter:
             if pending_since is not None:
                 connection.execute("COMMIT")
                 pending_since = None
+                if watch is not None and os.fstat(watch).st_nlink == 0:
+                    raise _FileDeleted(str(self._path))
             if time.monotonic() - last_checkpoint >= self._checkpoint_interval_s:
                 # Keep the database file itself near the present: a crashed session then
                 # loses little even if someone copies the .sqlite file without its -wal.
@@ -580,7 +648,7 @@ class SessionWriter:
                         connection.execute(item.sql, item.params)  # type: ignore[arg-type]
                     if time.monotonic() - pending_since >= self._commit_interval_s:
                         commit()
-            except (sqlite3.Error, OSError) as error:
+            except (sqlite3.Error, OSError, _FileDeleted) as error:
                 self._error = error
                 if isinstance(item, _Flush):
                     item.done.set()

@@ -14,7 +14,6 @@ the source's clock (``time.monotonic()`` for a strap).
 from __future__ import annotations
 
 import dataclasses
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -36,8 +35,6 @@ from monitor.core.settings import HrvWindows
 from monitor.core.tolerance import ArousalReading, ToleranceSettings, WindowOfTolerance
 from monitor.recording.model import SessionEvent, session_event_from_source
 from monitor.recording.session_file import SessionWriteError, SessionWriter
-
-log = logging.getLogger(__name__)
 
 DEFAULT_PHASES = (
     "baseline",
@@ -83,8 +80,9 @@ class SessionUpdate:
     events : tuple of SessionEvent
         Events of this update (phases, SUDS, notes, alerts, gaps, connection states).
     recording_error : str or None
-        Set once writing the session file has failed (e.g. the disk is full): the monitoring
-        goes on, the recording does not, and the therapist must be told.
+        Set once writing the session file has failed, on this and every later update: why, in
+        a few plain words (e.g. "the disk is full"). The monitoring goes on, the recording does
+        not, and the therapist must be told; the file keeps what was written before.
     """
 
     t_s: float
@@ -144,6 +142,9 @@ class SessionEngine:
         self.now_s = 0.0
         self.current_phase: str | None = None
         self.write_error: str | None = None
+        """Why the recording stopped (plain words), once writing the file has failed."""
+        self.write_error_s: float | None = None
+        """Session time at which the failure was noticed (the file holds what came before)."""
         self._beat_clock = BeatClock()
         self._last_beat_s: float | None = None
         self._beats_pushed = 0
@@ -321,14 +322,19 @@ class SessionEngine:
         return () if recorded is None else (recorded,)
 
     def _write(self, action: Callable[[SessionWriter], object]) -> object:
-        """Run a writer call; a failing disk must not stop the live monitoring."""
+        """Run a writer call; a failing disk must not stop the live monitoring.
+
+        The failure is not logged here: it travels on every later update
+        (:attr:`SessionUpdate.recording_error`) to whoever shows the session, which tells the
+        therapist once, in its own way.
+        """
         if self.writer is None or self.write_error is not None:
             return None
         try:
             return action(self.writer)
         except SessionWriteError as error:
-            self.write_error = f"recording stopped: {error}"
-            log.error(self.write_error)
+            self.write_error = error.reason
+            self.write_error_s = self.now_s
             return None
 
     def _update(

@@ -129,6 +129,11 @@ class DashboardModel:
         starts or arousal is back above the window.
     ended : bool
         The session is over (its thread finished); ``end_reason`` says why when it failed.
+    recording_error : str or None
+        Why the session file stopped being written (plain words), from the first update that
+        said so; kept for the rest of the session.
+    recording_failed_s : float or None
+        Session time of that first update.
     revision : int
         Grows with every change, so the views can skip redraws when nothing happened.
     """
@@ -150,6 +155,8 @@ class DashboardModel:
     revision: int = 0
     ended: bool = False
     end_reason: str = ""
+    recording_error: str | None = None
+    recording_failed_s: float | None = None
     _resume_phase: str | None = None
 
     # -- input ----------------------------------------------------------------------------------
@@ -159,6 +166,9 @@ class DashboardModel:
         self.revision += 1
         self.latest_t_s = max(self.latest_t_s, update.t_s)
         self.status = update.status
+        if update.recording_error is not None and self.recording_error is None:
+            self.recording_error = update.recording_error
+            self.recording_failed_s = update.t_s
         for event in update.events:
             self._apply_event(event.kind, event.t_s, event.end_s, event.text, event.value)
         if update.reading is not None:

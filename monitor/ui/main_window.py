@@ -61,9 +61,11 @@ from monitor.ui.chime import ChimePlayer
 from monitor.ui.client_controls import ClientControls, ProtocolFollower, opens_full_screen
 from monitor.ui.client_view import ClientView
 from monitor.ui.dashboard_model import DashboardModel
+from monitor.ui.formatting import clock_text
 from monitor.ui.gauge import ArousalGaugePanel
 from monitor.ui.plots import SessionPlots
 from monitor.ui.protocol_panel import ProtocolPanel
+from monitor.ui.recording_notice import RecordingNotice
 from monitor.ui.resonance_panel import ResonancePanel
 from monitor.ui.screenshots import save_window_screenshots
 from monitor.ui.session_runner import SessionRunner
@@ -221,6 +223,8 @@ class MainWindow(QMainWindow):
         ):  # fmt: skip
             self.status_strip.add_widget(button)
         outer.addWidget(self.status_strip)
+        self.recording_notice = RecordingNotice()
+        outer.addWidget(self.recording_notice)
         self.banner = AlertBanner()
         outer.addWidget(self.banner)
 
@@ -375,7 +379,7 @@ class MainWindow(QMainWindow):
             out=None if self._first_out_used else self.options.out,
         )
         self._first_out_used = True
-        if self.model.beats.beats or self.model.phases:
+        if self.model.beats.beats or self.model.phases or self.model.recording_error:
             self._reset_views(options.tolerance)
         try:
             self.runner.start(options)
@@ -416,7 +420,11 @@ class MainWindow(QMainWindow):
     def on_update(self, update: SessionUpdate) -> None:
         """Store an update from the session thread (drawn at the next frame); pass it on to the
         client view and the resonance finder, and let marked phases set the view's mode."""
+        recording_was_fine = self.model.recording_error is None
         self.model.apply(update)
+        if recording_was_fine and self.model.recording_error is not None:
+            # Once: the notice says it on screen from the next frame on.
+            log.error("not recording any more: %s", self.model.recording_error)
         controls = self.client_controls
         if controls.follows_protocol:
             for event in update.events:
@@ -453,7 +461,9 @@ class MainWindow(QMainWindow):
         if self.resonance_panel.finder.running:
             # Without the session's clock and beats the run cannot go on; the pacer goes back.
             self.resonance_panel.stop()
-        if error:
+        if self.model.recording_error is not None:
+            self.show_message(self._partial_recording_message(), timeout_ms=0)
+        elif error:
             self.show_message(f"Session ended: {error}", timeout_ms=0)
         elif self.last_session_path is not None and not self.demo:
             self.show_message(f"Session saved: {self.last_session_path}", timeout_ms=0)
@@ -464,6 +474,18 @@ class MainWindow(QMainWindow):
         finally:
             if self.quit_when_finished and not self._closing:
                 self.close()
+
+    def _partial_recording_message(self) -> str:
+        since = clock_text(self.model.recording_failed_s or 0.0)
+        kept = (
+            f" {self.last_session_path} keeps everything before."
+            if self.last_session_path is not None
+            else ""
+        )
+        return (
+            f"Session ended. The recording had stopped at {since}: "
+            f"{self.model.recording_error}.{kept}"
+        )
 
     # -- the therapist's actions ----------------------------------------------------------------
 
@@ -677,6 +699,12 @@ class MainWindow(QMainWindow):
 
     def recording_state(self) -> RecordingState:
         """What the recording indicator says now."""
+        failed_s = self.model.recording_failed_s
+        if self.model.recording_error is not None and failed_s is not None:
+            if self.runner.running:
+                return RecordingState(False, "not recording", failed=True)
+            # The file ends there: still worth the filled look after the session.
+            return RecordingState(False, f"saved up to {clock_text(failed_s)}", failed=True)
         if self.runner.running:
             if self.recording_path is not None:
                 return RecordingState(True, "demo" if self.demo else "on")
@@ -697,7 +725,10 @@ class MainWindow(QMainWindow):
         clock_s = model.latest_t_s if now_s is None else max(now_s, model.latest_t_s)
         running = self.runner.running
         self.status_strip.render(model, self.options.client_code, clock_s, self.recording_state())
+        self.recording_notice.render(model, self.recording_path or self.last_session_path)
         tooltip = str(self.recording_path or self.last_session_path or "")
+        if model.recording_error is not None:
+            tooltip = f"Not recording: {model.recording_error}. {tooltip}".strip()
         if self.status_strip.fields["recording"].toolTip() != tooltip:
             self.status_strip.fields["recording"].setToolTip(tooltip)
         button_text = "■ Stop recording" if running else "● Start recording"

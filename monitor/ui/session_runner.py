@@ -20,6 +20,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from monitor.recording.session_file import SessionWriteError
 from monitor.session.engine import SessionEngine, SessionUpdate
 from monitor.session.live import LiveOptions, LiveSession
 
@@ -115,7 +116,12 @@ class SessionRunner(QObject):
         error = ""
         try:
             path = asyncio.run(session.run())
-        except Exception as exc:  # StrapError, SessionWriteError, ...: shown as one line
+        except SessionWriteError as exc:
+            # Expected when the disk fails; the updates have already said so since it happened.
+            log.error("session ended without its recording: %s", exc)
+            error = str(exc)
+            path = session.path
+        except Exception as exc:  # StrapError, ...: shown as one line
             log.exception("session ended with an error")
             error = str(exc) or type(exc).__name__
             path = session.path

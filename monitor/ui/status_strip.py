@@ -35,10 +35,21 @@ GOOD_SIGNAL_MAX_PCT = 5.0
 
 @dataclass(frozen=True)
 class RecordingState:
-    """What the recording indicator says: ``active`` is True while a file is being written."""
+    """What the recording indicator says.
+
+    Attributes
+    ----------
+    active : bool
+        A file is being written.
+    text : str
+    failed : bool
+        The file can no longer be written while the session goes on: the indicator is drawn
+        filled, so that it cannot be taken for the usual "on".
+    """
 
     active: bool
     text: str
+    failed: bool = False
 
 
 def status_values(
@@ -80,7 +91,7 @@ def status_values(
         "phase": (model.current_phase or "—", theme.TEXT),
         "recording": (
             ("● " if recording.active else "") + recording.text,
-            theme.STATE_WARN if recording.active else theme.STATE_IDLE,
+            theme.STATE_WARN if recording.active or recording.failed else theme.STATE_IDLE,
         ),
         "strap": strap,
         "battery": battery,
@@ -117,6 +128,7 @@ class StatusStrip(QFrame):
             self.captions[name] = caption
         self._layout.addStretch(1)
         self._shown: dict[str, tuple[str, str]] = {}
+        """Each field's text and style sheet as last set (only changes are applied)."""
 
     def add_widget(self, widget: QWidget) -> None:
         """Put a widget (a button) at the right end of the strip."""
@@ -135,9 +147,15 @@ class StatusStrip(QFrame):
         if self.captions["strap"].text() != caption:
             self.captions["strap"].setText(caption)
         for name, (text, colour) in status_values(model, client_code, clock_s, recording).items():
-            if self._shown.get(name) == (text, colour):
+            style = f"color: {colour};"
+            if name == "recording" and recording.failed:
+                style = (
+                    f"color: {theme.BANNER_TEXT}; background: {colour}; border-radius: 4px; "
+                    "padding: 0px 6px;"
+                )
+            if self._shown.get(name) == (text, style):
                 continue
-            self._shown[name] = (text, colour)
+            self._shown[name] = (text, style)
             label = self.fields[name]
             label.setText(text)
-            label.setStyleSheet(f"color: {colour};")
+            label.setStyleSheet(style)

@@ -45,6 +45,8 @@ BANNER_TEXT = "#FFFFFF"
 STATE_OK = "#2F7A4D"
 STATE_WARN = "#B4541A"
 STATE_IDLE = MUTED_TEXT
+NOTICE_BACKGROUND = "#FBEEDF"
+"""A pale sand behind the "not recording" notice: noticed, but not an alarm."""
 
 HR_COLOUR = "#4A6FA5"
 RR_COLOUR = "#5B7083"

@@ -83,3 +83,43 @@ def test_a_later_session_can_reuse_the_clients_earlier_baseline(tmp_path: Path) 
     missing = run("record", "--simulate", "--headless", "--duration", "5", "--folder",
                   str(tmp_path), "--client", "NEW1", "--reuse-baseline")  # fmt: skip
     assert missing.returncode == 2 and "no earlier session of NEW1" in missing.stderr
+
+
+def test_a_recording_that_fails_ends_the_session_with_one_line_and_keeps_the_file(
+    tmp_path: Path,
+) -> None:
+    """Headless, the file is all the command makes: when it can no longer be written (here the
+    kernel refuses to let any file of the process grow past 160 kB, as ``ulimit -f`` does) the
+    session ends at once, says so in one line, and what was written before still opens."""
+    import resource
+
+    out = tmp_path / "session.sqlite"
+    limit = 160_000
+
+    def limit_file_size() -> None:
+        resource.setrlimit(
+            resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1])
+        )
+
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor", "record", "--simulate", "--headless", "--speed", "30",
+         "--duration", "1200", "--out", str(out), "--client", "T043"],
+        capture_output=True, text=True, timeout=60, preexec_fn=limit_file_size,
+    )  # fmt: skip
+    assert time.monotonic() - started < 30, "ended at the failure, not at --duration (40 s)"
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "session saved" not in result.stdout
+    lines = [line for line in result.stderr.splitlines() if "recording stopped" in line]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("session-monitor record: error: recording stopped at ")
+    assert lines[0].endswith(
+        ": the disk refused a write (disk I/O error); the session was ended; "
+        f"{out} keeps everything recorded before"
+    )
+    session = read_session(out)
+    assert session.metadata.end_utc is None, "cut short, and says so"
+    assert session.metadata.client_code == "T043"
+    assert len(session.beats) > 60
+    assert next(e.text for e in session.events if e.kind == EventKind.PHASE) == "baseline"
