@@ -7,36 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from engine_runs import ALERT_RUN_S, DROPOUT_S, run_engine
 
 from drivers.events import ConnectionState
-from drivers.simulator import Disturbances, HeartSimulator
-from monitor.session.engine import SessionEngine, SessionUpdate
-
-ALERT_RUN_S = 480.0
-"""Long enough for the baseline (300 s) and the scripted session's first hyper alert (~436 s)."""
-
-DROPOUT_S = (330.0, 345.0)
-
-
-def run_engine(
-    duration_s: float,
-    *,
-    seed: int = 1,
-    disturbances: Disturbances | None = None,
-    phases: tuple[tuple[float, str], ...] = (),
-) -> list[SessionUpdate]:
-    """Every update of a real :class:`SessionEngine` fed the simulator's events (no sleeping)."""
-    engine = SessionEngine()
-    pending = sorted(phases)
-    updates: list[SessionUpdate] = []
-    for event in HeartSimulator(seed=seed, disturbances=disturbances).events(duration_s):
-        for update in engine.handle(event):
-            while pending and pending[0][0] <= update.t_s:
-                t_s, name = pending.pop(0)
-                updates.extend(engine.add_phase(t_s, name))
-            updates.append(update)
-    updates.extend(engine.finish())
-    return updates
+from drivers.simulator import Disturbances
+from monitor.session.engine import SessionUpdate
 
 
 @pytest.fixture(scope="session")

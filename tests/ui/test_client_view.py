@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DROPOUT_S, run_engine
+from engine_runs import DROPOUT_S, run_engine
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QImage
 

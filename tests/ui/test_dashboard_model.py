@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from conftest import DROPOUT_S
+from engine_runs import DROPOUT_S
 
 from drivers.events import ConnectionState
 from monitor.core.tolerance import Alert, AlertKind, ArousalReading, Zone
