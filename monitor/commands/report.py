@@ -7,9 +7,12 @@
     Every session file of one client in the recordings folder (or ``--folder``), session by
     session: baseline lnRMSSD, time outside the window, recovery times, SUDS.
 
-``--upper-sd``, ``--lower-sd``, ``--edge-sd``, ``--dwell-s`` and ``--widen-sd`` recompute the
-window of tolerance with other settings (what-if); the session files are never changed. The
-report is written owner-only (0600); an existing file is replaced only with ``--force``.
+Without what-if flags each session is judged as recorded: with the window of tolerance it started
+with, changed where the therapist changed it live, so the report shows the alerts the therapist
+saw. ``--upper-sd``, ``--lower-sd``, ``--edge-sd``, ``--dwell-s`` and ``--widen-sd`` recompute the
+window of tolerance with other settings for the whole session (what-if, starting from the
+defaults); the session files are never changed. The report is written owner-only (0600); an
+existing file is replaced only with ``--force``.
 """
 
 from __future__ import annotations
@@ -93,8 +96,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def tolerance_settings(args: argparse.Namespace) -> ToleranceSettings:
-    """The window-of-tolerance settings the flags ask for (the defaults without flags).
+def tolerance_settings(args: argparse.Namespace) -> ToleranceSettings | None:
+    """The window-of-tolerance settings the flags ask for, over the defaults; ``None`` without
+    flags (each session as recorded).
 
     Raises
     ------
@@ -106,6 +110,8 @@ def tolerance_settings(args: argparse.Namespace) -> ToleranceSettings:
         value = getattr(args, name, None)
         if value is not None and not math.isfinite(value):
             raise CliError(f"--{name.replace('_', '-')} must be a number, got {value}")
+    if all(getattr(args, name, None) is None for name in names):
+        return None
     from monitor.core.tolerance import ToleranceSettings  # scipy: only when the command runs
 
     defaults = ToleranceSettings()
@@ -163,7 +169,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _session_document(args: argparse.Namespace, settings: ToleranceSettings) -> ReportDocument:
+def _session_document(
+    args: argparse.Namespace, settings: ToleranceSettings | None
+) -> ReportDocument:
     from monitor.report import analyse_session, build_session_report
 
     try:
@@ -172,11 +180,13 @@ def _session_document(args: argparse.Namespace, settings: ToleranceSettings) -> 
         )
     except UnreadableFileError as error:
         raise CliError(str(error)) from None
-    analysis = original.with_settings(settings)
+    analysis = original if settings is None else original.with_settings(settings)
     return build_session_report(analysis, original if analysis is not original else None)
 
 
-def _progress_document(args: argparse.Namespace, settings: ToleranceSettings) -> ReportDocument:
+def _progress_document(
+    args: argparse.Namespace, settings: ToleranceSettings | None
+) -> ReportDocument:
     from monitor.report import analyse_client_sessions, build_progress_report, find_client_sessions
 
     try:

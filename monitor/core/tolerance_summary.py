@@ -2,7 +2,8 @@
 
 Runs the same :class:`~monitor.core.tolerance.WindowOfTolerance` the live session runs over the
 per-beat timeline, so the alerts offline are the alerts the therapist saw (or would have seen
-with other settings: the "what-if" of replay).
+with other settings: the "what-if" of replay). A window the therapist widened or narrowed
+during the session is changed at the same beat as it was live (:class:`SettingsChange`).
 """
 
 from __future__ import annotations
@@ -43,6 +44,34 @@ class PhaseMarker:
     name: str
 
 
+@dataclass(frozen=True)
+class SettingsChange:
+    """The therapist changed the window's settings during the session.
+
+    Attributes
+    ----------
+    t_s : float
+        When.
+    settings : ToleranceSettings
+        The settings from then on.
+    after_beat_s : float or None
+        The time of the last beat the live session judged with the earlier settings: a beat is
+        judged a few beats after it arrives, so a change reaches beats somewhat older than
+        itself, and this says exactly which. ``-inf``: from the first beat on. ``None`` when
+        unknown (an imported annotation): then from the first beat at or after ``t_s``.
+    """
+
+    t_s: float
+    settings: ToleranceSettings
+    after_beat_s: float | None = None
+
+    def applies_to(self, beat_t_s: float) -> bool:
+        """Whether the beat at ``beat_t_s`` was judged with these settings (or later ones)."""
+        if self.after_beat_s is None:
+            return beat_t_s >= self.t_s
+        return beat_t_s > self.after_beat_s
+
+
 @dataclass
 class ToleranceSummary:
     """What the window of tolerance made of a recording (times in the recording's beat time)."""
@@ -64,6 +93,7 @@ def evaluate_tolerance(
     settings: ToleranceSettings | None = None,
     baseline_settings: BaselineSettings | None = None,
     reused_baseline: Baseline | None = None,
+    settings_changes: Sequence[SettingsChange] = (),
 ) -> ToleranceSummary:
     """Run the window of tolerance over a recording's per-beat snapshots.
 
@@ -82,10 +112,15 @@ def evaluate_tolerance(
         The baseline span; default: the marked baseline phase, else the first
         ``BaselineSettings.duration_s`` from the first beat.
     settings, baseline_settings : optional
+        ``settings`` are the window's settings at the start.
     reused_baseline : Baseline, optional
         A baseline from an earlier session, used instead of calibrating.
+    settings_changes : sequence of SettingsChange
+        Changes of the window's settings during the session, each applied from the first beat
+        it reached live.
     """
     window = WindowOfTolerance(settings, baseline_settings, reused_baseline)
+    pending_changes = sorted(settings_changes, key=lambda c: c.t_s)
     ordered_phases = sorted(phases, key=lambda p: p.t_s)
     span = baseline_span_s or _marked_baseline_span(ordered_phases)
     if span is not None and reused_baseline is None:
@@ -101,6 +136,8 @@ def evaluate_tolerance(
         while pending_gaps and pending_gaps[0][0] <= snap.t_s:
             gap_start_s, _ = pending_gaps.pop(0)
             readings.append(window.suspend(gap_start_s, "signal lost (gap)"))
+        while pending_changes and pending_changes[0].applies_to(snap.t_s):
+            window.set_settings(pending_changes.pop(0).settings)
         readings.append(window.update(snap.t_s, snap.indices, snap.corrected))
     baseline = window.baseline_so_far()
     if baseline is not None:

@@ -11,6 +11,10 @@ file is untouched.
 The baseline does not depend on the window's bounds (:class:`~monitor.core.baseline.
 BaselineSettings` are separate), so a what-if changes zones, alerts, recoveries and time in each
 zone, never the baseline.
+
+A session judged *as recorded* starts with the settings it started with and applies each live
+change of the window at the beat it reached live (:class:`~monitor.core.tolerance_summary.
+SettingsChange`); a what-if overrides all of that: its settings hold for the whole session.
 """
 
 from __future__ import annotations
@@ -22,7 +26,12 @@ from typing import Protocol, runtime_checkable
 from monitor.core.baseline import Baseline, BaselineSettings
 from monitor.core.engine import HrvSnapshot
 from monitor.core.tolerance import Alert, ToleranceSettings
-from monitor.core.tolerance_summary import PhaseMarker, ToleranceSummary, evaluate_tolerance
+from monitor.core.tolerance_summary import (
+    PhaseMarker,
+    SettingsChange,
+    ToleranceSummary,
+    evaluate_tolerance,
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,10 @@ class ToleranceInputs:
     baseline_settings : BaselineSettings
     reused_baseline : Baseline or None
         An earlier session's baseline used instead of calibrating.
+    recorded_settings : ToleranceSettings
+        The window's settings at the start of the recording (the defaults when it has none).
+    settings_changes : tuple of SettingsChange
+        The therapist's live changes of the window, in time order.
     """
 
     snapshots: Sequence[HrvSnapshot]
@@ -55,18 +68,29 @@ class ToleranceInputs:
     baseline_span_s: tuple[float, float] | None = None
     baseline_settings: BaselineSettings = field(default_factory=BaselineSettings)
     reused_baseline: Baseline | None = None
+    recorded_settings: ToleranceSettings = field(default_factory=ToleranceSettings)
+    settings_changes: tuple[SettingsChange, ...] = ()
 
     def evaluate(self, settings: ToleranceSettings | None = None) -> ToleranceSummary:
-        """The window of tolerance over these inputs with ``settings`` (defaults if omitted)."""
+        """The window of tolerance over these inputs.
+
+        Parameters
+        ----------
+        settings : ToleranceSettings, optional
+            Omitted: as recorded (:attr:`recorded_settings`, then each live change at its beat).
+            Given: a what-if, with these settings for the whole session.
+        """
+        as_recorded = settings is None
         return evaluate_tolerance(
             self.snapshots,
             phases=self.phases,
             grounding_s=self.grounding_s,
             gaps=self.gaps,
             baseline_span_s=self.baseline_span_s,
-            settings=settings,
+            settings=self.recorded_settings if as_recorded else settings,
             baseline_settings=self.baseline_settings,
             reused_baseline=self.reused_baseline,
+            settings_changes=self.settings_changes if as_recorded else (),
         )
 
 

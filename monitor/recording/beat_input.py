@@ -6,8 +6,10 @@ received) plus where the signal was lost, so they can run the same engine the li
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,6 +21,7 @@ from monitor.recording.errors import UnreadableFileError
 from monitor.recording.model import EventKind, SessionEvent
 from monitor.recording.reader import SQLITE_HEADER, read_session
 from monitor.recording.rr_files import read_rr_file
+from monitor.recording.tolerance_record import recorded_tolerance, tolerance_changes
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ class BeatInput:
         ``"session"``, ``"rr-text"`` or ``"polar-hrm"``.
     client_code : str or None
         The session's pseudonymous client code, when the file has one.
+    settings : Mapping
+        The settings the session file recorded (empty for RR files).
     """
 
     t_s: np.ndarray
@@ -45,6 +50,7 @@ class BeatInput:
     events: list[SessionEvent] = field(default_factory=list)
     kind: str = "rr-text"
     client_code: str | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
 
 def is_session_file(path: str | Path) -> bool:
@@ -80,6 +86,7 @@ def read_beat_input(path: str | Path) -> BeatInput:
             events=list(session.events),
             kind="session",
             client_code=session.metadata.client_code,
+            settings=session.metadata.settings,
         )
     recording = read_rr_file(path)
     return BeatInput(
@@ -91,6 +98,10 @@ def tolerance_inputs_for(
     beats: BeatInput, table: np.ndarray, baseline_s: float | None = None
 ) -> ToleranceInputs:
     """The window of tolerance's inputs for a recording, chosen as ``analyze`` chooses them.
+
+    The window's settings are those the session started with, changed live where the therapist
+    changed them (the defaults for an RR file), so that ``evaluate()`` gives the alerts the
+    therapist saw.
 
     Parameters
     ----------
@@ -113,10 +124,13 @@ def tolerance_inputs_for(
     first_s = float(beats.t_s[0])
     span = None if baseline_s is None else (first_s, first_s + baseline_s)
     settings = BaselineSettings() if baseline_s is None else BaselineSettings(duration_s=baseline_s)
+    start = recorded_tolerance(beats.settings)
     return ToleranceInputs(
         snapshots=snapshots_from_table(table),
         phases=phases,
         gaps=gaps,
         baseline_span_s=span,
         baseline_settings=settings,
+        recorded_settings=start,
+        settings_changes=tolerance_changes(beats.events, start),
     )

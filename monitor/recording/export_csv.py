@@ -11,7 +11,7 @@ Beats file columns
     (normal, ectopic, long, short, missed, extra, invalid).
 Events file columns
     ``t_s``, ``end_s`` (empty if none), ``kind`` (phase, suds, note, alert, connection, gap,
-    battery, contact, device), ``value`` (empty if none), ``text``, ``data_json``.
+    battery, contact, device, tolerance), ``value`` (empty if none), ``text``, ``data_json``.
 
 Numbers are written with Python's shortest round-trip form, so re-importing gives the same
 floats bit for bit. Session metadata (client code, start time, device, settings) is not part

@@ -16,7 +16,9 @@ Events
     One annotation each, with the event's duration where it has one (alerts, gaps):
     ``Phase: <name>``, ``SUDS <0-10>[: comment]``, ``Note: <text>``,
     ``Alert <kind>: <reason>``, ``Connection <state>[: detail]``, ``Gap[: reason]``,
-    ``Battery <n>%``, ``Contact on|off``, ``Device: <name>``. EDF+ writers (edflib) keep 40
+    ``Battery <n>%``, ``Contact on|off``, ``Device: <name>``, and a live change of the window
+    of tolerance as ``Window: upper <u> SD, edge <e> SD, lower <l> SD, dwell <d> s`` (read back
+    as the change; which beat it reached live is not kept). EDF+ writers (edflib) keep 40
     bytes of annotation text; longer texts continue in further annotations at the same onset
     whose text starts with ``+``, which the importer joins again. Further event details
     (``data`` beyond the alert kind) are kept only in the session file and the CSV export.
@@ -93,7 +95,30 @@ def event_description(event: SessionEvent) -> str:
             return f"Contact {'on' if event.value else 'off'}"
         case EventKind.DEVICE:
             return f"Device: {event.text}"
+        case EventKind.TOLERANCE:
+            return window_description(event)
     raise ValueError(f"no EDF+ description for event kind {event.kind}")
+
+
+WINDOW_FIELDS = ("upper_sd", "edge_sd", "lower_sd", "dwell_s")
+"""The settings a ``Window:`` annotation carries (those the therapist changes live)."""
+
+
+def window_description(event: SessionEvent) -> str:
+    """Annotation text of a live change of the window of tolerance.
+
+    ``Window: upper 3 SD, edge 2 SD, lower -3 SD, dwell 20 s``, which the EDF+ importer reads
+    back as the change (the other settings are those in force before it).
+    """
+    settings = event.data.get("settings")
+    if isinstance(settings, dict) and all(
+        isinstance(settings.get(name), int | float) for name in WINDOW_FIELDS
+    ):
+        upper, edge, lower, dwell = (settings[name] for name in WINDOW_FIELDS)
+        return (
+            f"Window: upper {upper:g} SD, edge {edge:g} SD, lower {lower:g} SD, dwell {dwell:g} s"
+        )
+    return f"Window: {event.text.removeprefix('window set to ')}"
 
 
 def split_description(text: str) -> list[str]:

@@ -38,6 +38,7 @@ from monitor.recording.export_edf import (
     CONTINUATION_PREFIX,
     START_UNKNOWN,
     UNKNOWN_START,
+    WINDOW_FIELDS,
 )
 from monitor.recording.model import (
     MAX_BEAT_CLASS,
@@ -59,6 +60,10 @@ DEFAULT_CLIENT_CODE = "imported"
 
 _EDF_MAGIC = b"0       "
 _BEAT_ANNOTATION = re.compile(rf"{re.escape(BEAT_PREFIX)}(\S+)(?: class=(\d+))?$")
+_NUMBER = r"(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)"
+_WINDOW_ANNOTATION = re.compile(
+    rf"Window: upper {_NUMBER} SD, edge {_NUMBER} SD, lower {_NUMBER} SD, dwell {_NUMBER} s"
+)
 _MAX_HR_UINT8 = 255
 
 
@@ -412,4 +417,9 @@ def _edf_event(t_s: float, end_s: float | None, text: str) -> SessionEvent:
         return SessionEvent(t_s, EventKind.CONTACT, value=1.0 if text.endswith("on") else 0.0)
     if text.startswith("Device: "):
         return SessionEvent(t_s, EventKind.DEVICE, text=rest)
+    if match := _WINDOW_ANNOTATION.fullmatch(text):
+        values = dict(zip(WINDOW_FIELDS, (float(v) for v in match.groups()), strict=True))
+        # Which beat the change reached live is not in the annotation: it applies by time.
+        words = "window set to " + text.removeprefix("Window: ")
+        return SessionEvent(t_s, EventKind.TOLERANCE, text=words, data={"settings": values})
     return SessionEvent(t_s, EventKind.NOTE, text=text, end_s=end_s)

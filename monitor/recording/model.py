@@ -29,8 +29,15 @@ from drivers.events import (
     StateChanged,
 )
 
-SCHEMA_VERSION = 1
-"""Version of the session-file schema this code writes (``PRAGMA user_version``)."""
+SCHEMA_VERSION = 2
+"""Version of the session-file schema this code writes (``PRAGMA user_version``).
+
+1. The first layout. The settings hold the window of tolerance the session *ended* with; a
+   live change of the window is only a note.
+2. Each live change of the window of tolerance is a ``tolerance`` event, and the settings hold
+   the window the session *started* with, so a replay applies every change at its time. (The
+   tables are unchanged: a version-1 file reads as a session whose window never changed.)
+"""
 
 APPLICATION_ID = 0x534D6F6E
 """``PRAGMA application_id`` of every session file: ASCII ``"SMon"``, so ``file(1)`` and our reader
@@ -79,6 +86,13 @@ class EventKind(StrEnum):
     contact    1 (contact) or 0 (none)      --
     device     --                           text: device name; data["address"],
                                             data["body_sensor_location"], data["extra"]
+    tolerance  --                           the therapist changed the window of tolerance
+                                            live. text: the new bounds in words;
+                                            data["settings"]: the settings from then on (all
+                                            fields, or only the changed ones, over those in
+                                            force before); data["after_beat_s"]: the last
+                                            beat judged with the earlier settings (None: no
+                                            beat yet; absent: unknown, e.g. an import)
     ========== ============================ ================================================
     """
 
@@ -91,10 +105,11 @@ class EventKind(StrEnum):
     BATTERY = "battery"
     CONTACT = "contact"
     DEVICE = "device"
+    TOLERANCE = "tolerance"
 
 
 THERAPIST_EVENT_KINDS = frozenset(
-    {EventKind.PHASE, EventKind.SUDS, EventKind.NOTE, EventKind.ALERT}
+    {EventKind.PHASE, EventKind.SUDS, EventKind.NOTE, EventKind.ALERT, EventKind.TOLERANCE}
 )
 """Event kinds made in the session (by the therapist or the engine), not by the heart-rate
 source. A replay re-emits these as markers; the others become source events again."""
@@ -322,6 +337,18 @@ class SessionEvent:
     ) -> SessionEvent:
         """An alert shown to the therapist, from ``t_s`` until ``end_s`` (``None``: ongoing)."""
         return cls(t_s, EventKind.ALERT, text=reason, end_s=end_s, data={"alert_kind": alert_kind})
+
+    @classmethod
+    def tolerance(
+        cls,
+        t_s: float,
+        settings: Mapping[str, float],
+        text: str,
+        after_beat_s: float | None,
+    ) -> SessionEvent:
+        """The window of tolerance changed live to ``settings`` (see :class:`EventKind`)."""
+        data = {"settings": dict(settings), "after_beat_s": after_beat_s}
+        return cls(t_s, EventKind.TOLERANCE, text=text, data=data)
 
 
 def session_event_from_source(event: SourceEvent) -> SessionEvent | None:

@@ -24,7 +24,7 @@ import numpy as np
 
 from monitor.core.analysis import RecordingSummary, summarize
 from monitor.core.tolerance import Alert, ToleranceSettings
-from monitor.core.tolerance_summary import PhaseMarker, ToleranceSummary
+from monitor.core.tolerance_summary import PhaseMarker, SettingsChange, ToleranceSummary
 from monitor.core.what_if import ToleranceInputs, what_if
 from monitor.recording.beat_input import BeatInput, read_beat_input, tolerance_inputs_for
 from monitor.recording.errors import UnreadableFileError
@@ -54,9 +54,14 @@ class SessionAnalysis:
         The per-beat snapshots and markers the window of tolerance runs over (what-if reuses
         them, see :func:`monitor.core.what_if.what_if`).
     settings : ToleranceSettings
-        The window-of-tolerance settings of :attr:`tolerance`.
+        The window-of-tolerance settings of :attr:`tolerance`: as recorded, those the session
+        started with; for a what-if, those of the whole session.
     tolerance : ToleranceSummary
-        Baseline, alerts, recoveries, readings and time in each zone with :attr:`settings`.
+        Baseline, alerts, recoveries, readings and time in each zone with :attr:`settings`
+        (and :attr:`settings_changes`).
+    settings_changes : tuple of SettingsChange
+        The live changes of the window applied in :attr:`tolerance` (as recorded); empty for a
+        what-if, whose settings override them.
     """
 
     path: Path
@@ -67,13 +72,17 @@ class SessionAnalysis:
     tolerance_inputs: ToleranceInputs
     settings: ToleranceSettings
     tolerance: ToleranceSummary
+    settings_changes: tuple[SettingsChange, ...] = ()
 
     def with_settings(self, settings: ToleranceSettings) -> SessionAnalysis:
-        """The same session judged with other window-of-tolerance settings (what-if): only the
-        window of tolerance is re-run, over the timeline already computed."""
-        if settings == self.settings:
+        """The same session judged with ``settings`` for its whole length (what-if: they
+        override the live changes too): only the window of tolerance is re-run, over the
+        timeline already computed. Nothing to change gives this analysis itself."""
+        if settings == self.settings and not self.settings_changes:
             return self
-        return dataclasses.replace(self, settings=settings, tolerance=what_if(self, settings))
+        return dataclasses.replace(
+            self, settings=settings, tolerance=what_if(self, settings), settings_changes=()
+        )
 
     # -- what the session file recorded ---------------------------------------------------------
 
@@ -135,7 +144,9 @@ def analyse_session(
         A session file (``.sqlite``); RR text files are imported first (``session-monitor
         import``), so that a report always has its client code and date.
     settings : ToleranceSettings, optional
-        Window-of-tolerance settings; the defaults (as ``analyze`` uses) when omitted.
+        Window-of-tolerance settings for the whole session (a what-if). Omitted: as recorded,
+        as ``analyze`` does: the settings the session started with, changed where the
+        therapist changed them live (the defaults for a file without settings).
     baseline_s : float, optional
         As ``analyze --baseline-s``.
     progress : callable, optional
@@ -162,7 +173,7 @@ def analyse_session(
         progress=progress,
     )  # fmt: skip
     inputs = tolerance_inputs_for(beats, table, baseline_s)
-    settings = settings or ToleranceSettings()
+    as_recorded = settings is None
     return SessionAnalysis(
         path=path,
         metadata=metadata,
@@ -170,8 +181,9 @@ def analyse_session(
         summary=summary,
         timeline=table,
         tolerance_inputs=inputs,
-        settings=settings,
+        settings=inputs.recorded_settings if settings is None else settings,
         tolerance=inputs.evaluate(settings),
+        settings_changes=inputs.settings_changes if as_recorded else (),
     )
 
 

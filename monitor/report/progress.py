@@ -179,7 +179,8 @@ def analyse_client_sessions(
     ----------
     paths : sequence of Path
     settings : ToleranceSettings, optional
-        Window-of-tolerance settings (what-if across sessions); defaults when omitted.
+        Window-of-tolerance settings for every session (what-if across sessions). Omitted:
+        each session as recorded (its settings, changed where the therapist changed them).
     baseline_s : float, optional
         As ``analyze --baseline-s``.
     progress : callable, optional
@@ -279,10 +280,12 @@ def build_progress_report(
     skipped : sequence of str
         Files that could not be analysed, one line each.
     settings : ToleranceSettings, optional
-        The settings the rows were computed with (stated in the methods).
+        The settings the rows were computed with (stated in the methods); ``None``: each
+        session as recorded.
     baseline_s : float, optional
         The baseline length the rows were computed with, if not the default.
     """
+    as_recorded = settings is None
     settings = settings or ToleranceSettings()
     if baseline_s is None:
         baseline_settings = BaselineSettings()
@@ -307,7 +310,7 @@ def build_progress_report(
             ("Software", f"Session Monitor {__version__}"),
         ]),
     )  # fmt: skip
-    if settings != ToleranceSettings():
+    if not as_recorded and settings != ToleranceSettings():
         doc.add(Paragraph(
             f"What-if: every session judged with upper bound {settings.upper_sd:g}, lower "
             f"{sd(settings.lower_sd)}, edge {settings.edge_sd:g} baseline SD and a dwell of "
@@ -335,7 +338,13 @@ def build_progress_report(
         Heading("Methods"),
         Paragraph(
             "Each session is analysed as in its session report, with the baseline taken from "
-            "that session.",
+            "that session"
+            + (
+                " and the window of tolerance it was recorded with (changed where the therapist "
+                "changed it live; the values below are the defaults)."
+                if as_recorded
+                else "."
+            ),
             tone="small",
         ),
         *(

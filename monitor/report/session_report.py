@@ -51,8 +51,8 @@ def build_session_report(
     analysis : SessionAnalysis
         The session, with the window-of-tolerance settings to report.
     original : SessionAnalysis, optional
-        The same session with the default settings, when ``analysis`` is a what-if: the report
-        then lists which alerts the other settings add or remove.
+        The same session as recorded, when ``analysis`` is a what-if: the report then lists
+        which alerts the other settings add or remove.
     """
     meta = analysis.metadata
     code = meta.client_code
@@ -63,7 +63,7 @@ def build_session_report(
         "not a medical device",
     )
     doc.add(KeyValues(_header_rows(analysis)))
-    what_if = original is not None and analysis.settings != original.settings
+    what_if = original is not None and analysis is not original
     if what_if:
         doc.add(Paragraph(_what_if_notice(analysis.settings, original.settings), tone="notice"))
     doc.add(
@@ -333,7 +333,7 @@ def _alerts_section(analysis: SessionAnalysis) -> list[Block]:
     else:
         live = (
             f"The session file holds {len(recorded)} alerts shown live; they differ from these "
-            "(other settings, or settings changed during the session)."
+            "(other settings, or another baseline)."
         )
     return [
         Heading("Alerts"),
@@ -347,13 +347,14 @@ def _alerts_section(analysis: SessionAnalysis) -> list[Block]:
 def _what_if_notice(settings: ToleranceSettings, original: ToleranceSettings) -> str:
     changed = [
         f"{name.removesuffix('_sd').removesuffix('_s').replace('_', ' ')} "
-        f"{sd(getattr(settings, name))} (default {sd(getattr(original, name))})"
+        f"{sd(getattr(settings, name))} (recorded {sd(getattr(original, name))})"
         for name in ("upper_sd", "edge_sd", "lower_sd", "dwell_s")
         if getattr(settings, name) != getattr(original, name)
     ]
     return (
         "What-if: zones, alerts and recovery are recomputed with other window-of-tolerance "
-        f"settings: {', '.join(changed) or 'timing changes'}. The session file is unchanged."
+        f"settings for the whole session: {', '.join(changed) or 'timing changes'}. The "
+        "session file is unchanged."
     )
 
 
@@ -371,12 +372,12 @@ def _what_if_section(analysis: SessionAnalysis, original: SessionAnalysis) -> li
     ]  # fmt: skip
     before, after = _zones(original), _zones(analysis)
     return [
-        Heading("What-if against the default window"),
-        Table(("Change", "Alert", "Default settings", "These settings"), rows,
+        Heading("What-if against the recorded window"),
+        Table(("Change", "Alert", "Recorded settings", "These settings"), rows,
               numeric=(False, False, True, True), empty="The alerts are the same."),
         Paragraph(
             f"Time outside the window: {number(outside_pct(after), 0, '%')} of judged time "
-            f"(default settings: {number(outside_pct(before), 0, '%')})."
+            f"(recorded settings: {number(outside_pct(before), 0, '%')})."
         ),
     ]  # fmt: skip
 
@@ -399,10 +400,15 @@ def _recovery_section(analysis: SessionAnalysis) -> list[Block]:
     ]  # fmt: skip
 
 
+_EVENT_LABELS = {EventKind.NOTE: "note", EventKind.TOLERANCE: "window"}
+
+
 def _suds_notes_section(analysis: SessionAnalysis) -> list[Block]:
-    events = [e for e in analysis.beats.events if e.kind in (EventKind.SUDS, EventKind.NOTE)]
+    kinds = (EventKind.SUDS, EventKind.NOTE, EventKind.TOLERANCE)
+    events = [e for e in analysis.beats.events if e.kind in kinds]
     rows = [
-        [clock(e.t_s), f"SUDS {int(e.value or 0)}" if e.kind == EventKind.SUDS else "note",
+        [clock(e.t_s),
+         f"SUDS {int(e.value or 0)}" if e.kind == EventKind.SUDS else _EVENT_LABELS[e.kind],
          e.text]
         for e in events
     ]  # fmt: skip
@@ -473,6 +479,18 @@ def _methods_section(analysis: SessionAnalysis) -> list[Block]:
     paragraphs = methods_paragraphs(
         analysis.settings, inputs.baseline_settings, _baseline_span_source(analysis)
     )
+    if analysis.settings_changes:
+        changes = "; ".join(
+            f"at {clock(c.t_s)} to upper {c.settings.upper_sd:g}, edge {c.settings.edge_sd:g}, "
+            f"lower {sd(c.settings.lower_sd)}, dwell {c.settings.dwell_s:g} s"
+            for c in analysis.settings_changes
+        )
+        paragraphs.insert(
+            5,
+            "The therapist changed the window during the session: "
+            f"{changes}. Each change applies from the beat it reached live, as during the "
+            "session; the values above are those at the start.",
+        )
     return [
         Heading("Methods"),
         *(Paragraph(p, tone="small") for p in paragraphs),

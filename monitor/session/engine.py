@@ -35,6 +35,7 @@ from monitor.core.settings import HrvWindows
 from monitor.core.tolerance import ArousalReading, ToleranceSettings, WindowOfTolerance
 from monitor.recording.model import SessionEvent, session_event_from_source
 from monitor.recording.session_file import SessionWriteError, SessionWriter
+from monitor.recording.tolerance_record import tolerance_event
 
 DEFAULT_PHASES = (
     "baseline",
@@ -138,6 +139,8 @@ class SessionEngine:
         self.phases = tuple(phases)
         self.hrv = HrvEngine(windows)
         self.window = WindowOfTolerance(tolerance, baseline_settings, reused_baseline)
+        self.start_tolerance = self.window.settings
+        """The window of tolerance as the session started (the file's settings keep it)."""
         self.status = SourceStatus()
         self.now_s = 0.0
         self.current_phase: str | None = None
@@ -151,6 +154,7 @@ class SessionEngine:
         self._alert_event_ids: dict[int, int] = {}
         self._baseline_phase_start_s: float | None = None
         self._contact_lost = False
+        self._last_judged_s: float | None = None
 
     # -- source events --------------------------------------------------------------------------
 
@@ -224,6 +228,7 @@ class SessionEngine:
                 reading = self.window.suspend(snapshot.t_s, "skin contact lost")
             else:
                 reading = self.window.update(snapshot.t_s, snapshot.indices, snapshot.corrected)
+            self._last_judged_s = snapshot.t_s
             events = self._record_alerts(reading)
             updates.append(self._update(snapshot.t_s, snapshot, reading, events))
         return updates
@@ -278,21 +283,18 @@ class SessionEngine:
         return self.add_phase(t_s, "grounding")
 
     def set_tolerance(self, t_s: float, settings: ToleranceSettings) -> list[SessionUpdate]:
-        """The therapist widened or narrowed the window; recorded as a note for the file."""
+        """The therapist widened or narrowed the window: beats judged from now on use
+        ``settings``. Recorded as a ``tolerance`` event, with the last beat judged before, so
+        a replay changes the window exactly where the live session did."""
         self.window.set_settings(settings)
-        if self.writer is not None:
-            self._write(lambda w: w.update_metadata(settings=self.settings_dict()))
-        text = (
-            f"window set to upper {settings.upper_sd:.1f} SD, edge {settings.edge_sd:.1f} SD, "
-            f"lower {settings.lower_sd:.1f} SD, dwell {settings.dwell_s:.0f} s"
-        )
-        return self._user_event(SessionEvent.note(t_s, text))
+        return self._user_event(tolerance_event(t_s, settings, self._last_judged_s))
 
     def settings_dict(self) -> dict[str, object]:
-        """The settings in force, for the session file."""
+        """The session's settings, for the session file: the window of tolerance as the session
+        started (live changes are events, see :meth:`set_tolerance`)."""
         return {
             "hrv_windows": self.hrv.windows.as_dict(),
-            "tolerance": self.window.settings.as_dict(),
+            "tolerance": self.start_tolerance.as_dict(),
             "baseline": dataclasses.asdict(self.window.baseline_settings),
             "phases": list(self.phases),
         }

@@ -183,11 +183,13 @@ class LiveSession:
         markers = self._simulated_markers()
         try:
             async for event in source.events():  # type: ignore[attr-defined]
+                # A simulated phase marker goes in before the first event after its time, which
+                # is where its recorded time puts it in a replay too.
+                while markers and markers[0][0] <= event.arrival_s - self._clock_origin_s:
+                    t_s, name = markers.pop(0)
+                    for marker_update in self.engine.add_phase(t_s, name):
+                        self.on_update(marker_update)
                 for update in self.engine.handle(event):
-                    while markers and markers[0][0] <= update.t_s:
-                        t_s, name = markers.pop(0)
-                        for marker_update in self.engine.add_phase(t_s, name):
-                            self.on_update(marker_update)
                     self.on_update(update)
                 if options.duration_s is not None and self.engine.now_s >= options.duration_s:
                     self._stop_source()

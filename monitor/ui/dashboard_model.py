@@ -22,6 +22,7 @@ from monitor.core.baseline import Baseline
 from monitor.core.indices import WindowIndices
 from monitor.core.tolerance import AlertKind, ArousalReading, ToleranceSettings, Zone
 from monitor.recording.model import EventKind
+from monitor.recording.tolerance_record import settings_after
 from monitor.session.engine import SessionUpdate, SourceStatus
 
 BEAT_COLUMNS = ("t_s", "hr_bpm", "nn_ms", "raw_rr_ms", "corrected", "ln_rmssd", "arousal")
@@ -119,11 +120,17 @@ class DashboardModel:
     indices : WindowIndices or None
         The latest beat's live HRV indices.
     phases, suds, notes : list of Mark
+        (Changes of the window are shown among the notes.)
     alerts, gaps, suspensions : list of Span
     baseline : Baseline or None
         The client's baseline, once calibrated (set by the session runner).
     tolerance : ToleranceSettings
         The window's bounds in force (the dashboard sets them; the engine applies them).
+    window_from_events : bool
+        Take :attr:`tolerance` from the ``tolerance`` events of the updates: a replay learns the
+        therapist's live changes this way. (The live dashboard sets the bounds itself the moment
+        the therapist asks; an event arriving after a quick second key press must not undo
+        it.)
     ready_to_resume : bool
         The engine said "ready to resume"; stays on until the therapist resumes, another phase
         starts or arousal is back above the window.
@@ -150,6 +157,7 @@ class DashboardModel:
     suspensions: list[Span] = field(default_factory=list)
     baseline: Baseline | None = None
     tolerance: ToleranceSettings = field(default_factory=ToleranceSettings)
+    window_from_events: bool = False
     ready_to_resume: bool = False
     latest_t_s: float = 0.0
     revision: int = 0
@@ -170,6 +178,8 @@ class DashboardModel:
             self.recording_error = update.recording_error
             self.recording_failed_s = update.t_s
         for event in update.events:
+            if event.kind == EventKind.TOLERANCE and self.window_from_events:
+                self.tolerance = settings_after(self.tolerance, event)
             self._apply_event(event.kind, event.t_s, event.end_s, event.text, event.value)
         if update.reading is not None:
             self._apply_reading(update.reading)
@@ -218,7 +228,7 @@ class DashboardModel:
                 self.phases.append(Mark(t_s, text))
             case EventKind.SUDS:
                 self.suds.append(Mark(t_s, text, value))
-            case EventKind.NOTE:
+            case EventKind.NOTE | EventKind.TOLERANCE:
                 self.notes.append(Mark(t_s, text))
             case EventKind.GAP:
                 self.gaps.append(Span(t_s, end_s, "gap", text))

@@ -30,6 +30,7 @@ from monitor.recording.errors import UnreadableFileError
 from monitor.ui.replay_model import (
     SessionOverview,
     WhatIfOutcome,
+    judged_with,
     reference_alerts,
     what_if_outcome,
 )
@@ -77,7 +78,8 @@ class SessionAnalyst(QObject):
         return self._analysed_generation == self._generation and not self._closed
 
     def load(self, overview: SessionOverview) -> Future | None:
-        """Analyse a newly opened session (at its recorded settings), then evaluate those."""
+        """Analyse a newly opened session as recorded, then evaluate that (its settings at the
+        start stand for it, live changes included)."""
         with self._lock:
             self._generation += 1
             generation = self._generation
@@ -130,9 +132,7 @@ class SessionAnalyst(QObject):
         from monitor.report.analysis import analyse_session
 
         try:
-            analysis = analyse_session(
-                overview.path, settings=overview.tolerance, timeline_workers=1
-            )
+            analysis = analyse_session(overview.path, timeline_workers=1)
         except (UnreadableFileError, ValueError, OSError) as error:
             if self._current(generation):
                 self.error = str(error)
@@ -169,7 +169,7 @@ class SessionAnalyst(QObject):
             return
         from monitor.report import build_session_report, write_report
 
-        what_if = analysis.with_settings(settings)
+        what_if = judged_with(analysis, settings)
         document = build_session_report(what_if, analysis if what_if is not analysis else None)
         try:
             write_report(document, path, overwrite=True)

@@ -2,15 +2,18 @@
 
 The replay must show what the therapist saw live, so it runs the live
 :class:`~monitor.session.engine.SessionEngine` (without a writer: the file is never touched) on
-the raw packets of the file, built with the settings the file recorded, and feeds it the
-therapist's markers (phases, SUDS, notes) at their times, as the dashboard fed them: a phase
-marker drives the baseline span and grounding exactly as it did live. Recorded alerts are *not*
-fed back: the engine raises them again from the beats.
+the raw packets of the file, built with the settings the session started with, and feeds it the
+therapist's markers (phases, SUDS, notes, changes of the window) at their times, as the
+dashboard fed them: a phase marker drives the baseline span and grounding, and a widened or
+narrowed window judges the beats from there on, exactly as live. Recorded alerts are *not* fed
+back: the engine raises them again from the beats.
 
 What-if runs over the report's :class:`~monitor.report.analysis.SessionAnalysis` (its per-beat
 timeline is computed once; only the window of tolerance is re-run,
 :meth:`SessionAnalysis.with_settings`), and its alerts are compared episode by episode with the
-recorded ones (:func:`monitor.core.what_if.compare_alerts`).
+recorded ones (:func:`monitor.core.what_if.compare_alerts`). The settings the session started
+with stand for the session as recorded, live changes included (:func:`judged_with`); any other
+settings hold for the whole session.
 
 Everything here is plain data and functions; the Qt side only draws it.
 """
@@ -30,6 +33,7 @@ from drivers.replay import ReplayMarker, ReplaySource
 from monitor.core.baseline import BaselineSettings
 from monitor.core.settings import HrvWindows
 from monitor.core.tolerance import Alert, AlertKind, ToleranceSettings
+from monitor.core.tolerance_summary import SettingsChange
 from monitor.core.what_if import compare_alerts
 from monitor.recording.model import (
     EventKind,
@@ -37,6 +41,11 @@ from monitor.recording.model import (
     SessionEvent,
     SessionMetadata,
     SourceKind,
+)
+from monitor.recording.tolerance_record import (
+    recorded_tolerance,
+    settings_after,
+    tolerance_changes,
 )
 from monitor.session.engine import DEFAULT_PHASES, SessionEngine, SessionUpdate
 from monitor.ui.dashboard_model import Mark, Span
@@ -89,7 +98,10 @@ class SessionOverview:
     gaps : tuple of Span
         Signal gaps.
     tolerance : ToleranceSettings
-        The window-of-tolerance settings the file recorded (the defaults when it has none).
+        The window-of-tolerance settings the session started with (the defaults when the file
+        has none; a version-1 file holds those it ended with).
+    tolerance_changes : tuple of SettingsChange
+        The therapist's live changes of the window, in time order.
     """
 
     path: Path
@@ -101,6 +113,7 @@ class SessionOverview:
     alerts: tuple[Span, ...]
     gaps: tuple[Span, ...]
     tolerance: ToleranceSettings
+    tolerance_changes: tuple[SettingsChange, ...] = ()
 
     @property
     def client_code(self) -> str:
@@ -120,7 +133,8 @@ class SessionOverview:
 
 
 def session_overview(session: RecordedSession, path: str | Path) -> SessionOverview:
-    """The overview of a recorded session (phases, SUDS, notes, recorded alerts, gaps)."""
+    """The overview of a recorded session (phases, SUDS, notes and changes of the window,
+    recorded alerts, gaps)."""
     events = session.events
     ends = [0.0]
     if len(session.packets):
@@ -130,6 +144,7 @@ def session_overview(session: RecordedSession, path: str | Path) -> SessionOverv
     ends += [e.t_s if e.end_s is None else e.end_s for e in events]
     duration_s = max(ends)
     marks = [e for e in events if e.kind == EventKind.PHASE and e.text]
+    start = recorded_settings(session.metadata).tolerance
     phases = tuple(
         PhaseSpan(e.text, e.t_s, marks[i + 1].t_s if i + 1 < len(marks) else duration_s)
         for i, e in enumerate(marks)
@@ -140,12 +155,15 @@ def session_overview(session: RecordedSession, path: str | Path) -> SessionOverv
         duration_s=duration_s,
         phases=phases,
         suds=tuple(Mark(e.t_s, e.text, e.value) for e in events if e.kind == EventKind.SUDS),
-        notes=tuple(Mark(e.t_s, e.text) for e in events if e.kind == EventKind.NOTE),
+        notes=tuple(
+            Mark(e.t_s, e.text) for e in events if e.kind in (EventKind.NOTE, EventKind.TOLERANCE)
+        ),
         alerts=tuple(
             Span(a.start_s, a.end_s, str(a.kind), a.reason) for a in recorded_alerts(events)
         ),
         gaps=tuple(Span(e.t_s, e.end_s, "gap", e.text) for e in events if e.kind == EventKind.GAP),
-        tolerance=recorded_settings(session.metadata).tolerance,
+        tolerance=start,
+        tolerance_changes=tolerance_changes(events, start),
     )
 
 
@@ -190,10 +208,11 @@ def _from_mapping(kind: type, data: object, name: str) -> Any:
 
 
 def recorded_settings(metadata: SessionMetadata) -> EngineSettings:
-    """The settings a session ran with (the defaults for anything the file does not hold).
+    """The settings a session started with (the defaults for anything the file does not hold).
 
-    A window widened or narrowed during the session is stored as its last state, so a replay
-    judges the whole session with the window the session ended with.
+    A window widened or narrowed during the session is a ``tolerance`` event, fed to the engine
+    at its time (:func:`feed`). A version-1 file holds only the window the session ended with:
+    its replay judges the whole session with that.
     """
     settings = metadata.settings
     phases = settings.get("phases")
@@ -201,7 +220,7 @@ def recorded_settings(metadata: SessionMetadata) -> EngineSettings:
         phases = DEFAULT_PHASES
     return EngineSettings(
         windows=_from_mapping(HrvWindows, settings.get("hrv_windows"), "HRV window"),
-        tolerance=_from_mapping(ToleranceSettings, settings.get("tolerance"), "tolerance"),
+        tolerance=recorded_tolerance(settings),
         baseline=_from_mapping(BaselineSettings, settings.get("baseline"), "baseline"),
         phases=tuple(phases),
     )
@@ -223,9 +242,9 @@ def feed(engine: SessionEngine, item: SourceEvent | ReplayMarker) -> list[Sessio
     """Give one replayed item to the engine as the live session gave it; return the updates.
 
     Source events go to :meth:`SessionEngine.handle`; the therapist's markers to
-    :meth:`~SessionEngine.add_phase`, :meth:`~SessionEngine.add_suds` and
-    :meth:`~SessionEngine.add_note` at their recorded times. Recorded alerts are skipped: the
-    engine raises its own.
+    :meth:`~SessionEngine.add_phase`, :meth:`~SessionEngine.add_suds`,
+    :meth:`~SessionEngine.add_note` and :meth:`~SessionEngine.set_tolerance` at their recorded
+    times. Recorded alerts are skipped: the engine raises its own.
     """
     if not isinstance(item, ReplayMarker):
         return engine.handle(item)
@@ -240,6 +259,9 @@ def feed(engine: SessionEngine, item: SourceEvent | ReplayMarker) -> list[Sessio
                 return engine.add_suds(event.t_s, int(event.value or 0), event.text)
             case EventKind.NOTE:
                 return engine.add_note(event.t_s, event.text)
+            case EventKind.TOLERANCE:
+                settings = settings_after(engine.window.settings, event)
+                return engine.set_tolerance(event.t_s, settings)
     except ValueError as error:  # a SUDS rating out of range in a damaged file
         log.warning("replay: marker at %.1f s skipped (%s)", event.t_s, error)
     return []
@@ -401,6 +423,16 @@ def reference_alerts(overview: SessionOverview, analysis: SessionAnalysis) -> tu
                         for a in overview.alerts]  # fmt: skip
 
 
+def judged_with(analysis: SessionAnalysis, settings: ToleranceSettings) -> SessionAnalysis:
+    """The session judged with the what-if panel's ``settings``.
+
+    The settings the session started with (``analysis.settings`` of an analysis as recorded)
+    give the session as recorded, with the therapist's live changes; any others hold for the
+    whole session.
+    """
+    return analysis if settings == analysis.settings else analysis.with_settings(settings)
+
+
 def what_if_outcome(
     analysis: SessionAnalysis,
     settings: ToleranceSettings,
@@ -418,7 +450,7 @@ def what_if_outcome(
         Usually the recorded alerts (:func:`reference_alerts`).
     reference_label : str
     """
-    result = analysis.with_settings(settings)
+    result = judged_with(analysis, settings)
     alerts = list(result.alerts)
     changes = compare_alerts(reference, alerts, analysis.duration_s)
     rows = []

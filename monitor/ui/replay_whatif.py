@@ -4,6 +4,10 @@ The therapist changes the upper bound, the upper edge, the lower bound or the dw
 or narrows the window on both sides); the panel asks for the alerts with those settings
 (:attr:`WhatIfPanel.settings_changed`; the replay window has them computed off the GUI thread)
 and lists them against the recorded ones: kept, removed, added. Nothing here changes the file.
+
+The recorded settings are those the session started with; they stand for the session as it
+ran, with any window the therapist widened or narrowed live at its time. Other values hold for
+the whole session.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.core.tolerance import ToleranceSettings
+from monitor.core.tolerance_summary import SettingsChange
 from monitor.ui import theme
 from monitor.ui.formatting import clock_text
 from monitor.ui.replay_model import WhatIfOutcome, settings_text, window_settings
@@ -63,6 +68,7 @@ class WhatIfPanel(QFrame):
         super().__init__(parent)
         self.setObjectName("panel")
         self.recorded = ToleranceSettings()
+        self.recorded_changes: tuple[SettingsChange, ...] = ()
         self.outcome: WhatIfOutcome | None = None
         self._settings: ToleranceSettings | None = self.recorded
         self._updating = False
@@ -136,9 +142,13 @@ class WhatIfPanel(QFrame):
         """The settings shown, or ``None`` while they are not valid."""
         return self._settings
 
-    def set_recorded(self, settings: ToleranceSettings) -> None:
-        """A session was opened: its recorded settings are the reference and the start."""
+    def set_recorded(
+        self, settings: ToleranceSettings, changes: tuple[SettingsChange, ...] = ()
+    ) -> None:
+        """A session was opened: its recorded settings (at its start, with the live
+        ``changes``) are the reference and the start."""
         self.recorded = settings
+        self.recorded_changes = tuple(changes)
         self.outcome = None
         self.alert_list.clear()
         self.summary.setText("")
@@ -211,8 +221,9 @@ class WhatIfPanel(QFrame):
         self.outcome = outcome
         is_recorded = outcome.settings == self.recorded
         self.message.setText(
-            "Recorded settings: " + settings_text(outcome.settings) if is_recorded
-            else "What-if: " + settings_text(outcome.settings)
+            "Recorded settings: " + settings_text(outcome.settings) + self._changes_text()
+            if is_recorded
+            else "What-if, for the whole session: " + settings_text(outcome.settings)
         )  # fmt: skip
         self.summary.setText(outcome.summary)
         self.alert_list.clear()
@@ -229,6 +240,12 @@ class WhatIfPanel(QFrame):
         if not outcome.rows:
             self.alert_list.addItem(QListWidgetItem("No alerts"))
         self.zone_times.setText(self._zone_times_text(outcome, is_recorded))
+
+    def _changes_text(self) -> str:
+        if not self.recorded_changes:
+            return ""
+        times = ", ".join(clock_text(c.t_s) for c in self.recorded_changes)
+        return f"; changed live at {times}"
 
     @staticmethod
     def _zone_times_text(outcome: WhatIfOutcome, is_recorded: bool) -> str:

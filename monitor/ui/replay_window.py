@@ -322,7 +322,7 @@ class ReplayWindow(QMainWindow):
         self.pages.setCurrentIndex(1)
         self._reset_views()
         self.strip.set_overview(overview)
-        self.what_if.set_recorded(overview.tolerance)
+        self.what_if.set_recorded(overview.tolerance, overview.tolerance_changes)
         self.analyst.load(overview)
         self.last_report = None
         self.setWindowTitle(f"Session Monitor — replay — {overview.title}")
@@ -369,7 +369,10 @@ class ReplayWindow(QMainWindow):
     def _reset_views(self) -> None:
         """A fresh model and plots (the plots draw overlays incrementally, so they go too)."""
         tolerance = self.overview.tolerance if self.overview is not None else None
-        self.model = DashboardModel() if tolerance is None else DashboardModel(tolerance=tolerance)
+        self.model = DashboardModel(window_from_events=True)
+        if tolerance is not None:
+            # The window the session started with; its live changes come with the updates.
+            self.model.tolerance = tolerance
         old = self.plots
         self.plots = self._make_plots()
         self._centre.replaceWidget(old, self.plots)

@@ -12,8 +12,10 @@ from drivers.beat_clock import BeatClock
 from drivers.events import HeartRatePacket
 from drivers.simulator import HeartSimulator, Phase, phase_timeline
 from monitor.core.artefacts import classify_beats
+from monitor.core.tolerance import ToleranceSettings
 from monitor.recording.model import SessionEvent, SessionMetadata, SourceKind
 from monitor.recording.session_file import SessionWriter
+from monitor.recording.tolerance_record import tolerance_event
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_UTC = dt.datetime(2025, 3, 1, 10, 15, 0, 250000, tzinfo=dt.UTC)
@@ -80,6 +82,7 @@ def record_simulation(
         SessionEvent.suds(170.0, 3),
         SessionEvent.note(95.5, LONG_NOTE),
         SessionEvent.alert(100.0, "above_window", "HR +18 bpm over baseline", end_s=131.5),
+        tolerance_event(140.5, ToleranceSettings().widened(1.0), after_beat_s=137.9),
     ]
     for event in therapist_events:
         writer.add_event(event)

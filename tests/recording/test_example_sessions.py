@@ -30,6 +30,7 @@ def test_committed_examples_match_a_fresh_regeneration(tmp_path: Path) -> None:
     assert script.main([str(tmp_path)]) == 0
     for name in (script.SIMULATED_NAME, script.IMPORTED_NAME):
         committed, fresh = read_session(RECORDINGS / name), read_session(tmp_path / name)
+        assert committed.schema_version == fresh.schema_version, "regenerate the examples"
         assert committed.metadata == fresh.metadata
         assert committed.packets.raw == fresh.packets.raw
         np.testing.assert_array_equal(committed.packets.arrival_s, fresh.packets.arrival_s)

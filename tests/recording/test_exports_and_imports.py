@@ -100,6 +100,8 @@ def test_edf_export_carries_beats_and_events_as_annotations(
     assert durations[alert] == pytest.approx(31.5)
     assert onsets[alert] == onsets[alert + 1] == pytest.approx(100.25)  # +0.25 s of the start
     assert any(t.startswith("Note: Client described") for t in texts)
+    window = texts.index("Window: upper 3.5 SD, edge 2.5 SD, lower")
+    assert texts[window + 1] == "+ -3.5 SD, dwell 20 s"
     assert all(len(t.encode("utf-8")) <= MAX_ANNOTATION_BYTES for t in texts)
     # The tachogram shows the RR values (to the signal's resolution) where beats are.
     assert 500 < np.median(rr_signal[rr_signal > 0]) < 1200
@@ -137,6 +139,13 @@ def test_edf_export_then_import_recovers_rr_times_and_events(
     assert notes == [LONG_NOTE]  # split into 40-byte pieces and joined again
     gaps = [e for e in imported.events if e.kind is EventKind.GAP]
     assert len(gaps) == len([e for e in original.events if e.kind is EventKind.GAP])
+    # A live change of the window comes back as the change: its bounds and dwell (the beat
+    # it reached live is not in the annotation, so it applies by time).
+    (window,) = [e for e in imported.events if e.kind is EventKind.TOLERANCE]
+    (recorded,) = [e for e in original.events if e.kind is EventKind.TOLERANCE]
+    fields = ("upper_sd", "edge_sd", "lower_sd", "dwell_s")
+    assert window.data["settings"] == {f: recorded.data["settings"][f] for f in fields}
+    assert "after_beat_s" not in window.data
 
 
 def test_importing_a_real_rr_text_recording(tmp_path: Path) -> None:

@@ -118,6 +118,6 @@ def test_report_what_if_flags_leave_the_file_unchanged(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert digest(EXAMPLE) == before
     text = " ".join(pdf_text(out).split())
-    assert "What-if" in text and "upper 11 (default 2.5)" in text
+    assert "What-if" in text and "upper 11 (recorded 2.5)" in text
     assert "Removed Pause for grounding 7:21–16:08" in text
     assert "inside between −2.5 and 11" in text  # the methods state the bounds used

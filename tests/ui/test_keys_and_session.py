@@ -87,13 +87,18 @@ def test_keys_create_markers_suds_and_notes(qtbot: object, live_window: MainWind
         phases = [e.text for e in reader.events(EventKind.PHASE)]
         suds = [e.value for e in reader.events(EventKind.SUDS)]
         notes = [e.text for e in reader.events(EventKind.NOTE)]
+        windows = reader.events(EventKind.TOLERANCE)
         assert reader.metadata.client_code == "C017"
         assert reader.beats().t_s.size > 3
     # The simulated session marks its own baseline; ours follow it in the order typed.
     assert phases[-3:] == ["imagery", "grounding", "imagery"]
     assert suds == [7, 10, 1]
     assert "client feels the floor" in notes
-    assert any(text.startswith("window set to upper 2.8") for text in notes)
+    # The wider window is a timed event with the settings from then on (a replay applies it).
+    assert [w.text for w in windows] == [
+        "window set to upper 2.75 SD, edge 1.75 SD, lower -2.75 SD, dwell 20 s"
+    ]
+    assert windows[0].data["settings"]["upper_sd"] == pytest.approx(before + 0.25)
     # Typing the note did not mark phases with its letters.
     assert "calm place" not in phases and "debrief" not in phases
 

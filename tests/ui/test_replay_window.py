@@ -7,8 +7,10 @@ the same items up to that time, and the session file must be byte for byte uncha
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import math
 import os
 import stat
 from collections.abc import Iterator
@@ -19,11 +21,13 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
 from drivers.replay import ReplayMarker
-from monitor.core.tolerance import AlertKind
+from monitor.core.tolerance import AlertKind, ToleranceSettings
 from monitor.recording.model import EventKind, RecordedSession
 from monitor.recording.reader import read_session, replay_source
-from monitor.session.engine import SessionEngine
+from monitor.session.engine import SessionEngine, SessionUpdate
+from monitor.session.live import LiveOptions, LiveSession
 from monitor.ui.dashboard_model import BEAT_COLUMNS, DashboardModel
+from monitor.ui.formatting import clock_text
 from monitor.ui.replay_model import recorded_settings
 from monitor.ui.replay_recent import RecentFiles
 from monitor.ui.replay_window import ReplayWindow
@@ -31,6 +35,7 @@ from monitor.ui.replay_window import ReplayWindow
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "recordings" / "example_simulated_session.sqlite"
 WAIT_MS = 20_000
+WIDER = ToleranceSettings().widened(1.0)
 
 
 def digest(path: Path) -> str:
@@ -60,7 +65,7 @@ def straight_run(session: RecordedSession, until_s: float) -> DashboardModel:
     them (written out here rather than reusing the replay's own dispatch)."""
     settings = recorded_settings(session.metadata)
     engine = SessionEngine(None, tolerance=settings.tolerance, windows=settings.windows)
-    model = DashboardModel(tolerance=settings.tolerance)
+    model = DashboardModel(tolerance=settings.tolerance, window_from_events=True)
     for item in replay_source(session).items():
         if item.arrival_s >= until_s:
             break
@@ -72,6 +77,9 @@ def straight_run(session: RecordedSession, until_s: float) -> DashboardModel:
                 updates = engine.add_suds(event.t_s, int(event.value), event.text)
             elif event.kind == EventKind.NOTE:
                 updates = engine.add_note(event.t_s, event.text)
+            elif event.kind == EventKind.TOLERANCE:
+                wider = ToleranceSettings(**event.data["settings"])
+                updates = engine.set_tolerance(event.t_s, wider)
             else:
                 updates = []  # recorded alerts: the engine raises its own
         else:
@@ -307,6 +315,56 @@ def test_an_imported_recording_replays_and_takes_what_if(
     added = [row.kind for row in window.what_if.outcome.rows if row.change == "added"]
     assert added.count(AlertKind.HYPER) == 1
     assert digest(rest) == before
+
+
+@pytest.fixture(scope="module")
+def widened_live(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A live simulated session (engine, writer, file) whose window was widened at 7:00."""
+    path = tmp_path_factory.mktemp("widened") / "widened.sqlite"
+    options = LiveOptions(simulate=True, speed=math.inf, duration_s=560.0, seed=4, out=path)
+    asked: list[bool] = []
+
+    def on_update(update: SessionUpdate) -> None:
+        if update.t_s >= 420.0 and not asked:
+            asked.append(True)  # the therapist presses "wider" (the dashboard's runner.call)
+            session.call(lambda engine, now_s: engine.set_tolerance(now_s, WIDER))
+
+    session = LiveSession(options, on_update=on_update)
+    asyncio.run(session.run())
+    return path
+
+
+def test_a_window_widened_live_is_widened_in_the_replay_where_it_was(
+    qtbot: object, window: ReplayWindow, widened_live: Path
+) -> None:
+    session = read_session(widened_live)
+    (change,) = [e for e in session.events if e.kind == EventKind.TOLERANCE]
+    assert window.open_file(widened_live)
+    window.seek(change.t_s - 30.0)
+    settle(qtbot, window)
+    assert window.model.tolerance == ToleranceSettings()
+    assert_same_state(window.model, straight_run(session, change.t_s - 30.0))
+    window.seek(change.t_s + 60.0)
+    settle(qtbot, window)
+    assert window.model.tolerance == WIDER
+    assert any(m.text.startswith("window set to upper 3.5") for m in window.model.notes)
+    assert_same_state(window.model, straight_run(session, change.t_s + 60.0))
+
+    # What-if: the recorded settings (those at the start) stand for the session as it ran,
+    # live change included: the alerts are the recorded ones.
+    wait_for_outcome(qtbot, window, 2.5)
+    panel = window.what_if
+    assert not panel.outcome.changed
+    assert f"changed live at {clock_text(change.t_s)}" in panel.message.text()
+    assert window.strip.what_if_alerts is None
+    # Other values hold for the whole session: widened from the start, the early warning
+    # before the live change is gone.
+    panel.set_values(WIDER.upper_sd, WIDER.edge_sd, WIDER.lower_sd, WIDER.dwell_s)
+    wait_for_outcome(qtbot, window, WIDER.upper_sd)
+    assert panel.outcome.changed
+    assert panel.message.text().startswith("What-if, for the whole session")
+    removed = [row for row in panel.outcome.rows if row.change == "removed"]
+    assert any(row.kind == AlertKind.WARNING and row.start_s < change.t_s for row in removed)
 
 
 @pytest.mark.parametrize("kind", ["foreign", "truncated"])
