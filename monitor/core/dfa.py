@@ -27,11 +27,13 @@ DEFAULT_BOX_SIZES = tuple(range(4, 17))
 class _BoxLayout:
     """Every non-overlapping box of every size in a series of ``n_points``, as arrays."""
 
+    positions: np.ndarray  # 0, 1, … n_points − 1 as floats
     bounds: np.ndarray  # (2, boxes): first index and one past the last
     offset: np.ndarray  # start + (n − 1)/2: turns Σk·y into the centred Σ(j − j̄)·y
     inverse_size: np.ndarray  # 1/n
     inverse_spread: np.ndarray  # 1/Σ(j − j̄)² = 12/(n(n² − 1))
     size_number: np.ndarray  # which box size each box has
+    last_point: np.ndarray  # per box size: index of the last point its boxes cover
     inverse_points: np.ndarray  # per box size: 1/(boxes · size), NaN when no box fits
 
 
@@ -49,6 +51,7 @@ def _box_layout(n_points: int, box_sizes: tuple[int, ...]) -> _BoxLayout:
     with np.errstate(divide="ignore"):
         inverse_points = np.where(points > 0, 1.0 / points, np.nan)
     return _BoxLayout(
+        positions=np.arange(n_points, dtype=float),
         bounds=np.stack([start, start + size.astype(int)]),
         # Least-squares line over local positions j = 0 … n−1: centre (n−1)/2,
         # Σ(j − j̄)² = n(n²−1)/12.
@@ -56,6 +59,7 @@ def _box_layout(n_points: int, box_sizes: tuple[int, ...]) -> _BoxLayout:
         inverse_size=1.0 / size,
         inverse_spread=12.0 / (size * (size * size - 1.0)),
         size_number=np.concatenate(which),
+        last_point=np.maximum(points.astype(int) - 1, 0),
         inverse_points=inverse_points,
     )
 
@@ -63,34 +67,31 @@ def _box_layout(n_points: int, box_sizes: tuple[int, ...]) -> _BoxLayout:
 def fluctuations(nn_ms: ArrayLike, box_sizes: tuple[int, ...] = DEFAULT_BOX_SIZES) -> np.ndarray:
     """F(n) for each box size (ms), Peng 1995; NaN where the series holds no full box.
 
-    Every box's residual sum of squares after its line fit comes from prefix sums of y, k·y and y²
-    (RSS = Σy² − (Σy)²/n − (Σ(j − j̄)y)² / Σ(j − j̄)²), so all boxes of all sizes cost a handful of
-    array operations (this runs on every beat).
+    A box's residual sum of squares after its line fit is RSS = Σy² − (Σy)²/n − (Σ(j − j̄)y)² /
+    Σ(j − j̄)². Summed over the boxes of one size, the Σy² terms are one prefix sum of y², and the
+    rest come from prefix sums of y and k·y read at the box bounds, so all boxes of all sizes
+    cost a handful of array operations (this runs on every beat).
     """
     nn = np.asarray(nn_ms, dtype=float)
     if nn.size < min(box_sizes):
         return np.full(len(box_sizes), np.nan)
     layout = _box_layout(nn.size, box_sizes)
+    profile = np.cumsum(nn - float(nn.sum()) / nn.size)
     # Prefix sums with a leading zero, so a box's sum is prefix[:, stop] − prefix[:, start].
-    prefix = np.zeros((3, nn.size + 1))
-    profile = prefix[0, 1:]
-    np.cumsum(nn - float(nn.sum()) / nn.size, out=profile)
-    np.multiply(np.arange(nn.size), profile, out=prefix[1, 1:])
-    np.multiply(profile, profile, out=prefix[2, 1:])
+    prefix = np.zeros((2, nn.size + 1))
+    prefix[0, 1:] = profile
+    np.multiply(layout.positions, profile, out=prefix[1, 1:])
     np.cumsum(prefix[:, 1:], axis=1, out=prefix[:, 1:])
     at_bounds = prefix[:, layout.bounds]
-    sum_y, sum_ky, sum_yy = at_bounds[:, 1] - at_bounds[:, 0]
+    sum_y, sum_ky = at_bounds[:, 1] - at_bounds[:, 0]
     centred_jy = sum_ky - layout.offset * sum_y
-    rss = (
-        sum_yy
-        - sum_y * sum_y * layout.inverse_size
-        - centred_jy * centred_jy * layout.inverse_spread
+    fitted = sum_y * sum_y * layout.inverse_size + centred_jy * centred_jy * layout.inverse_spread
+    total_yy = np.cumsum(profile * profile)[layout.last_point]
+    rss_per_size = total_yy - np.bincount(
+        layout.size_number, weights=fitted, minlength=total_yy.size
     )
-    # Rounding can leave a perfectly straight box a hair below zero.
-    rss_per_size = np.bincount(
-        layout.size_number, weights=np.maximum(rss, 0.0), minlength=len(box_sizes)
-    )
-    return np.sqrt(rss_per_size * layout.inverse_points)
+    # Rounding can leave a perfectly straight series a hair below zero.
+    return np.sqrt(np.maximum(rss_per_size, 0.0) * layout.inverse_points)
 
 
 def dfa_alpha1(nn_ms: ArrayLike, box_sizes: tuple[int, ...] = DEFAULT_BOX_SIZES) -> float:
@@ -113,8 +114,14 @@ def dfa_alpha1(nn_ms: ArrayLike, box_sizes: tuple[int, ...] = DEFAULT_BOX_SIZES)
     if nn.size < 2 * max(box_sizes):
         return float("nan")
     fluct = fluctuations(nn, box_sizes)
-    if not np.all(fluct > 0):
+    if not (fluct > 0).all():
         return float("nan")
+    return float(_slope_weights(box_sizes) @ np.log(fluct))
+
+
+@cache
+def _slope_weights(box_sizes: tuple[int, ...]) -> np.ndarray:
+    """w such that w · log F is the least-squares slope of log F on log n."""
     log_n = np.log(np.asarray(box_sizes, dtype=float))
     log_n -= log_n.mean()
-    return float(log_n @ np.log(fluct) / (log_n @ log_n))
+    return log_n / (log_n @ log_n)
