@@ -205,52 +205,20 @@ def test_injected_artefacts_are_detected_at_the_right_place(name, scenario, form
     assert sum(fractions) / n_events >= 0.90
 
 
-# 5 % is met on every seed except for these, listed as known gaps with the worst seed: the
-# high-HRV pyhrv series (RMSSD 95 ms, > 3 SD above population norms), where the method's own
-# false positives on healthy beats already cost ~3-5 % before any artefact is injected.
-_RMSSD_GAPS = {
-    ("pyhrv_short_nni.txt", "batch"): "high HRV (RMSSD 95 ms): worst seed -6.7 %",
-    ("pyhrv_short_nni.txt", "streaming"): "high HRV (RMSSD 95 ms): worst seed -5.01 %",
-}
-
-
 def _rmssd_errors(name: str, form: str) -> list[float]:
     truth = rmssd(oracle_clean(name))
     return [rmssd(injected_run(name, "mixed", seed, form)[3]) / truth - 1.0 for seed in SEEDS]
 
 
-@pytest.mark.parametrize(
-    ("name", "form"),
-    [
-        pytest.param(
-            name,
-            form,
-            marks=(
-                [pytest.mark.xfail(reason=_RMSSD_GAPS[name, form], strict=True)]
-                if (name, form) in _RMSSD_GAPS
-                else []
-            ),
-        )
-        for name in CLEAN_FILES
-        for form in FORMS
-    ],
-)
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("name", CLEAN_FILES)
 def test_rmssd_after_correction_within_5_percent_of_clean(name, form):
     """2 % mixed artefacts injected, corrected: RMSSD within 5 % of the clean recording's.
 
     Clean value = RMSSD (numpy) of the recording cleaned by the oracle (see ``oracle_clean``).
-    Strict xfail marks the combinations that miss 5 % on some seed, with the worst value.
     """
     errors = _rmssd_errors(name, form)
     assert max(abs(e) for e in errors) <= 0.05, errors
-
-
-@pytest.mark.parametrize("form", FORMS)
-@pytest.mark.parametrize("name", CLEAN_FILES)
-def test_rmssd_after_correction_within_10_percent_everywhere(name, form):
-    """The looser bound that holds for every recording and form (guards the known gaps)."""
-    errors = _rmssd_errors(name, form)
-    assert max(abs(e) for e in errors) <= 0.10, errors
 
 
 def test_injection_really_corrupts_rmssd():
@@ -279,9 +247,21 @@ def test_noisy_recording_count_within_15_percent_of_neurokit(form):
 def test_few_false_positives_on_clean_recordings(name, form, bound):
     """On the oracle-cleaned recordings (no artefacts left), at most 2.5 % of beats are flagged
     by the batch form and 3.5 % by the streaming form (worst measured: 2.1 % and 3.3 %, both on
-    the high-HRV pyhrv series; 0.4-1.5 % on the others)."""
+    the high-HRV pyhrv series; 0.3-1.3 % on the others)."""
     classes, _ = classify_and_correct(oracle_clean(name), form)
     assert np.mean(classes != BeatClass.NORMAL) <= bound
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("name", CLEAN_FILES)
+def test_false_positives_on_clean_recordings_cost_little_rmssd(name, form):
+    """The beats flagged on the clean recordings are mostly healthy ones (peaks and troughs of a
+    large breathing oscillation on the high-HRV pyhrv series): correcting them must not flatten
+    the variability. Measured: at most 2.0 % of RMSSD (streaming, pyhrv); it was 5.4 % (batch)
+    and 7.0 % (streaming) on pyhrv when every flagged beat was interpolated."""
+    clean = oracle_clean(name)
+    _, nn = classify_and_correct(clean, form)
+    assert abs(rmssd(nn) / rmssd(clean) - 1.0) <= 0.025
 
 
 @pytest.mark.parametrize("name", [*CLEAN_FILES, "noisy_rri.hrm", "exercise_rri.hrm"])
@@ -344,8 +324,9 @@ def test_extra_beat_is_merged_with_the_following_interval():
     assert 41 not in series.source_index
 
 
-def test_ectopic_pair_is_interpolated_from_neighbouring_normal_beats():
-    rr = _steady()
+def test_premature_beat_is_moved_back_halfway_between_its_neighbours():
+    clean = _steady()
+    rr = clean.copy()
     shift = 0.3 * rr[40]
     rr[40] -= shift
     rr[41] += shift
@@ -353,8 +334,58 @@ def test_ectopic_pair_is_interpolated_from_neighbouring_normal_beats():
     assert classes[40] == classes[41] == BeatClass.ECTOPIC
     series = correct_beats(rr, classes=classes)
     fixed = series.nn_ms[np.isin(series.source_index, [40, 41])]
-    # Linear interpolation between beat 39 and beat 42, both normal.
-    assert fixed == pytest.approx(rr[39] + (rr[42] - rr[39]) * np.array([1, 2]) / 3)
+    # Both intervals become their mean: the time from beat 39 to beat 41 is kept, and the
+    # moved beat lies halfway between them.
+    assert fixed == pytest.approx([(clean[40] + clean[41]) / 2] * 2)
+    assert series.corrected[np.isin(series.source_index, [40, 41])].all()
+    t = times_of(rr)
+    assert series.t_s[np.isin(series.source_index, [40, 41])] == pytest.approx(
+        [(t[39] + t[41]) / 2, t[41]]
+    )
+    beats, streamed = run_stream(rr)
+    assert streamed[40] == streamed[41] == BeatClass.ECTOPIC
+    assert [b.nn_ms for b in beats[40:42]] == pytest.approx(fixed)
+    assert [b.t_s for b in beats[40:42]] == pytest.approx([(t[39] + t[41]) / 2, t[41]])
+
+
+def test_long_beat_that_is_no_displacement_is_interpolated_from_neighbouring_normal_beats():
+    # A pause: the beat after it is back to normal, and the two together last far longer than
+    # two typical beats, so no displaced beat explains it.
+    rr = _steady()
+    rr[40] += 500.0
+    classes = classify_beats(rr)
+    assert classes[40] == BeatClass.LONG
+    assert classes[39] == classes[41] == BeatClass.NORMAL
+    series = correct_beats(rr, classes=classes)
+    at = np.flatnonzero(series.source_index == 40)
+    assert series.nn_ms[at] == pytest.approx([(rr[39] + rr[41]) / 2])
+    assert series.nn_ms[series.source_index == 41] == pytest.approx([rr[41]])
+    beats, streamed = run_stream(rr)
+    assert streamed[40] == BeatClass.LONG
+    assert beats[40].nn_ms == pytest.approx((rr[39] + rr[41]) / 2)
+
+
+def test_a_burst_of_double_detections_is_merged_throughout():
+    # A minute in which every other beat is split by a false detection: the fragments soon
+    # widen the thresholds and drag the 11-beat median down to them, yet each must still merge.
+    clean = _steady(300, seed=2)
+    rr: list[float] = []
+    firsts = []
+    for i, value in enumerate(clean):
+        if 100 <= i < 170 and i % 2 == 0:
+            firsts.append(len(rr))
+            rr += [0.35 * value, 0.65 * value]
+        else:
+            rr.append(value)
+    rr = np.array(rr)
+    classes = classify_beats(rr)
+    assert np.all(classes[firsts] == BeatClass.EXTRA)
+    nn = correct_beats(rr, classes=classes).nn_ms
+    beats, streamed = run_stream(rr)
+    assert np.all(streamed[firsts] == BeatClass.EXTRA)
+    burst = slice(95, 175)
+    assert nn[burst] == pytest.approx(clean[burst])
+    assert np.array([b.nn_ms for b in beats])[burst] == pytest.approx(clean[burst])
 
 
 def test_invalid_values_are_dropped_and_a_fragment_is_merged():
@@ -564,7 +595,7 @@ def _clean_ish(draw) -> np.ndarray:
 @given(_clean_ish())
 def test_streaming_classes_agree_with_batch_on_clean_ish_data(rr):
     """On clean-ish series of >= 100 beats at least 90 % of beats get the same class from
-    streaming and batch (worst of 1500 random series while developing: 94.8 %)."""
+    streaming and batch (worst of 1500 random series, hypothesis seed 1: 92.0 %)."""
     _, streamed = run_stream(rr)
     assert np.mean(streamed == classify_beats(rr)) >= 0.90
 
