@@ -178,6 +178,11 @@ def test_sliding_spectrum_equals_a_fresh_periodogram(name: str) -> None:
                 np.testing.assert_allclose(psd, fresh, rtol=1e-7, atol=1e-9 * fresh.max())
 
 
+def test_sliding_spectrum_wants_a_grid_of_multiples_of_one_frequency() -> None:
+    with pytest.raises(ValueError, match="f, 2f, 3f"):
+        spectral.SlidingLombScargle((64.0,), freqs_hz=np.array([0.01, 0.03, 0.04]))
+
+
 @pytest.mark.parametrize(
     "function",
     [
