@@ -24,8 +24,12 @@ WARMUP_S = 600.0
 filter's 91-beat statistics and start-up, with a wide margin."""
 LOOKAHEAD_BEATS = 20
 """Beats each chunk runs past its end so its last beats are decided with real look-ahead."""
-MIN_CHUNK_BEATS = 20_000
-"""Below this, one process is faster than starting others."""
+MIN_CHUNK_BEATS = 10_000
+"""Below this the warm-up each chunk repeats (~650 beats) costs more than spreading gains."""
+CHUNKS_PER_WORKER = 4
+"""Several chunks per process, handed out as processes free up, so a core slowed by other work
+(a shared machine) does not hold up the whole: measured on 2 cores, a 24-hour series took
+15.5 s in 8 chunks against 18.9 s in 2 chunks, in the same quiet period."""
 
 
 def parallel_timeline(
@@ -50,8 +54,8 @@ def parallel_timeline(
     workers : int, optional
         Processes; the number of cores by default.
     chunk_beats : int, optional
-        Beats per chunk; by default the recording split evenly between the workers, and never
-        below :data:`MIN_CHUNK_BEATS` unless given.
+        Beats per chunk; by default :data:`CHUNKS_PER_WORKER` chunks per worker, never below
+        :data:`MIN_CHUNK_BEATS` unless given.
     progress : callable, optional
         ``progress(done_chunks, total_chunks)``.
     """
@@ -59,7 +63,7 @@ def parallel_timeline(
     rr = np.asarray(rr_ms, dtype=float)
     workers = workers or os.cpu_count() or 1
     if chunk_beats is None:
-        chunk_beats = max(MIN_CHUNK_BEATS, -(-rr.size // workers))
+        chunk_beats = max(MIN_CHUNK_BEATS, -(-rr.size // (workers * CHUNKS_PER_WORKER)))
     bounds = [*range(0, rr.size, chunk_beats), rr.size]
     gaps = np.asarray(sorted(gap_after), dtype=int)
     jobs = []

@@ -61,6 +61,10 @@ class HrvEngine:
     ----------
     windows : HrvWindows, optional
         Window lengths; the documented defaults when omitted.
+    live_spectra : bool
+        Compute LF, HF, LF/HF, coherence and respiration rate per beat (the default). False
+        leaves them NaN for a caller that computes them for a whole recording at once
+        (:func:`monitor.core.analysis.hrv_timeline`, with :func:`spectral.sliding_psds`).
 
     Examples
     --------
@@ -69,8 +73,9 @@ class HrvEngine:
     >>> snapshots += engine.flush()
     """
 
-    def __init__(self, windows: HrvWindows | None = None) -> None:
+    def __init__(self, windows: HrvWindows | None = None, live_spectra: bool = True) -> None:
         self.windows = windows or HrvWindows()
+        self.live_spectra = live_spectra
         self._filter = StreamingArtefactFilter()
         # Row 0 is the LF/HF window's spectrum, row 1 the coherence window's.
         self._spectra = spectral.SlidingLombScargle(
@@ -133,7 +138,8 @@ class HrvEngine:
 
     def _add(self, beat: NNBeat) -> HrvSnapshot:
         self._append(beat)
-        self._spectra.push(beat.t_s, beat.nn_ms)
+        if self.live_spectra:
+            self._spectra.push(beat.t_s, beat.nn_ms)
         snapshot = HrvSnapshot(
             t_s=beat.t_s,
             nn_ms=beat.nn_ms,
@@ -173,7 +179,9 @@ class HrvEngine:
         assert self._data_start_s is not None
         spectra: list[np.ndarray] = []  # both windows in one pass, only once one is needed
 
-        def psd_of(row: int) -> np.ndarray:
+        def psd_of(row: int) -> np.ndarray | None:
+            if not self.live_spectra:
+                return None
             if not spectra:
                 spectra.append(self._spectra.psds())
             return spectra[0][row]

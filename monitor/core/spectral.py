@@ -24,7 +24,6 @@ to run on every beat, so the live engine keeps the periodogram's sums over its s
 
 from __future__ import annotations
 
-import cmath
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -192,6 +191,140 @@ def _peak_frequency_hz(
     return float(freqs_hz[low + psd[low:high].argmax()])
 
 
+def psd_from_sums(
+    sums: np.ndarray, sum_y: np.ndarray, beats: np.ndarray, y_ref_ms: float
+) -> np.ndarray:
+    """Floating-mean Lomb–Scargle PSD (ms²/Hz) of several windows from their additive sums.
+
+    Parameters
+    ----------
+    sums : numpy.ndarray
+        Shape (3, windows, frequencies): per window Σe^{iωτ}, Σ(y − y_ref)e^{iωτ} and
+        Σe^{2iωτ} over its beats (τ from any common time reference).
+    sum_y : numpy.ndarray
+        Per window Σ(y − y_ref), ms.
+    beats : numpy.ndarray
+        Per window the number of beats.
+    y_ref_ms : float
+        The value subtracted from every NN interval in the sums.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (windows, frequencies); a row is NaN when its window holds fewer than
+        ``MIN_BEATS`` beats. Equal to :func:`lomb_scargle_psd` of each window's beats.
+
+    Notes
+    -----
+    With E = mean e^{iωt}, Y = mean (y − ȳ)e^{iωt}, Z = mean e^{2iωt} − E² and A = 1 − |E|², the
+    covariances of cos and sin are cc = (A + Re Z)/2, ss = (A − Re Z)/2, cs = Im Z / 2, so
+    Zechmeister & Kürster's (2009) explained variance (ss·yc² + cc·ys² − 2·cs·yc·ys) /
+    (cc·ss − cs²) becomes 2·(A·|Y|² − Re(Z·conj(Y²))) / (A² − |Z|²): fewer array passes, same
+    numbers.
+    """
+    rows, size = sums.shape[1], sums.shape[2]
+    n = np.maximum(beats, 1).astype(float)
+    # The windows are laid end to end and each window's scalars repeated along them, so every
+    # step is one same-shape 1-D pass (numpy's cheapest call) over all windows.
+    inverse_n = np.repeat(1.0 / n, size)
+    mean_y = np.repeat(sum_y / n, size)
+    sum_e, sum_ye, sum_e2 = sums.reshape(3, -1)
+    mean_e = sum_e * inverse_n
+    cov_ye = sum_ye * inverse_n - mean_y * mean_e
+    cov_e2 = sum_e2 * inverse_n - mean_e * mean_e
+    spread = 1.0 - (mean_e * mean_e.conj()).real
+    cov_ye_squared = cov_ye * cov_ye
+    numerator = spread * (cov_ye * cov_ye.conj()).real - (cov_e2 * cov_ye_squared.conj()).real
+    determinant = spread * spread - (cov_e2 * cov_e2.conj()).real
+    explained = np.divide(
+        numerator, determinant, out=np.zeros_like(numerator), where=determinant > 4e-12
+    )
+    # ``2·explained`` is the variance the best sinusoid at ω accounts for; n times it is the
+    # drop in χ², twice scipy's floating-mean periodogram (see lomb_scargle_psd).
+    mean_interval_s = (sum_y / n + y_ref_ms) / 1000.0
+    psd = explained.reshape(rows, size)
+    psd *= (2.0 * n * mean_interval_s)[:, np.newaxis]
+    psd[beats < MIN_BEATS] = np.nan
+    return psd
+
+
+def phase_terms(
+    tau_s: np.ndarray, y_ms: np.ndarray, base_omega: float, size: int, out: np.ndarray
+) -> None:
+    """Fill ``out`` (beats, 3, size) with e^{ikω₁τ}, y·e^{ikω₁τ}, e^{2ikω₁τ} for k = 1 … size.
+
+    e^{ikω₁τ} = (e^{iω₁τ})^k: a running product, exact to k rounding steps (≤ 3e-14 here, far
+    below the 1e-7 the spectra are held to), where complex exponentials at every frequency were
+    a third of the per-beat cost.
+    """
+    phase = out[:, 0]
+    phase[:] = np.exp(1j * base_omega * tau_s)[:, np.newaxis]
+    np.cumprod(phase, axis=1, out=phase)
+    np.multiply(phase, y_ms[:, np.newaxis], out=out[:, 1])
+    np.multiply(phase, phase, out=out[:, 2])
+
+
+def sliding_psds(
+    t_s: np.ndarray,
+    nn_ms: np.ndarray,
+    ends: np.ndarray,
+    windows_s: Sequence[float],
+    freqs_hz: np.ndarray = FREQUENCIES_HZ,
+    block_beats: int = 256,
+) -> np.ndarray:
+    """The PSDs :class:`SlidingLombScargle` gives after each beat in ``ends``, for a whole
+    series at once (the per-beat timeline of a recording).
+
+    The same sums and formula, taken as differences of prefix sums over blocks of consecutive
+    ends, so hundreds of windows share each numpy call instead of paying for their own; a block
+    starts its own time and value references, which keeps the sums as well conditioned as the
+    sliding form's rebuilds.
+
+    Parameters
+    ----------
+    t_s, nn_ms : numpy.ndarray
+        Beat times (s) and NN intervals (ms) of one stretch of signal.
+    ends : numpy.ndarray
+        Ascending indices of the beats the windows end at (inclusive).
+    windows_s : sequence of float
+        Window lengths; a beat at time t is in a window ending at T when t > T − length.
+    freqs_hz : numpy.ndarray
+        A grid f, 2f, 3f, …
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (len(ends), len(windows_s), frequencies).
+    """
+    windows = np.asarray(windows_s, dtype=float)
+    base_omega = 2.0 * np.pi * float(freqs_hz[0])
+    result = np.empty((ends.size, windows.size, freqs_hz.size))
+    for block_start in range(0, ends.size, block_beats):
+        block_ends = ends[block_start : block_start + block_beats]
+        # firsts[k, w]: the oldest beat in window w ending at block_ends[k].
+        firsts = t_s.searchsorted(t_s[block_ends][:, np.newaxis] - windows, side="right")
+        lo, hi = int(firsts.min()), int(block_ends[-1]) + 1
+        tau_s = t_s[lo:hi] - t_s[lo]
+        y_ms = nn_ms[lo:hi] - nn_ms[lo]
+        prefix = np.zeros((hi - lo + 1, 3, freqs_hz.size), dtype=complex)
+        phase_terms(tau_s, y_ms, base_omega, freqs_hz.size, out=prefix[1:])
+        np.cumsum(prefix[1:], axis=0, out=prefix[1:])
+        prefix_y = np.concatenate(([0.0], np.cumsum(y_ms)))
+        stops = np.broadcast_to((block_ends + 1 - lo)[:, np.newaxis], firsts.shape).ravel()
+        starts = (firsts - lo).ravel()
+        sums = (prefix[stops] - prefix[starts]).transpose(1, 0, 2)
+        psds = psd_from_sums(
+            np.ascontiguousarray(sums),
+            prefix_y[stops] - prefix_y[starts],
+            stops - starts,
+            float(nn_ms[lo]),
+        )
+        result[block_start : block_start + block_ends.size] = psds.reshape(
+            block_ends.size, windows.size, freqs_hz.size
+        )
+    return result
+
+
 class SlidingLombScargle:
     """The floating-mean Lomb–Scargle PSD of the beats in sliding time windows, per beat.
 
@@ -230,7 +363,6 @@ class SlidingLombScargle:
         multiples = np.arange(1, freqs_hz.size + 1)
         if not np.allclose(freqs_hz, freqs_hz[0] * multiples, rtol=1e-12, atol=0.0):
             raise ValueError("SlidingLombScargle needs frequencies f, 2f, 3f, …")
-        self._omega = 2.0 * np.pi * freqs_hz
         self._base_omega = 2.0 * np.pi * float(freqs_hz[0])
         self._rebuild_every = rebuild_every
         capacity = self._INITIAL_CAPACITY_BEATS
@@ -276,45 +408,16 @@ class SlidingLombScargle:
     def psds(self) -> np.ndarray:
         """The PSD (ms²/Hz) of the beats now in each window, one row per window; a row is NaN
         while its window holds fewer than ``MIN_BEATS`` beats."""
-        beats = self.beats_in_windows()
-        n = np.maximum(beats, 1).astype(float)
-        # With E = mean e^{iωt}, Y = mean (y − ȳ)e^{iωt}, Z = mean e^{2iωt} − E² and
-        # A = 1 − |E|², the covariances of cos and sin are cc = (A + Re Z)/2, ss = (A − Re Z)/2,
-        # cs = Im Z / 2, so Zechmeister & Kürster's explained variance
-        # (ss·yc² + cc·ys² − 2·cs·yc·ys) / (cc·ss − cs²) becomes
-        # 2·(A·|Y|² − Re(Z·conj(Y²))) / (A² − |Z|²): fewer array passes, same numbers.
-        # The windows are laid end to end and each window's scalars repeated along them, so
-        # every step is one same-shape 1-D pass (numpy's cheapest call) over all windows.
-        size = self.freqs_hz.size
-        inverse_n = np.repeat(1.0 / n, size)
-        mean_y = np.repeat(self._sum_y / n, size)
-        sum_e, sum_ye, sum_e2 = self._sums.reshape(3, -1)
-        mean_e = sum_e * inverse_n
-        cov_ye = sum_ye * inverse_n - mean_y * mean_e
-        cov_e2 = sum_e2 * inverse_n - mean_e * mean_e
-        spread = 1.0 - (mean_e * mean_e.conj()).real
-        cov_ye_squared = cov_ye * cov_ye
-        numerator = spread * (cov_ye * cov_ye.conj()).real - (cov_e2 * cov_ye_squared.conj()).real
-        determinant = spread * spread - (cov_e2 * cov_e2.conj()).real
-        explained = np.divide(
-            numerator, determinant, out=np.zeros_like(numerator), where=determinant > 4e-12
-        )
-        # ``2·explained`` is the variance the best sinusoid at ω accounts for; n times it is the
-        # drop in χ², twice scipy's floating-mean periodogram (see lomb_scargle_psd).
-        mean_interval_s = (self._sum_y / n + self._y_ref) / 1000.0
-        psd = explained.reshape(len(self.windows_s), size)
-        psd *= (2.0 * n * mean_interval_s)[:, np.newaxis]
-        psd[beats < MIN_BEATS] = np.nan
-        return psd
+        return psd_from_sums(self._sums, self._sum_y, self.beats_in_windows(), self._y_ref)
 
     def _fill_terms(self, t_s: float, nn_ms: float, out: np.ndarray) -> None:
-        # e^{ikω₁τ} = (e^{iω₁τ})^k: a running product, exact to k rounding steps (≤ 3e-14 here,
-        # far below the 1e-7 the spectra are held to), and subtracted later exactly as stored.
-        phase = out[0]
-        phase.fill(cmath.exp(1j * self._base_omega * (t_s - self._t_ref)))
-        np.cumprod(phase, out=phase)
-        np.multiply(phase, nn_ms - self._y_ref, out=out[1])
-        np.multiply(phase, phase, out=out[2])
+        phase_terms(
+            np.array([t_s - self._t_ref]),
+            np.array([nn_ms - self._y_ref]),
+            self._base_omega,
+            self.freqs_hz.size,
+            out=out[np.newaxis],
+        )
 
     def _make_room(self) -> None:
         """Move the beats still in a window to the front, growing the buffers when they hold
@@ -339,10 +442,13 @@ class SlidingLombScargle:
         has_beats = self._end > oldest
         self._t_ref = float(self._t_s[oldest]) if has_beats else 0.0
         self._y_ref = float(self._nn_ms[oldest]) if has_beats else 0.0
-        phase = np.exp(1j * (self._t_s[kept, np.newaxis] - self._t_ref) * self._omega)
-        self._terms[kept, 0] = phase
-        self._terms[kept, 1] = phase * (self._nn_ms[kept, np.newaxis] - self._y_ref)
-        self._terms[kept, 2] = phase * phase
+        phase_terms(
+            self._t_s[kept] - self._t_ref,
+            self._nn_ms[kept] - self._y_ref,
+            self._base_omega,
+            self.freqs_hz.size,
+            out=self._terms[kept],
+        )
         # Laid out (term, window, frequency) so each term's rows are contiguous for psds().
         self._sums = np.stack(
             [self._terms[first : self._end].sum(axis=0) for first in self._first], axis=1
