@@ -28,6 +28,7 @@ from monitor.timeline import parallel_timeline
 SESSION_S = 3600.0
 NEUROKIT_SAMPLES = 150
 NEUROKIT_FULL_SAMPLES = 20
+DAY_RUNS = 3
 
 
 def per_beat_engine_cost_us(t_s: np.ndarray, rr_ms: np.ndarray) -> np.ndarray:
@@ -96,17 +97,23 @@ def main() -> None:
     period_s = t_s[-1]
     day_t_s = np.concatenate([t_s + k * period_s for k in range(repeats)])
     day_rr_ms = np.tile(rr_ms, repeats)
-    began = time.perf_counter()
-    timeline = parallel_timeline(day_t_s, day_rr_ms)
-    elapsed_s = time.perf_counter() - began
+    # This runs on shared virtual machines whose speed drifts from minute to minute: time it
+    # several times and hold the slowest run to the goal.
+    day_runs_s = []
+    for _ in range(DAY_RUNS):
+        began = time.perf_counter()
+        timeline = parallel_timeline(day_t_s, day_rr_ms)
+        day_runs_s.append(time.perf_counter() - began)
+    elapsed_s = max(day_runs_s)
     print(
-        f"24-hour series ({day_rr_ms.size} beats): full per-beat timeline in {elapsed_s:.1f} s "
+        f"24-hour series ({day_rr_ms.size} beats): full per-beat timeline in "
+        f"{', '.join(f'{s:.1f}' for s in day_runs_s)} s ({DAY_RUNS} runs) "
         f"on {os.cpu_count()} cores ({len(timeline)} rows)"
     )
     goals = {
         "median <= 1 ms per beat": median_us <= 1000,
         ">= 10x faster than neurokit2 time+frequency": nk_tf_ms * 1e3 / median_us >= 10,
-        "24 h timeline <= 20 s": elapsed_s <= 20,
+        "24 h timeline <= 20 s (slowest run)": elapsed_s <= 20,
     }
     for goal, met in goals.items():
         print(f"goal {goal}: {'met' if met else 'NOT met'}")
