@@ -45,7 +45,9 @@ def make_source(device: str = STRAP_NAME, **options) -> BleHeartRateSource:
         "adapter": CENTRAL_ADAPTER,
         "find_timeout_s": 5.0,
         "connect_timeout_s": 5.0,
-        "stall_timeout_s": 2.0,
+        # The product's default: shorter, a loaded CI machine's pauses in the mock BlueZ read as
+        # a wedged strap and a reconnection, which the tests that are not about that must not see.
+        "stall_timeout_s": 5.0,
         "reconnect": FAST_RECONNECT,
         **options,
     }
@@ -254,7 +256,8 @@ async def test_a_silent_link_is_treated_as_lost_and_reconnected(strap) -> None:
     await recorder.stop()
 
     assert "no heart-rate notification for 1 s" in lost.detail
-    (gap,) = [e for e in recorder.events if isinstance(e, SignalGap)]
+    # The first gap is this silence (a loaded machine may pause again after the reconnection).
+    gap = next(e for e in recorder.events if isinstance(e, SignalGap))
     assert gap.reason == lost.detail
     assert 1.0 <= lost.arrival_s - gap.start_s < 2.0
 
