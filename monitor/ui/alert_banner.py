@@ -63,6 +63,28 @@ def banner_state(model: DashboardModel) -> BannerState:
     return BannerState(None)
 
 
+def title_and_detail(
+    layout: QVBoxLayout, title_point_size: int, detail_point_size: int | None = None
+) -> tuple[QLabel, QLabel]:
+    """A bold title over a wrapping detail line, added to ``layout``: the shape of every
+    full-width notice (alert banner, recording notice). Neither takes focus or selection."""
+    title = QLabel("")
+    title_font = QFont(theme.FONT_FAMILY)
+    title_font.setPointSize(title_point_size)
+    title_font.setBold(True)
+    title.setFont(title_font)
+    detail = QLabel("")
+    detail.setWordWrap(True)
+    if detail_point_size is not None:
+        detail_font = QFont(theme.FONT_FAMILY)
+        detail_font.setPointSize(detail_point_size)
+        detail.setFont(detail_font)
+    for label in (title, detail):
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        layout.addWidget(label)
+    return title, detail
+
+
 BANNER_COLOURS = {
     "alert": theme.BANNER_ALERT,
     "ready": theme.BANNER_READY,
@@ -79,20 +101,9 @@ class AlertBanner(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 10, 18, 10)
         layout.setSpacing(2)
-        self.title = QLabel("")
-        title_font = QFont(theme.FONT_FAMILY)
-        title_font.setPointSize(theme.BANNER_POINT_SIZE)
-        title_font.setBold(True)
-        self.title.setFont(title_font)
-        self.detail = QLabel("")
-        self.detail.setWordWrap(True)
-        detail_font = QFont(theme.FONT_FAMILY)
-        detail_font.setPointSize(theme.BASE_POINT_SIZE + 2)
-        self.detail.setFont(detail_font)
-        for label in (self.title, self.detail):
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
-        layout.addWidget(self.title)
-        layout.addWidget(self.detail)
+        self.title, self.detail = title_and_detail(
+            layout, theme.BANNER_POINT_SIZE, detail_point_size=theme.BASE_POINT_SIZE + 2
+        )
         self.state = BannerState(None)
         self.hide()
 

@@ -13,11 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QVBoxLayout, QWidget
 
 from monitor.ui import theme
+from monitor.ui.alert_banner import title_and_detail
 from monitor.ui.dashboard_model import DashboardModel
 from monitor.ui.formatting import clock_text
 
@@ -68,17 +67,8 @@ class RecordingNotice(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 6, 14, 6)
         layout.setSpacing(1)
-        self.title = QLabel("")
-        title_font = QFont(theme.FONT_FAMILY)
-        title_font.setPointSize(theme.STATUS_POINT_SIZE)
-        title_font.setBold(True)
-        self.title.setFont(title_font)
+        self.title, self.detail = title_and_detail(layout, theme.STATUS_POINT_SIZE)
         self.title.setStyleSheet(f"color: {theme.STATE_WARN};")
-        self.detail = QLabel("")
-        self.detail.setWordWrap(True)
-        for label in (self.title, self.detail):
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
-            layout.addWidget(label)
         self.state = NoticeState()
         self.hide()
 
