@@ -11,32 +11,36 @@ Whole-recording values are computed over the batch-corrected NN series
   whole-recording value is the mean coherence, and the median breathing rate, over consecutive
   non-overlapping 64-s epochs (HeartMath reports the same "average coherence").
 
-The timeline is what the live engine showed, beat by beat: the same
-:class:`~monitor.core.engine.HrvEngine` runs over the recording, so offline and live agree.
+The timeline is what the live engine showed, beat by beat: the engine's streaming artefact
+filter runs over the recording and the indices are the engine's, computed for whole stretches at
+once (:mod:`monitor.core.sliding_indices`), so offline and live agree.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from itertools import pairwise
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from monitor.core import spectral
-from monitor.core.artefacts import BeatClass, artefact_counts, classify_beats, correct_beats
-from monitor.core.dfa import dfa_alpha1
-from monitor.core.engine import HrvEngine, HrvSnapshot
-from monitor.core.indices import (
-    WindowIndices,
-    coherence_from_psd,
-    is_ready,
-    lf_hf_from_psd,
+from monitor.core.artefacts import (
+    BeatClass,
+    NNBeat,
+    StreamingArtefactFilter,
+    artefact_counts,
+    classify_beats,
+    correct_beats,
 )
+from monitor.core.dfa import dfa_alpha1
+from monitor.core.engine import HrvSnapshot, stretch_start_s
+from monitor.core.indices import WindowIndices
 from monitor.core.poincare import sd1_ms, sd2_ms
 from monitor.core.settings import HrvWindows
+from monitor.core.sliding_indices import indices_of_stretch
 from monitor.core.stress_index import stress_index
 from monitor.core.time_domain import (
     ln_rmssd,
@@ -189,8 +193,13 @@ def hrv_timeline(
     gap_after: Sequence[int] = (),
     progress: Callable[[int, int], None] | None = None,
     flush: bool = True,
-) -> list[HrvSnapshot]:
-    """Run the live engine over a recording: the per-beat values the therapist would have seen.
+) -> np.ndarray:
+    """What the live engine showed over a recording, beat by beat.
+
+    The beats go through the engine's streaming artefact filter one by one, as live; the
+    indices of each stretch of signal are then computed for all its beats at once
+    (:func:`monitor.core.sliding_indices.indices_of_stretch`), equal to the engine's (a test
+    holds every column equal beat by beat) at a small fraction of the cost.
 
     Parameters
     ----------
@@ -199,7 +208,8 @@ def hrv_timeline(
     windows : HrvWindows, optional
         Window lengths.
     gap_after : sequence of int
-        Indices of beats after which the signal was lost; the engine restarts its windows there.
+        Indices of beats after which the signal was lost; the windows restart there, as
+        :meth:`HrvEngine.mark_gap` restarts them.
     progress : callable, optional
         Called as ``progress(done, total)`` every few thousand beats.
     flush : bool
@@ -207,74 +217,52 @@ def hrv_timeline(
 
     Returns
     -------
-    list of HrvSnapshot
-        One per NN beat.
+    numpy.ndarray
+        One row per NN beat, columns :data:`TIMELINE_COLUMNS`
+        (:func:`snapshots_from_table` turns it into :class:`HrvSnapshot` objects).
     """
+    windows = windows or HrvWindows()
     t = np.asarray(t_s, dtype=float)
     rr = np.asarray(rr_ms, dtype=float)
     gaps = set(gap_after)
-    # Spectra are left to the end, where whole stretches share each numpy call: the same
-    # values as the live engine's sliding sums (a test holds them equal), at a fraction of the
-    # cost of per-beat spectra, which were half of it.
-    engine = HrvEngine(windows, live_spectra=False)
-    snapshots: list[HrvSnapshot] = []
-    stretch_starts_s: list[float] = []  # per snapshot: when its stretch of signal began
-
-    def collect(new: list[HrvSnapshot], data_start_s: float | None) -> None:
-        snapshots.extend(new)
-        stretch_starts_s.extend([data_start_s if data_start_s is not None else math.nan] * len(new))
-
+    artefact_filter = StreamingArtefactFilter()
+    stretches: list[tuple[list[NNBeat], float]] = []
+    beats: list[NNBeat] = []
+    data_start_s: float | None = None
     for i in range(rr.size):
-        collect(engine.push(float(t[i]), float(rr[i])), engine.data_start_s)
+        beat_t_s, beat_rr_ms = float(t[i]), float(rr[i])
+        if data_start_s is None:
+            data_start_s = stretch_start_s(beat_t_s, beat_rr_ms)
+        beats += artefact_filter.push(beat_t_s, beat_rr_ms)
         if i in gaps:
-            stretch_start_s = engine.data_start_s  # the flushed beats end this stretch
-            collect(engine.mark_gap(), stretch_start_s)
+            beats += artefact_filter.flush()
+            artefact_filter.reset()
+            stretches.append((beats, data_start_s))
+            beats, data_start_s = [], None
         if progress is not None and i % 2000 == 0:
             progress(i, rr.size)
     if flush:
-        collect(engine.flush(), engine.data_start_s)
+        beats += artefact_filter.flush()
+    if data_start_s is not None:
+        stretches.append((beats, data_start_s))
+    tables = [_stretch_table(beats, start_s, windows) for beats, start_s in stretches]
     if progress is not None:
         progress(rr.size, rr.size)
-    return _with_spectral_indices(snapshots, np.asarray(stretch_starts_s), engine.windows)
+    return np.concatenate(tables) if tables else np.empty((0, len(TIMELINE_COLUMNS)))
 
 
-def _with_spectral_indices(
-    snapshots: list[HrvSnapshot], stretch_starts_s: np.ndarray, windows: HrvWindows
-) -> list[HrvSnapshot]:
-    """The snapshots with the spectral indices the live engine would have shown, each stretch
-    of signal computed at once (:func:`spectral.sliding_psds`), the windows used as the engine
-    uses them (:func:`monitor.core.indices.window_indices`)."""
-    if not snapshots:
-        return snapshots
-    t_s = np.array([s.t_s for s in snapshots])
-    nn_ms = np.array([s.nn_ms for s in snapshots])
-    span_s = t_s - stretch_starts_s
-    coherence_ready = is_ready(span_s, windows.coherence_s, windows)
-    lf_hf_ready = is_ready(span_s, windows.spectral_s, windows)
-    boundaries = np.flatnonzero(np.diff(stretch_starts_s) != 0) + 1
-    result = list(snapshots)
-    for first, stop in pairwise([0, *boundaries.tolist(), len(snapshots)]):
-        # The coherence window is the shorter, so it is ready whenever the LF/HF one is.
-        ends = first + np.flatnonzero(coherence_ready[first:stop])
-        if ends.size == 0:
-            continue
-        psds = spectral.sliding_psds(
-            t_s[first:stop],
-            nn_ms[first:stop],
-            ends - first,
-            (windows.spectral_s, windows.coherence_s),
-        )
-        for end, (lf_hf_psd, coherence_psd) in zip(ends.tolist(), psds, strict=True):
-            values = coherence_from_psd(coherence_psd)
-            if lf_hf_ready[end]:
-                values.update(lf_hf_from_psd(lf_hf_psd))
-            snapshot = snapshots[end]
-            indices = replace(
-                snapshot.indices,
-                **{k: (v if math.isfinite(v) else math.nan) for k, v in values.items()},
-            )
-            result[end] = replace(snapshot, indices=indices)
-    return result
+def _stretch_table(beats: list[NNBeat], data_start_s: float, windows: HrvWindows) -> np.ndarray:
+    """Timeline rows of one stretch of signal's NN beats."""
+    if not beats:
+        return np.empty((0, len(TIMELINE_COLUMNS)))
+    table = np.empty((len(beats), len(TIMELINE_COLUMNS)))
+    table[:, :5] = [(b.t_s, b.nn_ms, b.raw_rr_ms, int(b.beat_class), b.corrected) for b in beats]
+    indices = indices_of_stretch(
+        table[:, 0], table[:, 1], table[:, 4].astype(bool), data_start_s, windows
+    )
+    for column, name in enumerate(WindowIndices.names(), start=5):
+        table[:, column] = indices[name]
+    return table
 
 
 TIMELINE_COLUMNS: tuple[str, ...] = (
@@ -314,9 +302,8 @@ def timeline_chunk(
     late enough for the filter's look-ahead; the rows are then those of :func:`hrv_timeline`
     (up to rounding in the spectral sums). ``is_last`` flushes the filter at the end.
     """
-    snapshots = hrv_timeline(t_s, rr_ms, windows, gap_after, flush=is_last)
-    kept = [s for s in snapshots if emit_from_s <= s.t_s < emit_until_s]
-    return timeline_table(kept)
+    table = hrv_timeline(t_s, rr_ms, windows, gap_after, flush=is_last)
+    return table[(table[:, 0] >= emit_from_s) & (table[:, 0] < emit_until_s)]
 
 
 def snapshots_from_table(table: np.ndarray) -> list[HrvSnapshot]:

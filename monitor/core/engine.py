@@ -54,6 +54,14 @@ class HrvSnapshot:
     indices: WindowIndices
 
 
+def stretch_start_s(t_s: float, rr_ms: float) -> float:
+    """When a stretch of signal whose first received beat is (``t_s``, ``rr_ms``) began: the
+    start of that beat's interval when the interval is plausible, else the beat itself."""
+    if math.isfinite(rr_ms) and 0 < rr_ms < 10_000:
+        return t_s - rr_ms / 1000.0
+    return t_s
+
+
 class HrvEngine:
     """Per-beat HRV over sliding windows, with streaming artefact correction.
 
@@ -61,10 +69,6 @@ class HrvEngine:
     ----------
     windows : HrvWindows, optional
         Window lengths; the documented defaults when omitted.
-    live_spectra : bool
-        Compute LF, HF, LF/HF, coherence and respiration rate per beat (the default). False
-        leaves them NaN for a caller that computes them for a whole recording at once
-        (:func:`monitor.core.analysis.hrv_timeline`, with :func:`spectral.sliding_psds`).
 
     Examples
     --------
@@ -73,9 +77,8 @@ class HrvEngine:
     >>> snapshots += engine.flush()
     """
 
-    def __init__(self, windows: HrvWindows | None = None, live_spectra: bool = True) -> None:
+    def __init__(self, windows: HrvWindows | None = None) -> None:
         self.windows = windows or HrvWindows()
-        self.live_spectra = live_spectra
         self._filter = StreamingArtefactFilter()
         # Row 0 is the LF/HF window's spectrum, row 1 the coherence window's.
         self._spectra = spectral.SlidingLombScargle(
@@ -93,10 +96,8 @@ class HrvEngine:
     def push(self, t_s: float, rr_ms: float) -> list[HrvSnapshot]:
         """Add one received beat; return a snapshot for every NN beat now decided (often one,
         none while the look-ahead fills, two when a missed beat is split)."""
-        if self._data_start_s is None and math.isfinite(rr_ms) and 0 < rr_ms < 10_000:
-            self._data_start_s = t_s - rr_ms / 1000.0
-        elif self._data_start_s is None:
-            self._data_start_s = t_s
+        if self._data_start_s is None:
+            self._data_start_s = stretch_start_s(t_s, rr_ms)
         return [self._add(beat) for beat in self._filter.push(t_s, rr_ms)]
 
     def flush(self) -> list[HrvSnapshot]:
@@ -138,8 +139,7 @@ class HrvEngine:
 
     def _add(self, beat: NNBeat) -> HrvSnapshot:
         self._append(beat)
-        if self.live_spectra:
-            self._spectra.push(beat.t_s, beat.nn_ms)
+        self._spectra.push(beat.t_s, beat.nn_ms)
         snapshot = HrvSnapshot(
             t_s=beat.t_s,
             nn_ms=beat.nn_ms,
@@ -179,9 +179,7 @@ class HrvEngine:
         assert self._data_start_s is not None
         spectra: list[np.ndarray] = []  # both windows in one pass, only once one is needed
 
-        def psd_of(row: int) -> np.ndarray | None:
-            if not self.live_spectra:
-                return None
+        def psd_of(row: int) -> np.ndarray:
             if not spectra:
                 spectra.append(self._spectra.psds())
             return spectra[0][row]

@@ -127,9 +127,8 @@ def is_ready(span_s: float | np.ndarray, window_s: float, windows: HrvWindows) -
     return span_s >= windows.min_coverage * window_s
 
 
-PsdOfWindow = Callable[[slice], np.ndarray | None]
-"""Gives the spectrum (on :data:`spectral.FREQUENCIES_HZ`) of the beats in a window slice, or
-None when the caller computes the spectral indices elsewhere (they are then left NaN)."""
+PsdOfWindow = Callable[[slice], np.ndarray]
+"""Gives the spectrum (on :data:`spectral.FREQUENCIES_HZ`) of the beats in a window slice."""
 
 
 def window_indices(
@@ -165,11 +164,10 @@ def window_indices(
         values.update(long_term_indices(nn_ms[w]))
         values["long_artefact_pct"] = corrected_pct(corrected[w])
     if (w := window(windows.spectral_s)) is not None:
-        if (psd := lf_hf_psd(w)) is not None:
-            values.update(lf_hf_from_psd(psd))
+        values.update(lf_hf_from_psd(lf_hf_psd(w)))
         values["spectral_artefact_pct"] = corrected_pct(corrected[w])
-    if (w := window(windows.coherence_s)) is not None and (psd := coherence_psd(w)) is not None:
-        values.update(coherence_from_psd(psd))
+    if (w := window(windows.coherence_s)) is not None:
+        values.update(coherence_from_psd(coherence_psd(w)))
     return WindowIndices(**{k: (v if math.isfinite(v) else NAN) for k, v in values.items()})
 
 

@@ -100,11 +100,18 @@ def lomb_scargle_psd(
 def band_power_ms2(freqs_hz: np.ndarray, psd: np.ndarray, band_hz: tuple[float, float]) -> float:
     """Power in ``[low, high)`` Hz (ms²): the rectangle-rule integral of the PSD on its uniform,
     ascending grid."""
+    return float(band_powers_ms2(freqs_hz, psd, band_hz))
+
+
+def band_powers_ms2(
+    freqs_hz: np.ndarray, psds: np.ndarray, band_hz: tuple[float, float]
+) -> np.ndarray:
+    """:func:`band_power_ms2` of every row of ``psds`` (spectra along the last axis)."""
     # Array methods rather than numpy functions: this runs several times per beat, and the
     # function wrappers cost more than the work on a 256-point grid.
     low = freqs_hz.searchsorted(band_hz[0])
     high = freqs_hz.searchsorted(band_hz[1])
-    return float(psd[low:high].sum()) * float(freqs_hz[1] - freqs_hz[0])
+    return psds[..., low:high].sum(axis=-1) * float(freqs_hz[1] - freqs_hz[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,33 +125,58 @@ class SpectralIndices:
 
 def lf_hf_indices(freqs_hz: np.ndarray, psd: np.ndarray) -> SpectralIndices:
     """LF and HF power (ms²) and their ratio (Task Force 1996 bands)."""
-    lf = band_power_ms2(freqs_hz, psd, LF_BAND_HZ)
-    hf = band_power_ms2(freqs_hz, psd, HF_BAND_HZ)
-    ratio = lf / hf if hf > NEGLIGIBLE_POWER_MS2 else float("nan")
-    return SpectralIndices(lf_ms2=lf, hf_ms2=hf, lf_hf=ratio)
+    lf, hf, ratio = lf_hf_of_rows(freqs_hz, psd[np.newaxis])
+    return SpectralIndices(lf_ms2=float(lf[0]), hf_ms2=float(hf[0]), lf_hf=float(ratio[0]))
+
+
+def lf_hf_of_rows(
+    freqs_hz: np.ndarray, psds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """LF, HF (ms²) and LF/HF of each row of ``psds`` (Task Force 1996 bands); the ratio is NaN
+    where HF holds negligible power."""
+    lf = band_powers_ms2(freqs_hz, psds, LF_BAND_HZ)
+    hf = band_powers_ms2(freqs_hz, psds, HF_BAND_HZ)
+    ratio = np.divide(lf, hf, out=np.full_like(lf, np.nan), where=hf > NEGLIGIBLE_POWER_MS2)
+    return lf, hf, ratio
 
 
 def coherence_ratio(freqs_hz: np.ndarray, psd: np.ndarray) -> float:
-    """HeartMath coherence ratio, CR = peak power / (total power − peak power).
+    """HeartMath coherence ratio of one spectrum (see :func:`coherence_of_rows`)."""
+    return float(coherence_of_rows(freqs_hz, psd[np.newaxis])[0])
+
+
+def coherence_of_rows(freqs_hz: np.ndarray, psds: np.ndarray) -> np.ndarray:
+    """HeartMath coherence ratio, CR = peak power / (total power − peak power), of each row.
 
     McCraty, Atkinson, Tomasino & Bradley 2009, "The coherent heart", Integral Review 5:10–115:
     the highest peak in 0.04–0.26 Hz, its power integrated over a 0.030 Hz window centred on it,
-    the total over 0.0033–0.4 Hz. HeartMath computes it over the last 64 s.
+    the total over 0.0033–0.4 Hz. HeartMath computes it over the last 64 s. NaN for a NaN row or
+    one with negligible power outside its peak.
     """
-    if not np.isfinite(psd[0]):
-        return float("nan")
-    peak_hz = _peak_frequency_hz(freqs_hz, psd, COHERENCE_PEAK_SEARCH_HZ)
+    peak_hz = _peak_frequencies_hz(freqs_hz, psds, COHERENCE_PEAK_SEARCH_HZ)
     half_width = COHERENCE_PEAK_WIDTH_HZ / 2.0
-    peak = band_power_ms2(freqs_hz, psd, (peak_hz - half_width, peak_hz + half_width))
-    total = band_power_ms2(freqs_hz, psd, COHERENCE_TOTAL_BAND_HZ)
-    rest = total - peak
-    return peak / rest if rest > NEGLIGIBLE_POWER_MS2 else float("nan")
+    # Each row's peak window has its own bounds: a mask selects them in one pass.
+    low = freqs_hz.searchsorted(peak_hz - half_width)[:, np.newaxis]
+    high = freqs_hz.searchsorted(peak_hz + half_width)[:, np.newaxis]
+    grid = np.arange(freqs_hz.size)
+    in_peak = (grid >= low) & (grid < high)
+    peak = np.where(in_peak, psds, 0.0).sum(axis=1) * float(freqs_hz[1] - freqs_hz[0])
+    rest = band_powers_ms2(freqs_hz, psds, COHERENCE_TOTAL_BAND_HZ) - peak
+    return np.divide(peak, rest, out=np.full_like(peak, np.nan), where=rest > NEGLIGIBLE_POWER_MS2)
 
 
 def respiration_rate_bpm(
     freqs_hz: np.ndarray, psd: np.ndarray, coherence: float | None = None
 ) -> float:
-    """Breathing rate (breaths/min) from the respiratory sinus arrhythmia peak of the spectrum.
+    """Breathing rate (breaths/min) of one spectrum (see :func:`respiration_rate_of_rows`)."""
+    coherences = None if coherence is None else np.array([coherence])
+    return float(respiration_rate_of_rows(freqs_hz, psd[np.newaxis], coherences)[0])
+
+
+def respiration_rate_of_rows(
+    freqs_hz: np.ndarray, psds: np.ndarray, coherence: np.ndarray | None = None
+) -> np.ndarray:
+    """Breathing rate (breaths/min) from the respiratory sinus arrhythmia peak of each spectrum.
 
     Respiratory sinus arrhythmia puts the breathing frequency into the NN series (Schäfer &
     Kratky 2008, Ann Biomed Eng 36:476). At spontaneous rates (≥ 9/min) it is the HF peak
@@ -162,33 +194,39 @@ def respiration_rate_bpm(
 
     Parameters
     ----------
-    freqs_hz, psd : numpy.ndarray
-        The spectrum (a 64-s window in the live engine).
-    coherence : float, optional
-        The spectrum's coherence ratio, if already computed.
+    freqs_hz : numpy.ndarray
+        The grid.
+    psds : numpy.ndarray
+        Spectra, one per row (64-s windows in the live engine).
+    coherence : numpy.ndarray, optional
+        Each row's coherence ratio, if already computed.
+
+    Returns
+    -------
+    numpy.ndarray
+        Per row; NaN for a NaN row or one without power in 0.05–0.5 Hz.
     """
-    if not np.isfinite(psd[0]):
-        return float("nan")
-    if band_power_ms2(freqs_hz, psd, RESPIRATION_SEARCH_HZ) <= NEGLIGIBLE_POWER_MS2:
-        return float("nan")
-    dominant_hz = _peak_frequency_hz(freqs_hz, psd, RESPIRATION_SEARCH_HZ)
-    if dominant_hz < HF_BAND_HZ[0]:
-        if coherence is None:
-            coherence = coherence_ratio(freqs_hz, psd)
-        if not coherence >= SLOW_BREATHING_MIN_COHERENCE:
-            dominant_hz = _peak_frequency_hz(
-                freqs_hz, psd, (HF_BAND_HZ[0], RESPIRATION_SEARCH_HZ[1])
-            )
-    return dominant_hz * 60.0
+    if coherence is None:
+        coherence = coherence_of_rows(freqs_hz, psds)
+    dominant_hz = _peak_frequencies_hz(freqs_hz, psds, RESPIRATION_SEARCH_HZ)
+    hf_peak_hz = _peak_frequencies_hz(freqs_hz, psds, (HF_BAND_HZ[0], RESPIRATION_SEARCH_HZ[1]))
+    # ``not >=`` so that a NaN coherence does not count as coherent.
+    slow_but_incoherent = (dominant_hz < HF_BAND_HZ[0]) & ~(
+        coherence >= SLOW_BREATHING_MIN_COHERENCE
+    )
+    rate_hz = np.where(slow_but_incoherent, hf_peak_hz, dominant_hz)
+    has_power = band_powers_ms2(freqs_hz, psds, RESPIRATION_SEARCH_HZ) > NEGLIGIBLE_POWER_MS2
+    return np.where(has_power, rate_hz * 60.0, np.nan)
 
 
-def _peak_frequency_hz(
-    freqs_hz: np.ndarray, psd: np.ndarray, band_hz: tuple[float, float]
-) -> float:
-    """Frequency of the PSD maximum within ``[low, high]`` Hz on an ascending grid."""
+def _peak_frequencies_hz(
+    freqs_hz: np.ndarray, psds: np.ndarray, band_hz: tuple[float, float]
+) -> np.ndarray:
+    """Per row, the frequency of the PSD maximum within ``[low, high]`` Hz on an ascending grid
+    (meaningless for a NaN row, which the callers leave NaN)."""
     low = freqs_hz.searchsorted(band_hz[0], side="left")
     high = freqs_hz.searchsorted(band_hz[1], side="right")
-    return float(freqs_hz[low + psd[low:high].argmax()])
+    return freqs_hz[low + psds[:, low:high].argmax(axis=1)]
 
 
 def psd_from_sums(

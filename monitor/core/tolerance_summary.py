@@ -100,7 +100,8 @@ def evaluate_tolerance(
     Parameters
     ----------
     snapshots : sequence of HrvSnapshot
-        The engine's per-beat output (:func:`monitor.core.analysis.hrv_timeline`).
+        The engine's per-beat output (live, or :func:`monitor.core.analysis.hrv_timeline`
+        through :func:`~monitor.core.analysis.snapshots_from_table`).
     phases : sequence of PhaseMarker
         Protocol phases; a phase named ``"baseline"`` is the baseline span unless
         ``baseline_span_s`` is given, and each ``"grounding"`` phase start is a grounding marker.
