@@ -171,8 +171,10 @@ def explain_bluetooth_error(error: BaseException, adapter: str | None = None) ->
             "org.freedesktop.DBus.Error.AuthFailed",
         ):
             return "permission to use Bluetooth was denied (check the 'bluetooth' group or polkit)"
-        if name in ("org.freedesktop.DBus.Error.ServiceUnknown",
-                    "org.freedesktop.DBus.Error.NameHasNoOwner"):
+        if name in (
+            "org.freedesktop.DBus.Error.ServiceUnknown",
+            "org.freedesktop.DBus.Error.NameHasNoOwner",
+        ):
             return "the Bluetooth service (BlueZ, bluetoothd) is not running"
         if name == "org.freedesktop.DBus.Error.UnknownObject":
             return f"Bluetooth adapter {adapter} not found"
@@ -635,8 +637,9 @@ class BleHeartRateSource:
             while True:
                 silent_s = time.monotonic() - self._last_notification_s
                 remaining_s = max(self.stall_timeout_s - silent_s, 0.05)
-                await asyncio.wait({stop, dropped}, timeout=remaining_s,
-                                   return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(
+                    {stop, dropped}, timeout=remaining_s, return_when=asyncio.FIRST_COMPLETED
+                )
                 if self._stopping:
                     return ""
                 if disconnected.is_set():

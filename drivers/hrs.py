@@ -139,9 +139,7 @@ def parse_heart_rate_measurement(
         exception escapes for any input.
     """
     if not isinstance(payload, bytes | bytearray | memoryview):
-        raise MalformedPacketError(
-            f"heart-rate packet must be bytes, not {type(payload).__name__}"
-        )
+        raise MalformedPacketError(f"heart-rate packet must be bytes, not {type(payload).__name__}")
     raw = bytes(payload)
     if not raw:
         raise MalformedPacketError("heart-rate packet is empty (no flags byte)")
@@ -177,8 +175,7 @@ def parse_heart_rate_measurement(
         )
     elif rest:
         raise MalformedPacketError(
-            f"heart-rate packet has {rest} unexpected trailing byte(s) and no RR flag: "
-            f"{raw.hex()}"
+            f"heart-rate packet has {rest} unexpected trailing byte(s) and no RR flag: {raw.hex()}"
         )
     return HeartRatePacket(
         arrival_s=arrival_s,

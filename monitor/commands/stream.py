@@ -133,9 +133,7 @@ def run(args: argparse.Namespace) -> int:
     from drivers.ble import BleHeartRateSource, StrapError
 
     try:
-        source = BleHeartRateSource(
-            args.device, adapter=args.adapter, find_timeout_s=args.timeout
-        )
+        source = BleHeartRateSource(args.device, adapter=args.adapter, find_timeout_s=args.timeout)
         return asyncio.run(_stream(source, wall_duration_s=args.duration))
     except StrapError as error:
         raise CliError(str(error)) from None

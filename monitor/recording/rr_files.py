@@ -106,9 +106,7 @@ def _parse_hrm(path: Path, text: str) -> RRRecording:
             sections[current] = []
         elif current is not None:
             sections[current].append(stripped)
-    params = dict(
-        line.split("=", 1) for line in sections.get("Params", []) if "=" in line
-    )
+    params = dict(line.split("=", 1) for line in sections.get("Params", []) if "=" in line)
     interval = params.get("Interval", "").strip()
     if interval != str(_HRM_RR_INTERVAL_CODE):
         raise UnreadableFileError(

@@ -45,6 +45,7 @@ def test_the_gpl_bluez_mock_stays_out_of_the_product() -> None:
     """bluezoo is GPL-2.0: only the test bed runs it, as a separate process."""
     product = [*DRIVERS.rglob("*.py"), *(DRIVERS.parent / "monitor").rglob("*.py")]
     assert [
-        str(path) for path in product
+        str(path)
+        for path in product
         if any(m.split(".")[0] == "bluezoo" for m in imported_modules(path))
     ] == []

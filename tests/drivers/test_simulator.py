@@ -86,7 +86,12 @@ def test_timeline_of_the_default_script() -> None:
     script = default_session_script()
     spans = phase_timeline(script)
     assert [s.name for s in spans] == [
-        "baseline", "imagery", "peak", "grounding", "recovery", "calm place",
+        "baseline",
+        "imagery",
+        "peak",
+        "grounding",
+        "recovery",
+        "calm place",
     ]
     assert spans[0].start_s == 0 and spans[0].end_s == 300  # ~5 min calm baseline
     for previous, current in itertools.pairwise(spans):

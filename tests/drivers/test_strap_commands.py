@@ -48,7 +48,13 @@ def test_stream_simulated_gives_valid_json_lines() -> None:
     assert len(packets) == 5
     for packet in packets:
         assert set(packet) == {
-            "type", "arrival_s", "hr_bpm", "rr_ms", "contact", "energy_kj", "raw",
+            "type",
+            "arrival_s",
+            "hr_bpm",
+            "rr_ms",
+            "contact",
+            "energy_kj",
+            "raw",
         }
         assert 40 < packet["hr_bpm"] < 120 and packet["contact"] is True
         assert all(600 < rr < 1400 for rr in packet["rr_ms"])
@@ -96,7 +102,13 @@ def test_scan_with_nothing_in_range_says_so(system_bus: TestBed) -> None:
 
 def test_stream_from_the_strap(strap, system_bus: TestBed) -> None:
     result = session_monitor(
-        "stream", "--device", STRAP_NAME, "--adapter", "hci0", "--duration", "2",
+        "stream",
+        "--device",
+        STRAP_NAME,
+        "--adapter",
+        "hci0",
+        "--duration",
+        "2",
         env=system_bus.env,
     )
     assert result.returncode == 0, result.stderr
@@ -113,7 +125,13 @@ def test_stream_from_the_strap(strap, system_bus: TestBed) -> None:
 
 def test_a_missing_device_is_one_line_and_exit_2(system_bus: TestBed) -> None:
     result = session_monitor(
-        "stream", "--device", "Nobody's Strap", "--adapter", "hci0", "--timeout", "1",
+        "stream",
+        "--device",
+        "Nobody's Strap",
+        "--adapter",
+        "hci0",
+        "--timeout",
+        "1",
         env=system_bus.env,
     )
     assert result.returncode == 2

@@ -248,9 +248,7 @@ async def run(args: argparse.Namespace) -> None:
     strap = Strap(bus, args.adapter, args.central, args.first_seq)
     heart_service = f"{APP_PATH}/service0"
     battery_service = f"{APP_PATH}/service1"
-    measurement = GattCharacteristic(
-        strap, HEART_RATE_MEASUREMENT, heart_service, ["notify"], b""
-    )
+    measurement = GattCharacteristic(strap, HEART_RATE_MEASUREMENT, heart_service, ["notify"], b"")
     location = GattCharacteristic(strap, BODY_SENSOR_LOCATION, heart_service, ["read"], b"\x01")
     battery = GattCharacteristic(
         strap, BATTERY_LEVEL, battery_service, ["read", "notify"], bytes([args.battery])
@@ -263,10 +261,16 @@ async def run(args: argparse.Namespace) -> None:
     bus.export(ADVERTISEMENT_PATH, Advertisement(args.name))
 
     adapter_path = f"/org/bluez/{args.adapter}"
-    await call_bluez(bus, adapter_path, "org.bluez.GattManager1", "RegisterApplication",
-                     [APP_PATH, {}])
-    await call_bluez(bus, adapter_path, "org.bluez.LEAdvertisingManager1",
-                     "RegisterAdvertisement", [ADVERTISEMENT_PATH, {}])
+    await call_bluez(
+        bus, adapter_path, "org.bluez.GattManager1", "RegisterApplication", [APP_PATH, {}]
+    )
+    await call_bluez(
+        bus,
+        adapter_path,
+        "org.bluez.LEAdvertisingManager1",
+        "RegisterAdvertisement",
+        [ADVERTISEMENT_PATH, {}],
+    )
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -323,8 +327,11 @@ async def run(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description="virtual BLE heart-rate strap (test bed)")
     parser.add_argument("--adapter", default="hci1")
-    parser.add_argument("--central", default="00:11:22:33:44:55",
-                        help="address of the central's adapter (to tell who is connected)")
+    parser.add_argument(
+        "--central",
+        default="00:11:22:33:44:55",
+        help="address of the central's adapter (to tell who is connected)",
+    )
     parser.add_argument("--name", default="SM Test Strap")
     parser.add_argument("--interval", type=float, default=0.05, help="seconds between packets")
     parser.add_argument("--first-seq", type=int, default=0)
