@@ -110,6 +110,9 @@ def main() -> None:
         f"{', '.join(f'{s:.1f}' for s in day_runs_s)} s ({DAY_RUNS} runs) "
         f"on {os.cpu_count()} cores ({len(timeline)} rows)"
     )
+    began = time.perf_counter()
+    parallel_timeline(day_t_s, day_rr_ms, workers=1)
+    print(f"  the same in one process: {time.perf_counter() - began:.1f} s")
     goals = {
         "median <= 1 ms per beat": median_us <= 1000,
         ">= 10x faster than neurokit2 time+frequency": nk_tf_ms * 1e3 / median_us >= 10,

@@ -37,8 +37,23 @@ class _BoxLayout:
     inverse_points: np.ndarray  # per box size: 1/(boxes · size), NaN when no box fits
 
 
-@lru_cache(maxsize=64)  # live windows hold a few dozen distinct beat counts
+_CACHED_LAYOUT_MAX_POINTS = 4096
+"""Layouts of live windows (a few hundred beats, a few dozen distinct counts) are kept; those
+of whole recordings (13 entries per beat) are built when needed and let go."""
+
+
 def _box_layout(n_points: int, box_sizes: tuple[int, ...]) -> _BoxLayout:
+    if n_points <= _CACHED_LAYOUT_MAX_POINTS:
+        return _cached_box_layout(n_points, box_sizes)
+    return _build_box_layout(n_points, box_sizes)
+
+
+@lru_cache(maxsize=64)
+def _cached_box_layout(n_points: int, box_sizes: tuple[int, ...]) -> _BoxLayout:
+    return _build_box_layout(n_points, box_sizes)
+
+
+def _build_box_layout(n_points: int, box_sizes: tuple[int, ...]) -> _BoxLayout:
     points, box, centred_j, size_number, box_size_of_box = [], [], [], [], []
     boxes_so_far = 0
     for i, size in enumerate(box_sizes):

@@ -31,6 +31,26 @@ from monitor.core.stress_index import stress_index_of_windows
 from monitor.core.time_domain import MS_PER_MINUTE, PNN50_THRESHOLD_MS
 
 
+class _RunningSums:
+    """Running sums (each with a leading 0) of the per-beat quantities the windowed sums need,
+    over one stretch."""
+
+    def __init__(self, nn_ms: np.ndarray, corrected: np.ndarray) -> None:
+        self.nn = _running(nn_ms)
+        # Offsets from the first interval keep Σx² small where SDNN is a difference of sums.
+        offset = nn_ms - nn_ms[0]
+        self.offset, self.offset_squared = _running(offset), _running(offset * offset)
+        successive = nn_ms[1:] - nn_ms[:-1]
+        self.successive = _running(successive)
+        self.successive_squared = _running(successive * successive)
+        self.successive_over_50 = _running(np.abs(successive) > PNN50_THRESHOLD_MS)
+        self.corrected = _running(corrected)
+
+
+def _running(per_beat: np.ndarray) -> np.ndarray:
+    return np.concatenate(([0.0], np.cumsum(per_beat, dtype=float)))
+
+
 class _Windows:
     """The windows of one length that are ready (:func:`indices.is_ready`), ending at each beat:
     ``ends`` (the beats they end at), ``starts`` and ``stops`` (first beat, one past the last)."""
@@ -40,9 +60,10 @@ class _Windows:
         # A beat is in the window ending at T when its time is in (T − length, T].
         self.starts = t_s.searchsorted(t_s[self.ends] - window_s, side="right")
         self.stops = self.ends + 1
+        self.beats = self.stops - self.starts
 
     def sums(self, running: np.ndarray) -> np.ndarray:
-        """Per window, the sum of the values whose running sum (with a leading 0) is given."""
+        """Per window, the sum of the values whose running sum is given."""
         return running[self.stops] - running[self.starts]
 
     def successive_sums(self, running: np.ndarray) -> np.ndarray:
@@ -76,73 +97,73 @@ def indices_of_stretch(
         (NaN while its window fills or where the index is undefined), as
         :meth:`HrvEngine.push <monitor.core.engine.HrvEngine.push>` gives them.
     """
-    beats = nn_ms.size
-    values = {name: np.full(beats, np.nan) for name in WindowIndices.names()}
-    if beats == 0:
+    values = {name: np.full(nn_ms.size, np.nan) for name in WindowIndices.names()}
+    if nn_ms.size == 0:
         return values
     span_s = t_s - data_start_s
+    sums = _RunningSums(nn_ms, corrected)
 
-    def running(per_beat: np.ndarray) -> np.ndarray:
-        return np.concatenate(([0.0], np.cumsum(per_beat, dtype=float)))
+    def window(window_s: float) -> _Windows:
+        return _Windows(t_s, span_s, window_s, windows)
 
-    running_nn = running(nn_ms)
-    # Offsets from the first interval keep Σx² small where SDNN is a difference of two sums.
-    offset_nn = nn_ms - nn_ms[0]
-    running_offset, running_offset_sq = running(offset_nn), running(offset_nn * offset_nn)
-    successive = nn_ms[1:] - nn_ms[:-1]
-    running_successive = running(successive)
-    running_successive_sq = running(successive * successive)
-    running_over_50 = running(np.abs(successive) > PNN50_THRESHOLD_MS)
-    running_corrected = running(corrected)
+    def put(w: _Windows, columns: dict[str, np.ndarray]) -> None:
+        for name, column in columns.items():
+            values[name][w.ends] = column
 
-    def put(name: str, w: _Windows, value: np.ndarray) -> None:
-        values[name][w.ends] = value
-
-    w = _Windows(t_s, span_s, windows.hr_short_s, windows)
-    put("hr_10s_bpm", w, _heart_rate_bpm(w.sums(running_nn) / (w.stops - w.starts)))
-
-    w = _Windows(t_s, span_s, windows.short_term_s, windows)
-    mean_nn = w.sums(running_nn) / (w.stops - w.starts)
-    differences = w.stops - 1 - w.starts
-    sum_sq = w.successive_sums(running_successive_sq)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rmssd = np.sqrt(sum_sq / differences)  # time_domain.rmssd_from_successive_ms
-        put("hr_60s_bpm", w, _heart_rate_bpm(mean_nn))
-        put("mean_rr_ms", w, mean_nn)
-        put("rmssd_ms", w, rmssd)
-        put("ln_rmssd", w, np.where(rmssd > 0, np.log(rmssd), np.nan))
-        pnn50 = 100.0 * w.successive_sums(running_over_50) / differences
-        put("pnn50_pct", w, pnn50)  # time_domain.pnn50_from_successive_pct
-    put("sd1_ms", w, _sd1_ms(w, running_successive, running_successive_sq))
-    put("short_artefact_pct", w, _percent(w.sums(running_corrected), w.stops - w.starts))
-
-    w = _Windows(t_s, span_s, windows.long_term_s, windows)
-    count = w.stops - w.starts
-    sum_offset = w.sums(running_offset)
-    squares = w.sums(running_offset_sq) - sum_offset * sum_offset / count
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # time_domain.sdnn_ms (ddof = 1)
-        sdnn = np.where(count >= 2, np.sqrt(np.maximum(squares, 0.0) / (count - 1)), np.nan)
-    sd1 = _sd1_ms(w, running_successive, running_successive_sq)
-    put("sdnn_ms", w, sdnn)
-    # poincare.sd2_from_sdnn_sd1 (NaN propagates as it returns NaN there)
-    put("sd2_ms", w, np.sqrt(np.maximum(2.0 * sdnn * sdnn - sd1 * sd1, 0.0)))
-    put("stress_index", w, stress_index_of_windows(nn_ms, w.starts, w.stops))
-    put("dfa_a1", w, dfa_alpha1_of_windows(nn_ms, w.starts, w.stops))
-    put("long_artefact_pct", w, _percent(w.sums(running_corrected), count))
-
-    lf_hf = _Windows(t_s, span_s, windows.spectral_s, windows)
-    put(
-        "spectral_artefact_pct",
-        lf_hf,
-        _percent(lf_hf.sums(running_corrected), lf_hf.stops - lf_hf.starts),
-    )
-    coherence = _Windows(t_s, span_s, windows.coherence_s, windows)
-    _put_spectral_indices(values, t_s, nn_ms, windows, lf_hf.ends, coherence.ends)
+    w = window(windows.hr_short_s)
+    put(w, {"hr_10s_bpm": _heart_rate_bpm(w.sums(sums.nn) / w.beats)})
+    w = window(windows.short_term_s)
+    put(w, _short_term_indices(w, sums))
+    w = window(windows.long_term_s)
+    put(w, _long_term_indices(w, sums, nn_ms))
+    lf_hf = window(windows.spectral_s)
+    put(lf_hf, {"spectral_artefact_pct": _percent(lf_hf.sums(sums.corrected), lf_hf.beats)})
+    coherence = window(windows.coherence_s)
+    lf_hf_columns, coherence_columns = _spectral_indices(t_s, nn_ms, windows, lf_hf, coherence)
+    put(lf_hf, lf_hf_columns)
+    put(coherence, coherence_columns)
 
     for column in values.values():
         column[~np.isfinite(column)] = np.nan
     return values
+
+
+def _short_term_indices(w: _Windows, sums: _RunningSums) -> dict[str, np.ndarray]:
+    """:func:`indices.short_term_indices` and the artefact share, per window."""
+    mean_nn = w.sums(sums.nn) / w.beats
+    differences = w.beats - 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # time_domain.rmssd_from_successive_ms and pnn50_from_successive_pct
+        rmssd = np.sqrt(w.successive_sums(sums.successive_squared) / differences)
+        pnn50 = 100.0 * w.successive_sums(sums.successive_over_50) / differences
+        ln_rmssd = np.where(rmssd > 0, np.log(rmssd), np.nan)
+    return {
+        "hr_60s_bpm": _heart_rate_bpm(mean_nn),
+        "mean_rr_ms": mean_nn,
+        "rmssd_ms": rmssd,
+        "ln_rmssd": ln_rmssd,
+        "pnn50_pct": pnn50,
+        "sd1_ms": _sd1_ms(w, sums),
+        "short_artefact_pct": _percent(w.sums(sums.corrected), w.beats),
+    }
+
+
+def _long_term_indices(w: _Windows, sums: _RunningSums, nn_ms: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`indices.long_term_indices` and the artefact share, per window."""
+    sum_offset = w.sums(sums.offset)
+    squares = w.sums(sums.offset_squared) - sum_offset * sum_offset / w.beats
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # time_domain.sdnn_ms (ddof = 1)
+        sdnn = np.where(w.beats >= 2, np.sqrt(np.maximum(squares, 0.0) / (w.beats - 1)), np.nan)
+    sd1 = _sd1_ms(w, sums)
+    return {
+        "sdnn_ms": sdnn,
+        # poincare.sd2_from_sdnn_sd1; a NaN SDNN or SD1 gives NaN, as there
+        "sd2_ms": np.sqrt(np.maximum(2.0 * sdnn * sdnn - sd1 * sd1, 0.0)),
+        "stress_index": stress_index_of_windows(nn_ms, w.starts, w.stops),
+        "dfa_a1": dfa_alpha1_of_windows(nn_ms, w.starts, w.stops),
+        "long_artefact_pct": _percent(w.sums(sums.corrected), w.beats),
+    }
 
 
 def _heart_rate_bpm(mean_nn_ms: np.ndarray) -> np.ndarray:
@@ -151,11 +172,13 @@ def _heart_rate_bpm(mean_nn_ms: np.ndarray) -> np.ndarray:
         return np.where(mean_nn_ms > 0, MS_PER_MINUTE / mean_nn_ms, np.nan)
 
 
-def _sd1_ms(w: _Windows, running_successive: np.ndarray, running_squares: np.ndarray) -> np.ndarray:
+def _sd1_ms(w: _Windows, sums: _RunningSums) -> np.ndarray:
     """poincare.sd1_from_successive_ms per window: sqrt(var(ΔNN)/2), ddof = 1."""
-    differences = w.stops - 1 - w.starts
-    total = w.successive_sums(running_successive)
-    squares = w.successive_sums(running_squares) - total * total / np.maximum(differences, 1)
+    differences = w.beats - 1
+    total = w.successive_sums(sums.successive)
+    squares = w.successive_sums(sums.successive_squared) - total * total / np.maximum(
+        differences, 1
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         variance = np.maximum(squares, 0.0) / (differences - 1)
         return np.where(differences >= 2, np.sqrt(variance / 2.0), np.nan)
@@ -167,30 +190,20 @@ def _percent(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
         return np.where(whole > 0, 100.0 * part / whole, np.nan)
 
 
-def _put_spectral_indices(
-    values: dict[str, np.ndarray],
-    t_s: np.ndarray,
-    nn_ms: np.ndarray,
-    windows: HrvWindows,
-    lf_hf_ends: np.ndarray,
-    coherence_ends: np.ndarray,
-) -> None:
-    """LF, HF, LF/HF where their window is ready, coherence and respiration rate where theirs
-    is: both spectra at every beat either needs, from one :func:`spectral.sliding_psds`."""
-    ends = np.union1d(lf_hf_ends, coherence_ends)
-    if ends.size == 0:
-        return
+def _spectral_indices(
+    t_s: np.ndarray, nn_ms: np.ndarray, windows: HrvWindows, lf_hf: _Windows, coherence: _Windows
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """LF, HF and LF/HF per ready LF/HF window, coherence and respiration rate per ready
+    coherence window (:func:`indices.lf_hf_from_psd`, :func:`indices.coherence_from_psd`): both
+    spectra at every beat either needs, from one :func:`spectral.sliding_psds`."""
+    ends = np.union1d(lf_hf.ends, coherence.ends)
     psds = spectral.sliding_psds(t_s, nn_ms, ends, (windows.spectral_s, windows.coherence_s))
     freqs_hz = spectral.FREQUENCIES_HZ
-    rows = ends.searchsorted(lf_hf_ends)
-    lf, hf, ratio = spectral.lf_hf_of_rows(freqs_hz, psds[rows, 0])
-    values["lf_ms2"][lf_hf_ends] = lf
-    values["hf_ms2"][lf_hf_ends] = hf
-    values["lf_hf"][lf_hf_ends] = ratio
-    rows = ends.searchsorted(coherence_ends)
-    coherence_psds = psds[rows, 1]
-    coherence = spectral.coherence_of_rows(freqs_hz, coherence_psds)
-    values["coherence"][coherence_ends] = coherence
-    values["resp_rate_bpm"][coherence_ends] = spectral.respiration_rate_of_rows(
-        freqs_hz, coherence_psds, coherence
+    lf, hf, ratio = spectral.lf_hf_of_rows(freqs_hz, psds[ends.searchsorted(lf_hf.ends), 0])
+    coherence_psds = psds[ends.searchsorted(coherence.ends), 1]
+    ratio_of_peak = spectral.coherence_of_rows(freqs_hz, coherence_psds)
+    breathing = spectral.respiration_rate_of_rows(freqs_hz, coherence_psds, ratio_of_peak)
+    return (
+        {"lf_ms2": lf, "hf_ms2": hf, "lf_hf": ratio},
+        {"coherence": ratio_of_peak, "resp_rate_bpm": breathing},
     )
