@@ -399,7 +399,8 @@ class MainWindow(QMainWindow):
             self.show_message("Stopping…")
 
     def toggle_session(self) -> None:
-        """Start or stop (the Start/Stop recording button)."""
+        """Start or stop (the Start/Stop button: "Start recording", then "Stop recording", or
+        "End session" once nothing is recorded any more)."""
         if self.runner.running:
             self.stop_session()
         else:
@@ -717,6 +718,20 @@ class MainWindow(QMainWindow):
             return RecordingState(False, "saved" if not self.demo else "ended")
         return RecordingState(False, "off")
 
+    def _start_stop_label(self, running: bool) -> tuple[str, str]:
+        """The Start/Stop button's text and tooltip: what pressing it does now.
+
+        While nothing is written (the file failed, or the session was started without one) it
+        must not say "Stop recording": the therapist would take the session for recorded.
+        """
+        if not running:
+            return "● Start recording", "Start a session that records into a new file"
+        session = self.runner.session
+        recording = session is None or session.options.record
+        if self.model.recording_error is not None or not recording:
+            return "■ End session", "End the live view (nothing is being recorded)"
+        return "■ Stop recording", "End the session and close its file"
+
     def refresh(self) -> None:
         """Redraw from the model (the frame timer calls this, at most 30 times a second)."""
         self._last_frame_s = time.monotonic()
@@ -728,12 +743,16 @@ class MainWindow(QMainWindow):
         self.recording_notice.render(model, self.recording_path or self.last_session_path)
         tooltip = str(self.recording_path or self.last_session_path or "")
         if model.recording_error is not None:
-            tooltip = f"Not recording: {model.recording_error}. {tooltip}".strip()
+            # The path alone would read as the file being written: say what it still holds.
+            since = clock_text(model.recording_failed_s or 0.0)
+            kept = f" Everything before {since} is kept in {tooltip}." if tooltip else ""
+            tooltip = f"Not recording: {model.recording_error}.{kept}"
         if self.status_strip.fields["recording"].toolTip() != tooltip:
             self.status_strip.fields["recording"].setToolTip(tooltip)
-        button_text = "■ Stop recording" if running else "● Start recording"
+        button_text, button_tip = self._start_stop_label(running)
         if self.start_stop_button.text() != button_text:
             self.start_stop_button.setText(button_text)
+            self.start_stop_button.setToolTip(button_tip)
         self.strap_button.setEnabled(not running)
         self.gauge.render(model)
         self.banner.render(model)

@@ -44,6 +44,7 @@ def test_a_failed_recording_is_shown_until_the_end_and_the_live_view_goes_on(
         window.refresh()
         assert window.status_strip.text("recording") == "● on"
         assert window.recording_notice.isHidden()
+        assert window.start_stop_button.text() == "■ Stop recording"
 
         sizes = [p.stat().st_size for p in (out, Path(f"{out}-wal")) if p.exists()]
         with file_size_limit(max(sizes) + 4096):  # type: ignore[operator]
@@ -58,17 +59,27 @@ def test_a_failed_recording_is_shown_until_the_end_and_the_live_view_goes_on(
             assert "Everything before is kept in session.sqlite" in notice.detail.text()
             tooltip = window.status_strip.fields["recording"].toolTip()
             assert tooltip.startswith(f"Not recording: {REASON}")
+            assert tooltip.endswith(f"is kept in {out}."), "the path is what is kept, not written"
+            # The controls tell the truth too: the button ends the live view, it stops no
+            # recording.
+            button = window.start_stop_button
+            assert button.text() == "■ End session"
+            assert "recording" not in button.text().lower()
+            assert "nothing is being recorded" in button.toolTip()
+            assert "recording" not in window.windowTitle().lower()
             # The live view goes on: beats keep coming, drawn and judged.
             qtbot.waitUntil(lambda: window.model.beats.beats > failed_at_beats + 20, timeout=15_000)
             window.refresh()
             assert window.model.reading is not None
             assert window.runner.running
             assert not notice.isHidden(), "kept while the session runs"
+            assert button.text() == "■ End session"
 
         with qtbot.waitSignal(window.runner.finished, timeout=15_000):
             window.stop_session()
         window.refresh()
         assert window.recording_notice.isHidden(), "the session is over"
+        assert window.start_stop_button.text() == "● Start recording"
         failed = window.model.recording_failed_s
         assert failed is not None
         minutes, seconds = divmod(int(failed), 60)
