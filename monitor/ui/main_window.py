@@ -177,6 +177,12 @@ class MainWindow(QMainWindow):
         plays a therapist with these)."""
         self._closing = False
         self._confirmed_close = False
+        self._record_again: tuple[Baseline | None] | None = None
+        """Set by "Record again" while the failed session ends: the baseline the next session
+        reuses (in a 1-tuple, since None is a baseline not yet taken)."""
+        self._recording_again: tuple[Baseline | None] | None = None
+        """Set while the running session is the one "Record again" started (its new file may
+        fail at once): the baseline it reuses, for a session without a file then."""
 
         self.setObjectName("dashboard")
         self.setWindowTitle("Session Monitor" + (" — demo" if demo else ""))
@@ -224,6 +230,7 @@ class MainWindow(QMainWindow):
             self.status_strip.add_widget(button)
         outer.addWidget(self.status_strip)
         self.recording_notice = RecordingNotice()
+        self.recording_notice.record_again.connect(self.record_again)
         outer.addWidget(self.recording_notice)
         self.banner = AlertBanner()
         outer.addWidget(self.banner)
@@ -368,15 +375,29 @@ class MainWindow(QMainWindow):
 
     # -- session life -------------------------------------------------------------------------
 
-    def start_session(self) -> bool:
-        """Start a session with the current strap and window; False if it could not start."""
+    def start_session(
+        self, *, reused_baseline: Baseline | None = None, record: bool | None = None
+    ) -> bool:
+        """Start a session with the current strap and window; False if it could not start.
+
+        Parameters
+        ----------
+        reused_baseline : Baseline, optional
+            Judge against this baseline from the start instead of taking one.
+        record : bool, optional
+            Write a session file (default: as the options say).
+        """
         if self.runner.running:
             return False
         options = dataclasses.replace(
             self.options,
             tolerance=self.model.tolerance,
             adapter=self.options.adapter or self.settings.adapter or None,
+            # Only the first session may use the file named on the command line: every later
+            # one, "Record again" too, gets a new file, so no file is ever written twice.
             out=None if self._first_out_used else self.options.out,
+            reused_baseline=reused_baseline or self.options.reused_baseline,
+            record=self.options.record if record is None else record,
         )
         self._first_out_used = True
         if self.model.beats.beats or self.model.phases or self.model.recording_error:
@@ -388,6 +409,7 @@ class MainWindow(QMainWindow):
             return False
         self.recording_path = None
         self.last_error = ""
+        self._recording_again = None
         self.show_message("Session started" + (" (demo)" if self.demo else ""))
         self.refresh()
         return True
@@ -402,9 +424,30 @@ class MainWindow(QMainWindow):
         """Start or stop (the Start/Stop button: "Start recording", then "Stop recording", or
         "End session" once nothing is recorded any more)."""
         if self.runner.running:
+            # Ending is ending: a "Record again" still waiting for this session to end is off.
+            self._record_again = None
             self.stop_session()
         else:
             self.start_session()
+
+    def record_again(self) -> None:
+        """End this session, whose file failed, and start a new one into a new file (the
+        recording notice's button), once the cause (a full disk) has gone.
+
+        The failed file keeps what it holds and is never written into again. The new session
+        reuses this session's baseline when one was taken, so the client is judged against the
+        same reference from its first beat rather than after another baseline.
+        """
+        if not self.runner.running or self.model.recording_error is None:
+            return
+        baseline = self.model.baseline
+        if baseline is not None and baseline.source == "this session":
+            name = self.recording_path.name if self.recording_path is not None else "its file"
+            source = f"session just before, whose recording failed ({name})"
+            baseline = dataclasses.replace(baseline, source=source)
+        self._record_again = (baseline,)
+        self.runner.stop()
+        self.show_message("Ending this session to record again into a new file…", timeout_ms=0)
 
     def _reset_views(self, tolerance: object) -> None:
         self.model = DashboardModel(tolerance=tolerance or self.settings.tolerance())
@@ -475,6 +518,32 @@ class MainWindow(QMainWindow):
         finally:
             if self.quit_when_finished and not self._closing:
                 self.close()
+            else:
+                self._after_record_again(path, error)
+
+    def _after_record_again(self, path: object, error: str) -> None:
+        """Start the session "Record again" asked for, now that the failed one has ended; or, if
+        that new session could not even create its file, go on with the live view unrecorded."""
+        if self._closing:
+            return
+        if self._record_again is not None:
+            carried = self._record_again
+            self._record_again = None
+            kept = self.last_session_path
+            if self.start_session(reused_baseline=carried[0]):
+                self._recording_again = carried
+                where = f"; {kept.name} keeps everything before" if kept is not None else ""
+                self.show_message(f"Recording again into a new file{where}", timeout_ms=0)
+        elif self._recording_again is not None and error and path is None:
+            # The new file could not be created (the disk is still full, say): the therapist
+            # asked for a live view with a recording; the live view at least must go on.
+            (baseline,) = self._recording_again
+            if self.start_session(reused_baseline=baseline, record=False):
+                self.show_message(
+                    f"Could not record into a new file: {error}. The live view goes on, "
+                    "not recorded.",
+                    timeout_ms=0,
+                )
 
     def _partial_recording_message(self) -> str:
         since = clock_text(self.model.recording_failed_s or 0.0)
@@ -709,7 +778,7 @@ class MainWindow(QMainWindow):
         if self.runner.running:
             if self.recording_path is not None:
                 return RecordingState(True, "demo" if self.demo else "on")
-            if self.options.record:
+            if self._session_records():
                 return RecordingState(False, "starting…")
             return RecordingState(False, "not recording")
         if self.last_error:
@@ -717,6 +786,11 @@ class MainWindow(QMainWindow):
         if self.last_session_path is not None:
             return RecordingState(False, "saved" if not self.demo else "ended")
         return RecordingState(False, "off")
+
+    def _session_records(self) -> bool:
+        """The current (or last) session was started to write a file."""
+        session = self.runner.session
+        return self.options.record if session is None else session.options.record
 
     def _start_stop_label(self, running: bool) -> tuple[str, str]:
         """The Start/Stop button's text and tooltip: what pressing it does now.
@@ -726,9 +800,7 @@ class MainWindow(QMainWindow):
         """
         if not running:
             return "● Start recording", "Start a session that records into a new file"
-        session = self.runner.session
-        recording = session is None or session.options.record
-        if self.model.recording_error is not None or not recording:
+        if self.model.recording_error is not None or not self._session_records():
             return "■ End session", "End the live view (nothing is being recorded)"
         return "■ Stop recording", "End the session and close its file"
 

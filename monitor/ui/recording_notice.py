@@ -6,6 +6,10 @@ The therapist must not learn that afterwards. The status strip's recording field
 filled "not recording", and this slim bar under it says why, since when, and what the file still
 holds, until the session ends. It is calm on purpose (no sound, no flashing, not the colour of
 the pause-for-grounding banner): it is about the file, not the client.
+
+Its "Record again in a new file" button is the way forward once the cause has gone (space freed):
+the dashboard ends this session, whose file keeps what it has, and starts another one into a new
+file. The failed file is never written into again.
 """
 
 from __future__ import annotations
@@ -13,12 +17,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtWidgets import QFrame, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from monitor.ui import theme
 from monitor.ui.alert_banner import title_and_detail
 from monitor.ui.dashboard_model import DashboardModel
 from monitor.ui.formatting import clock_text
+
+RECORD_AGAIN_TEXT = "Record again in a new file"
 
 
 @dataclass(frozen=True)
@@ -46,14 +53,24 @@ def recording_notice(model: DashboardModel, path: Path | None) -> NoticeState:
     return NoticeState(
         title=f"Not recording — {model.recording_error}; the live view continues",
         detail=(
-            f"Nothing after {since} is saved. {kept}To record again, end this session and start "
-            "a new one once the problem is solved."
+            f"Nothing after {since} is saved. {kept}Once the problem is solved (space freed), "
+            f"“{RECORD_AGAIN_TEXT}” starts a new session into a new file; the live view starts "
+            "over."
         ),
     )
 
 
 class RecordingNotice(QFrame):
-    """A full-width bar under the status strip, hidden while the recording is fine."""
+    """A full-width bar under the status strip, hidden while the recording is fine.
+
+    Signals
+    -------
+    record_again()
+        The therapist asked to record again into a new file (the button is then disabled until
+        the notice shows a new failure, so one click starts one new session).
+    """
+
+    record_again = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,13 +81,30 @@ class RecordingNotice(QFrame):
             "border-radius: 6px; }"
             "QLabel { background: transparent; }"
         )
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(14, 6, 14, 6)
-        layout.setSpacing(1)
-        self.title, self.detail = title_and_detail(layout, theme.STATUS_POINT_SIZE)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(14, 6, 14, 6)
+        row.setSpacing(12)
+        text = QVBoxLayout()
+        text.setSpacing(1)
+        self.title, self.detail = title_and_detail(text, theme.STATUS_POINT_SIZE)
         self.title.setStyleSheet(f"color: {theme.STATE_WARN};")
+        row.addLayout(text, 1)
+        self.record_again_button = QPushButton(f"● {RECORD_AGAIN_TEXT}")
+        # Like the strip's buttons: the therapist's keys must keep reaching the dashboard.
+        self.record_again_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.record_again_button.setToolTip(
+            "End this session (its file keeps everything recorded before the failure) and start "
+            "a new one that records into a new file (with this session's baseline, if it was taken)"
+        )
+        self.record_again_button.clicked.connect(self._record_again_clicked)
+        row.addWidget(self.record_again_button, 0, Qt.AlignmentFlag.AlignVCenter)
         self.state = NoticeState()
         self.hide()
+
+    def _record_again_clicked(self) -> None:
+        # Once: a second click while this session ends would otherwise ask for a second restart.
+        self.record_again_button.setEnabled(False)
+        self.record_again.emit()
 
     def render(self, model: DashboardModel, path: Path | None) -> None:
         """Show, change or hide the notice for the model's state."""
@@ -83,4 +117,5 @@ class RecordingNotice(QFrame):
             return
         self.title.setText(state.title)
         self.detail.setText(state.detail)
+        self.record_again_button.setEnabled(True)
         self.show()

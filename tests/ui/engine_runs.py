@@ -6,7 +6,11 @@ whichever directory's conftest pytest loaded last when several test folders run 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from drivers.simulator import Disturbances, HeartSimulator
+from monitor.recording.errors import UnreadableFileError
+from monitor.recording.reader import read_session
 from monitor.session.engine import SessionEngine, SessionUpdate
 
 ALERT_RUN_S = 480.0
@@ -34,3 +38,11 @@ def run_engine(
             updates.append(update)
     updates.extend(engine.finish())
     return updates
+
+
+def committed_beats(path: Path) -> int:
+    """Beats another reader sees in the session file (0 while it is still being created)."""
+    try:
+        return len(read_session(path).beats)
+    except UnreadableFileError:
+        return 0

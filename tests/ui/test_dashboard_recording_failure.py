@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from monitor.recording.errors import UnreadableFileError
+from engine_runs import committed_beats
+
 from monitor.recording.reader import read_session
 from monitor.session.live import LiveOptions
 from monitor.ui.main_window import MainWindow
@@ -19,14 +20,6 @@ from monitor.ui.settings_store import DashboardSettings
 
 SPEED = 20.0
 REASON = "the disk refused a write (disk I/O error)"
-
-
-def committed_beats(path: Path) -> int:
-    """Beats another reader sees in the session file (0 while it is still being created)."""
-    try:
-        return len(read_session(path).beats)
-    except UnreadableFileError:
-        return 0
 
 
 def test_a_failed_recording_is_shown_until_the_end_and_the_live_view_goes_on(
