@@ -6,11 +6,22 @@ come from the settings objects, so a what-if report states the bounds it was mad
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from monitor.core.baseline import MAD_TO_SD, BaselineSettings
 from monitor.core.settings import HrvWindows
 from monitor.core.tolerance import ToleranceSettings
-from monitor.core.tolerance_summary import MAX_BEAT_SPACING_S
-from monitor.report.formatting import sd
+from monitor.core.tolerance_summary import MAX_BEAT_SPACING_S, SettingsChange
+from monitor.report.formatting import clock, sd
+
+WINDOW_FIELDS = ("upper_sd", "edge_sd", "lower_sd", "dwell_s")
+"""The window's settings a therapist sets (settings dialog, + / − live); the others stay as the
+engine's defaults in every file this program writes."""
+
+AFTER_WINDOW = 5
+"""Index in :func:`methods_paragraphs` just after the window-of-tolerance paragraph: where a
+report inserts what it says about the window's settings of its session(s)."""
 
 REFERENCES = (
     "Hovsepian K et al. (2015) cStress: towards a gold standard for continuous stress "
@@ -37,11 +48,63 @@ REFERENCES = (
 )
 
 
+def window_text(settings: ToleranceSettings) -> str:
+    """The bounds and dwell of a window, briefly.
+
+    Examples
+    --------
+    >>> window_text(ToleranceSettings())
+    'upper 2.5, edge 1.5, lower −2.5, dwell 20 s'
+    """
+    s = settings
+    return (
+        f"upper {sd(s.upper_sd)}, edge {sd(s.edge_sd)}, lower {sd(s.lower_sd)}, "
+        f"dwell {sd(s.dwell_s)} s"
+    )
+
+
+def live_changes_text(changes: Sequence[SettingsChange]) -> str:
+    """The therapist's live changes of the window, e.g. ``at 7:30 to upper 3.5, ...``."""
+    return "; ".join(f"at {clock(c.t_s)} to {window_text(c.settings)}" for c in changes)
+
+
+@dataclass(frozen=True)
+class _WindowTerms:
+    """How the methods name the bounds and dwell: as numbers, or in words when they differ
+    between the sessions of a report (which then lists each session's numbers)."""
+
+    upper: str
+    edge: str
+    lower: str
+    dwell: str
+    recovered: str
+
+    @classmethod
+    def of(cls, s: ToleranceSettings, per_session: bool) -> _WindowTerms:
+        if per_session:
+            return cls(
+                upper="the upper bound",
+                edge="the edge value",
+                lower="the lower bound",
+                dwell="the dwell time",
+                recovered=f"{sd(s.recovered_margin_sd)} SD under the upper bound",
+            )
+        return cls(
+            upper=sd(s.upper_sd),
+            edge=sd(s.edge_sd),
+            lower=sd(s.lower_sd),
+            dwell=f"{sd(s.dwell_s)} s",
+            recovered=sd(s.upper_sd - s.recovered_margin_sd),
+        )
+
+
 def methods_paragraphs(
     settings: ToleranceSettings,
     baseline_settings: BaselineSettings,
     baseline_text: str,
     windows: HrvWindows | None = None,
+    *,
+    window_per_session: bool = False,
 ) -> list[str]:
     """The methods footnote as paragraphs.
 
@@ -54,11 +117,15 @@ def methods_paragraphs(
         Which span was the baseline, in words (e.g. "the marked baseline phase").
     windows : HrvWindows, optional
         The live windows (the defaults when omitted).
+    window_per_session : bool
+        The bounds and dwell (:data:`WINDOW_FIELDS`) differ between the report's sessions:
+        name them in words instead of stating ``settings``' numbers; the caller lists each
+        session's at :data:`AFTER_WINDOW`. The other numbers are still ``settings``'.
     """
     w = windows or HrvWindows()
     b = baseline_settings
     s = settings
-    recovered_sd = s.upper_sd - s.recovered_margin_sd
+    t = _WindowTerms.of(s, window_per_session)
     return [
         "Beats. RR intervals are artefact-corrected with the Lipponen & Tarvainen (2019) "
         "classification (ectopic, long, short, missed and extra beats); the raw values in the "
@@ -79,17 +146,17 @@ def methods_paragraphs(
         "vagal withdrawal lowering RMSSD (Thayer et al. 2012), the calm side capped so that "
         "slow paced breathing does not read as hypoarousal (Lehrer & Gevirtz 2014); smoothed "
         f"with a time constant of {s.smoothing_s:g} s. Units: baseline SDs.",
-        f"Window of tolerance (Siegel 1999): inside between {sd(s.lower_sd)} and {s.upper_sd:g}, "
-        f"upper edge from {s.edge_sd:g}. A pause-for-grounding alert is raised after "
-        f"{s.dwell_s:g} s at or above {s.upper_sd:g} and ends after {s.clear_s:g} s back below "
-        f"{recovered_sd:g}: one episode, one alert (Sarker et al. 2016). An early warning marks "
-        f"the upper edge or a rise of at least {s.warning_rise_sd_per_min:g} SD/min toward the "
-        f"bound. Hypoarousal (at or below {sd(s.lower_sd)} for {s.dwell_s:g} s; Schauer & Elbert "
-        "2010) gives a low-confidence prompt only, never during slow coherent breathing. "
+        f"Window of tolerance (Siegel 1999): inside between {t.lower} and {t.upper}, upper edge "
+        f"from {t.edge}. A pause-for-grounding alert is raised after {t.dwell} at or above "
+        f"{t.upper} and ends after {s.clear_s:g} s back below {t.recovered}: one episode, one "
+        "alert (Sarker et al. 2016). An early warning marks the upper edge or a rise of at least "
+        f"{s.warning_rise_sd_per_min:g} SD/min toward the bound. Hypoarousal (at or below "
+        f"{t.lower} for {t.dwell}; Schauer & Elbert 2010) gives a low-confidence prompt only, "
+        "never during slow coherent breathing. "
         f"Readings are suspended when over {s.max_artefact_pct:g} % of the last minute's beats "
         "were corrected, during gaps and while windows refill.",
         f"Recovery: from the grounding marker (or the alert, when none was set) until arousal "
-        f"is back below {recovered_sd:g}; ready to resume after {s.ready_s:g} s there. Time in "
+        f"is back below {t.recovered}; ready to resume after {s.ready_s:g} s there. Time in "
         f"the window adds up the time between beats by the zone of the earlier beat; stretches "
         f"over {MAX_BEAT_SPACING_S:g} s without a beat count as not judged.",
         "Whole-session HRV is computed over the batch-corrected NN series: time domain over "

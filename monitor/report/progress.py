@@ -8,6 +8,7 @@ processes (one file per process) with a progress callback per finished file.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import os
@@ -19,6 +20,7 @@ from pathlib import Path
 from monitor import __version__
 from monitor.core.baseline import BaselineSettings
 from monitor.core.tolerance import AlertKind, ToleranceSettings
+from monitor.core.tolerance_summary import SettingsChange
 from monitor.recording.client_sessions import find_client_sessions  # noqa: F401 (re-export)
 from monitor.recording.errors import UnreadableFileError
 from monitor.report.analysis import SessionAnalysis, analyse_session
@@ -33,7 +35,14 @@ from monitor.report.document import (
 )
 from monitor.report.figures import draw_progress
 from monitor.report.formatting import DASH, duration, local_date, number, sd
-from monitor.report.methods import REFERENCES, methods_paragraphs
+from monitor.report.methods import (
+    AFTER_WINDOW,
+    REFERENCES,
+    WINDOW_FIELDS,
+    live_changes_text,
+    methods_paragraphs,
+    window_text,
+)
 from monitor.report.session_report import judged_s
 
 PROGRESS_PLOT_HEIGHT_IN = 5.4
@@ -70,6 +79,13 @@ class ProgressRow:
         Share of corrected beats.
     gaps : int
         Signal gaps.
+    recorded_settings : ToleranceSettings
+        The window the session was recorded with, at its start (even when the row is a
+        what-if's: the report compares the two).
+    settings_changes : tuple of SettingsChange
+        The therapist's live changes of the window, as recorded.
+    baseline_source : str
+        Where the baseline came from: ``"this session"``, or the earlier session it reused.
     """
 
     file_name: str
@@ -88,6 +104,9 @@ class ProgressRow:
     artefact_pct: float
     gaps: int = 0
     client_code: str = field(default="", compare=False)
+    recorded_settings: ToleranceSettings = field(default_factory=ToleranceSettings)
+    settings_changes: tuple[SettingsChange, ...] = ()
+    baseline_source: str = "this session"
 
     @classmethod
     def from_analysis(cls, analysis: SessionAnalysis) -> ProgressRow:
@@ -119,6 +138,10 @@ class ProgressRow:
             artefact_pct=float(analysis.summary.artefacts.get("percent", math.nan)),
             gaps=len(analysis.gaps),
             client_code=analysis.metadata.client_code,
+            # From the inputs, not analysis.settings: those are a what-if's when one was asked.
+            recorded_settings=analysis.tolerance_inputs.recorded_settings,
+            settings_changes=analysis.tolerance_inputs.settings_changes,
+            baseline_source=baseline.source if baseline is not None else "this session",
         )
 
     def _pct_of_judged(self, key: str) -> float:
@@ -146,6 +169,11 @@ class ProgressRow:
     @property
     def suds_last(self) -> int | None:
         return self.suds[-1] if self.suds else None
+
+    @property
+    def windows_recorded(self) -> tuple[ToleranceSettings, ...]:
+        """Every window the session was recorded with: at the start, then after each change."""
+        return (self.recorded_settings, *(c.settings for c in self.settings_changes))
 
     @property
     def date_label(self) -> str:
@@ -281,15 +309,16 @@ def build_progress_report(
         Files that could not be analysed, one line each.
     settings : ToleranceSettings, optional
         The settings the rows were computed with (stated in the methods); ``None``: each
-        session as recorded.
+        session as recorded (the methods state the windows the rows were recorded with).
     baseline_s : float, optional
         The baseline length the rows were computed with, if not the default.
     """
-    as_recorded = settings is None
-    settings = settings or ToleranceSettings()
     if baseline_s is None:
         baseline_settings = BaselineSettings()
-        baseline_text = "the marked baseline phase, else the first 300 s, of each session"
+        baseline_text = (
+            f"the marked baseline phase, else the first {baseline_settings.duration_s:g} s, "
+            "of each session"
+        )
     else:
         baseline_settings = BaselineSettings(duration_s=baseline_s)
         baseline_text = f"the first {baseline_s:g} s of each session"
@@ -310,11 +339,12 @@ def build_progress_report(
             ("Software", f"Session Monitor {__version__}"),
         ]),
     )  # fmt: skip
-    if not as_recorded and settings != ToleranceSettings():
+    if settings is not None and _windows_recorded(rows) != [settings]:
         doc.add(Paragraph(
             f"What-if: every session judged with upper bound {settings.upper_sd:g}, lower "
             f"{sd(settings.lower_sd)}, edge {settings.edge_sd:g} baseline SD and a dwell of "
-            f"{settings.dwell_s:g} s instead of the defaults. The session files are unchanged.",
+            f"{settings.dwell_s:g} s for its whole length, instead of the window it was "
+            "recorded with. The session files are unchanged.",
             tone="notice",
         ))  # fmt: skip
     doc.add(
@@ -334,27 +364,127 @@ def build_progress_report(
         Table(PROGRESS_COLUMNS, progress_table_rows(rows)),
     )
     doc.add(*_notes(rows, skipped))
-    doc.add(
+    doc.add(*_methods_section(rows, settings, baseline_settings, baseline_text))
+    return doc
+
+
+def _windows_recorded(rows: Sequence[ProgressRow]) -> list[ToleranceSettings]:
+    """The distinct windows the sessions were recorded with (start and live changes), in the
+    order they first appear; the defaults when there are no sessions."""
+    windows: list[ToleranceSettings] = []
+    for row in rows:
+        windows += [w for w in row.windows_recorded if w not in windows]
+    return windows or [ToleranceSettings()]
+
+
+def _methods_section(
+    rows: Sequence[ProgressRow],
+    settings: ToleranceSettings | None,
+    baseline_settings: BaselineSettings,
+    baseline_text: str,
+) -> list[Block]:
+    """The methods, stating the window of tolerance the rows were computed with.
+
+    ``settings`` given (what-if): those, for every session. ``None`` (as recorded): the one
+    window every session used, or, when they differ, each session's in a table.
+    """
+    intro = "Each session is analysed as in its session report, with the baseline taken from "
+    intro += "that session"
+    window_blocks: list[Block] = []
+    if settings is not None:
+        intro += (
+            " and, for the whole of every session, the window of tolerance below (what-if: "
+            "the windows recorded, and their live changes, are not used)."
+        )
+        stated, per_session = settings, False
+    else:
+        windows = _windows_recorded(rows)
+        # The rules' other numbers (timing, smoothing) are stated once, from the first window.
+        stated, per_session = windows[0], len(windows) > 1
+        intro += " and the window of tolerance it was recorded with"
+        if not per_session:
+            intro += ": every session was recorded with the window below, not changed live."
+        else:
+            intro += (
+                ", changed where the therapist changed it live. The windows differ between "
+                "sessions: the bounds and dwell of each are listed below."
+            )
+            window_blocks = _recorded_windows_blocks(rows)
+            if _other_settings_differ(windows):
+                intro += (
+                    " The window's other settings differ too; the numbers below are session "
+                    "1's, and each session's own report states its own."
+                )
+    intro += _reused_baselines_text(rows)
+    blocks: list[Block] = [
+        Paragraph(p, tone="small")
+        for p in methods_paragraphs(
+            stated, baseline_settings, baseline_text, window_per_session=per_session
+        )
+    ]
+    blocks[AFTER_WINDOW:AFTER_WINDOW] = window_blocks
+    return [
         Heading("Methods"),
-        Paragraph(
-            "Each session is analysed as in its session report, with the baseline taken from "
-            "that session"
-            + (
-                " and the window of tolerance it was recorded with (changed where the therapist "
-                "changed it live; the values below are the defaults)."
-                if as_recorded
-                else "."
-            ),
-            tone="small",
-        ),
-        *(
-            Paragraph(p, tone="small")
-            for p in methods_paragraphs(settings, baseline_settings, baseline_text)
-        ),
+        Paragraph(intro, tone="small"),
+        *blocks,
         Heading("References", level=2),
         *(Paragraph(r, tone="small") for r in REFERENCES),
+    ]
+
+
+RECORDED_WINDOW_COLUMNS = ("Session", "Date", "Window at the start", "Changed live")
+
+
+def recorded_windows_rows(rows: Sequence[ProgressRow]) -> list[list[str]]:
+    """Each session's recorded window (bounds, dwell) and its live changes, one row each."""
+    return [
+        [
+            str(i),
+            local_date(row.start_utc),
+            window_text(row.recorded_settings),
+            live_changes_text(row.settings_changes) or DASH,
+        ]
+        for i, row in enumerate(rows, start=1)
+    ]
+
+
+def _recorded_windows_blocks(rows: Sequence[ProgressRow]) -> list[Block]:
+    return [
+        Paragraph(
+            "The window of tolerance of each session, as recorded: bounds in baseline SDs, "
+            "times in min:s; each live change applies from the beat it reached live, as during "
+            "the session.",
+            tone="small",
+        ),
+        Table(
+            RECORDED_WINDOW_COLUMNS,
+            recorded_windows_rows(rows),
+            numeric=(True, False, False, False),
+            wrap=3,
+        ),
+    ]
+
+
+def _other_settings_differ(windows: Sequence[ToleranceSettings]) -> bool:
+    """Whether the windows differ in more than the bounds and dwell (only a file this program
+    did not write can: the therapist sets nothing else)."""
+    first = windows[0]
+    same_bounds = {f: getattr(first, f) for f in WINDOW_FIELDS}
+    return any(dataclasses.replace(w, **same_bounds) != first for w in windows)
+
+
+def _reused_baselines_text(rows: Sequence[ProgressRow]) -> str:
+    reused = [
+        f"session {i} ({local_date(row.start_utc)}) from the {row.baseline_source}"
+        for i, row in enumerate(rows, start=1)
+        if row.baseline_source != "this session"
+    ]
+    if not reused:
+        return ""
+    return (
+        " Sessions that reused an earlier session's baseline live are judged against it, "
+        f"not against their own: {'; '.join(reused)}."
     )
-    return doc
 
 
 def _notes(rows: Sequence[ProgressRow], skipped: Sequence[str]) -> list[Block]:

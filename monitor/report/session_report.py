@@ -28,7 +28,12 @@ from monitor.report.document import (
 )
 from monitor.report.figures import draw_session
 from monitor.report.formatting import DASH, clock, duration, local_datetime, number, percent, sd
-from monitor.report.methods import REFERENCES, methods_paragraphs
+from monitor.report.methods import (
+    AFTER_WINDOW,
+    REFERENCES,
+    live_changes_text,
+    methods_paragraphs,
+)
 
 SESSION_PLOT_HEIGHT_IN = 6.5
 
@@ -270,6 +275,9 @@ def _baseline_section(analysis: SessionAnalysis) -> list[Block]:
 
 def _baseline_span_source(analysis: SessionAnalysis) -> str:
     inputs = analysis.tolerance_inputs
+    if inputs.reused_baseline is not None:
+        # The span's times are then those of the earlier session it was taken in.
+        return f"reused from the {inputs.reused_baseline.source}, as in the live session"
     if inputs.baseline_span_s is not None:
         return f"the first {inputs.baseline_settings.duration_s:g} s, as asked"
     if any(p.name.lower() == "baseline" for p in inputs.phases):
@@ -480,16 +488,11 @@ def _methods_section(analysis: SessionAnalysis) -> list[Block]:
         analysis.settings, inputs.baseline_settings, _baseline_span_source(analysis)
     )
     if analysis.settings_changes:
-        changes = "; ".join(
-            f"at {clock(c.t_s)} to upper {c.settings.upper_sd:g}, edge {c.settings.edge_sd:g}, "
-            f"lower {sd(c.settings.lower_sd)}, dwell {c.settings.dwell_s:g} s"
-            for c in analysis.settings_changes
-        )
         paragraphs.insert(
-            5,
+            AFTER_WINDOW,
             "The therapist changed the window during the session: "
-            f"{changes}. Each change applies from the beat it reached live, as during the "
-            "session; the values above are those at the start.",
+            f"{live_changes_text(analysis.settings_changes)}. Each change applies from the beat "
+            "it reached live, as during the session; the values above are those at the start.",
         )
     return [
         Heading("Methods"),

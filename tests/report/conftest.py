@@ -15,6 +15,7 @@ from drivers.beat_clock import BeatClock
 from drivers.events import DeviceInfo, HeartRatePacket, SignalGap
 from drivers.simulator import HeartSimulator, Phase, phase_timeline
 from monitor.core.artefacts import classify_beats
+from monitor.core.tolerance import ToleranceSettings
 from monitor.recording.model import (
     RecordedBeat,
     SessionEvent,
@@ -129,10 +130,16 @@ def make_simulated_session(
     start_utc: dt.datetime,
     activation_bpm: float = 25.0,
     suds: Sequence[tuple[float, int]] = ((290.0, 2), (480.0, 7), (700.0, 3)),
+    tolerance: ToleranceSettings | None = None,
+    extra_events: Sequence[SessionEvent] = (),
 ) -> Path:
     """A simulated session file written as the example sessions are
     (``scripts/make_example_sessions.py``): packets, beats from the beat clock, source events,
-    phase markers and SUDS ratings."""
+    phase markers and SUDS ratings.
+
+    ``tolerance`` is the window the session starts with, stored as the live recorder stores it
+    (schema 2: the settings hold the start); none stored when omitted. ``extra_events`` are
+    added as recorded, e.g. ``tolerance`` events of live changes of the window."""
     script = short_script(activation_bpm)
     simulator = HeartSimulator(script, seed=seed)
     clock = BeatClock()
@@ -154,6 +161,7 @@ def make_simulated_session(
             events.append(recorded)
     events += [SessionEvent.phase(span.start_s, span.name) for span in phase_timeline(script)]
     events += [SessionEvent.suds(t_s, rating) for t_s, rating in suds]
+    events += extra_events
     events.sort(key=lambda e: e.t_s)
     classes = classify_beats([rr for _, rr, _ in beats])
     recorded_beats = [
@@ -169,6 +177,7 @@ def make_simulated_session(
         software_version="0.1.0",
         device_name=device.name,
         device_address=device.address,
+        settings={} if tolerance is None else {"tolerance": tolerance.as_dict()},
     )
     return write_session_file(path, metadata, packets=packets, beats=recorded_beats, events=events)
 
