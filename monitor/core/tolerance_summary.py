@@ -123,7 +123,7 @@ def evaluate_tolerance(
     window = WindowOfTolerance(settings, baseline_settings, reused_baseline)
     pending_changes = sorted(settings_changes, key=lambda c: c.t_s)
     ordered_phases = sorted(phases, key=lambda p: p.t_s)
-    span = baseline_span_s or _marked_baseline_span(ordered_phases)
+    span = baseline_span_s or marked_baseline_span(ordered_phases)
     if span is not None and reused_baseline is None:
         window.mark_baseline(*span)
     markers = sorted(
@@ -154,7 +154,11 @@ def evaluate_tolerance(
     )
 
 
-def _marked_baseline_span(phases: Sequence[PhaseMarker]) -> tuple[float, float] | None:
+def marked_baseline_span(phases: Sequence[PhaseMarker]) -> tuple[float, float] | None:
+    """The span of the first phase named "baseline" that another phase follows (from its marker
+    to the next one), in time order; None when there is none (the first
+    ``BaselineSettings.duration_s`` of the session is then the baseline)."""
+    phases = sorted(phases, key=lambda p: p.t_s)
     for i, phase in enumerate(phases):
         if phase.name.lower() == "baseline" and i + 1 < len(phases):
             return phase.t_s, phases[i + 1].t_s

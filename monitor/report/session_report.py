@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from monitor import __version__
 from monitor.core.tolerance import Alert, AlertKind, ToleranceSettings
+from monitor.core.tolerance_summary import marked_baseline_span
 from monitor.core.what_if import compare_alerts
 from monitor.recording.model import EventKind, SourceKind
 from monitor.report.analysis import SessionAnalysis
@@ -280,7 +281,7 @@ def _baseline_span_source(analysis: SessionAnalysis) -> str:
         return f"reused from the {inputs.reused_baseline.source}, as in the live session"
     if inputs.baseline_span_s is not None:
         return f"the first {inputs.baseline_settings.duration_s:g} s, as asked"
-    if any(p.name.lower() == "baseline" for p in inputs.phases):
+    if marked_baseline_span(inputs.phases) is not None:
         return "the marked baseline phase"
     return f"the first {inputs.baseline_settings.duration_s:g} s"
 

@@ -10,6 +10,7 @@ import pytest
 from monitor.core.baseline import Baseline, BaselineSettings, compute_baseline
 from monitor.core.indices import WindowIndices
 from monitor.core.tolerance import AlertKind, ToleranceSettings, ToleranceTracker, Zone
+from monitor.core.tolerance_summary import PhaseMarker, marked_baseline_span
 
 BASELINE = Baseline(
     hr_bpm=70.0, hr_spread_bpm=4.0, ln_rmssd=math.log(40.0), ln_rmssd_spread=0.25,
@@ -149,3 +150,13 @@ def test_a_change_that_rounds_to_zero_reads_plus_minus_zero() -> None:
     reading = ToleranceTracker(BASELINE).update(0.0, indices(70.3, 40.1))
     assert "HR 70 bpm (±0 over baseline)" in reading.reason
     assert "−0" not in reading.reason
+
+
+def test_a_marked_baseline_phase_is_the_baseline_only_once_another_phase_ends_it() -> None:
+    """The session report names "the marked baseline phase" from this same function, so it
+    cannot claim a phase that the analysis did not use."""
+    marked = [PhaseMarker(310.0, "imagery"), PhaseMarker(10.0, "Baseline")]  # any order
+    assert marked_baseline_span(marked) == (10.0, 310.0)
+    trailing = [PhaseMarker(0.0, "imagery"), PhaseMarker(600.0, "baseline")]
+    assert marked_baseline_span(trailing) is None
+    assert marked_baseline_span([]) is None
