@@ -56,7 +56,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--baseline-s",
         type=float,
         metavar="S",
-        help="baseline = the first S seconds (default: the marked baseline phase, else 300 s)",
+        help="baseline = the first S seconds, recalibrated even if the session reused an earlier "
+        "baseline (default: the reused baseline the session was judged against live, else the "
+        "marked baseline phase, else 300 s)",
     )
     parser.set_defaults(handler=run)
 

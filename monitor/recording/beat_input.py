@@ -21,7 +21,11 @@ from monitor.recording.errors import UnreadableFileError
 from monitor.recording.model import EventKind, SessionEvent
 from monitor.recording.reader import SQLITE_HEADER, read_session
 from monitor.recording.rr_files import read_rr_file
-from monitor.recording.tolerance_record import recorded_tolerance, tolerance_changes
+from monitor.recording.tolerance_record import (
+    recorded_reused_baseline,
+    recorded_tolerance,
+    tolerance_changes,
+)
 
 
 @dataclass(frozen=True)
@@ -100,8 +104,9 @@ def tolerance_inputs_for(
     """The window of tolerance's inputs for a recording, chosen as ``analyze`` chooses them.
 
     The window's settings are those the session started with, changed live where the therapist
-    changed them (the defaults for an RR file), so that ``evaluate()`` gives the alerts the
-    therapist saw.
+    changed them (the defaults for an RR file), and the baseline is the one the session was
+    judged against live: an earlier session's baseline when it reused one, so that
+    ``evaluate()`` gives the alerts the therapist saw.
 
     Parameters
     ----------
@@ -110,8 +115,9 @@ def tolerance_inputs_for(
     table : numpy.ndarray
         Its timeline (:func:`monitor.timeline.parallel_timeline`).
     baseline_s : float, optional
-        Baseline = the first ``baseline_s`` seconds from the first beat; by default the marked
-        ``baseline`` phase, else the first 300 s.
+        Baseline = the first ``baseline_s`` seconds from the first beat, even for a session
+        that reused an earlier baseline (asked for, it overrides that). By default the reused
+        baseline the file records, else the marked ``baseline`` phase, else the first 300 s.
     """
     phases = tuple(
         PhaseMarker(e.t_s, e.text) for e in beats.events if e.kind == EventKind.PHASE and e.text
@@ -125,12 +131,15 @@ def tolerance_inputs_for(
     span = None if baseline_s is None else (first_s, first_s + baseline_s)
     settings = BaselineSettings() if baseline_s is None else BaselineSettings(duration_s=baseline_s)
     start = recorded_tolerance(beats.settings)
+    # An explicit span is a request to recalibrate: the reused baseline is not even read then.
+    reused = recorded_reused_baseline(beats.settings) if baseline_s is None else None
     return ToleranceInputs(
         snapshots=snapshots_from_table(table),
         phases=phases,
         gaps=gaps,
         baseline_span_s=span,
         baseline_settings=settings,
+        reused_baseline=reused,
         recorded_settings=start,
         settings_changes=tolerance_changes(beats.events, start),
     )

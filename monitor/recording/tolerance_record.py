@@ -6,6 +6,10 @@ the settings back as they were at every moment (:func:`recorded_tolerance`,
 :func:`tolerance_changes`), so they judge each beat with the window the therapist had then. A
 version-1 file holds only the settings the session ended with and no events: it reads as a
 session whose window never changed, judged with those settings throughout.
+
+A session recorded with ``record --reuse-baseline`` also keeps, from its start, the earlier
+baseline it was judged against (:data:`REUSED_BASELINE_KEY`, :func:`recorded_reused_baseline`),
+so that offline it is judged against that baseline too instead of being recalibrated.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from monitor.core.baseline import Baseline
 from monitor.core.tolerance import ToleranceSettings
 from monitor.core.tolerance_summary import SettingsChange
 from monitor.recording.model import EventKind, SessionEvent
@@ -23,6 +28,11 @@ from monitor.recording.model import EventKind, SessionEvent
 log = logging.getLogger(__name__)
 
 _FIELDS = frozenset(f.name for f in dataclasses.fields(ToleranceSettings))
+
+REUSED_BASELINE_KEY = "reused_baseline"
+"""The settings entry holding a reused baseline (:meth:`Baseline.as_dict`, with its source)."""
+
+_BASELINE_NUMBERS = ("hr_bpm", "hr_spread_bpm", "ln_rmssd", "ln_rmssd_spread")
 
 
 def tolerance_text(settings: ToleranceSettings) -> str:
@@ -104,3 +114,52 @@ def tolerance_changes(
             after_beat_s = None
         changes.append(SettingsChange(event.t_s, current, after_beat_s))
     return tuple(changes)
+
+
+def recorded_reused_baseline(settings: Mapping[str, Any]) -> Baseline | None:
+    """The earlier baseline a session was judged against live, from its file's settings.
+
+    Parameters
+    ----------
+    settings : Mapping
+        The session file's settings.
+
+    Returns
+    -------
+    Baseline or None
+        ``None`` when the session calibrated its own baseline (no entry: older files, RR files,
+        sessions recorded without ``--reuse-baseline``), or when the entry is unusable: that
+        is logged once per call and the session is recalibrated from its own beats, because a
+        damaged entry must not stop a file from opening.
+    """
+    entry = settings.get(REUSED_BASELINE_KEY)
+    if entry is None:
+        return None
+    try:
+        return _baseline_from_entry(entry)
+    except (TypeError, ValueError) as error:
+        log.warning(
+            "recorded reused baseline unusable (%s); recalibrating from the session's own beats",
+            error,
+        )
+        return None
+
+
+def _baseline_from_entry(entry: object) -> Baseline:
+    """Rebuild a stored reused baseline; ``ValueError``/``TypeError`` when it cannot judge."""
+    if not isinstance(entry, Mapping):
+        raise ValueError(f"expected a mapping, got {type(entry).__name__}")
+    missing = [name for name in _BASELINE_NUMBERS if name not in entry]
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)}")
+    # A bool is an int to Python but never a measured value; strings would only fail later,
+    # in the middle of judging the beats.
+    if not all(isinstance(entry[n], int | float) and not isinstance(entry[n], bool)
+               for n in _BASELINE_NUMBERS):  # fmt: skip
+        raise ValueError("not all of its centres and spreads are numbers")
+    baseline = Baseline.from_dict(dict(entry))
+    if not baseline.is_usable:
+        raise ValueError("its centres and spreads are not all finite")
+    if baseline.hr_spread_bpm <= 0 or baseline.ln_rmssd_spread <= 0:
+        raise ValueError("its spreads are not positive")
+    return baseline

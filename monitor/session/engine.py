@@ -35,7 +35,7 @@ from monitor.core.settings import HrvWindows
 from monitor.core.tolerance import ArousalReading, ToleranceSettings, WindowOfTolerance
 from monitor.recording.model import SessionEvent, session_event_from_source
 from monitor.recording.session_file import SessionWriteError, SessionWriter
-from monitor.recording.tolerance_record import tolerance_event
+from monitor.recording.tolerance_record import REUSED_BASELINE_KEY, tolerance_event
 
 DEFAULT_PHASES = (
     "baseline",
@@ -118,7 +118,9 @@ class SessionEngine:
     tolerance : ToleranceSettings, optional
     baseline_settings : BaselineSettings, optional
     reused_baseline : Baseline, optional
-        An earlier session's baseline for the same client.
+        An earlier session's baseline for the same client: the whole session is judged against
+        it (a marked ``baseline`` phase does not recalibrate), and the file's settings keep it
+        from the start (:meth:`settings_dict`) so replay and analysis judge against it too.
     phases : sequence of str
         The protocol's phase names.
     """
@@ -138,6 +140,7 @@ class SessionEngine:
         self.time_origin_s = time_origin_s
         self.phases = tuple(phases)
         self.hrv = HrvEngine(windows)
+        self.reused_baseline = reused_baseline
         self.window = WindowOfTolerance(tolerance, baseline_settings, reused_baseline)
         self.start_tolerance = self.window.settings
         """The window of tolerance as the session started (the file's settings keep it)."""
@@ -261,8 +264,16 @@ class SessionEngine:
 
     def add_phase(self, t_s: float, name: str) -> list[SessionUpdate]:
         """A protocol phase starts. ``grounding`` starts a recovery measurement; the end of a
-        ``baseline`` phase (the next phase) recalibrates the baseline to the marked span."""
-        if self.current_phase == "baseline" and self._baseline_phase_start_s is not None:
+        ``baseline`` phase (the next phase) recalibrates the baseline to the marked span, unless
+        the session reuses an earlier baseline."""
+        # A reused baseline was asked for instead of calibrating, and the offline evaluation
+        # (evaluate_tolerance) keeps it over a marked phase too: recalibrating here would make
+        # the live alerts differ from every replay and report of the session.
+        if (
+            self.current_phase == "baseline"
+            and self._baseline_phase_start_s is not None
+            and self.reused_baseline is None
+        ):
             self.window.mark_baseline(self._baseline_phase_start_s, t_s)
         if name == "baseline":
             self._baseline_phase_start_s = t_s
@@ -291,17 +302,29 @@ class SessionEngine:
 
     def settings_dict(self) -> dict[str, object]:
         """The session's settings, for the session file: the window of tolerance as the session
-        started (live changes are events, see :meth:`set_tolerance`)."""
-        return {
+        started (live changes are events, see :meth:`set_tolerance`), and the reused baseline
+        when there is one (written at the start, so a file cut short still replays with it)."""
+        settings: dict[str, object] = {
             "hrv_windows": self.hrv.windows.as_dict(),
             "tolerance": self.start_tolerance.as_dict(),
             "baseline": dataclasses.asdict(self.window.baseline_settings),
             "phases": list(self.phases),
         }
+        if self.reused_baseline is not None:
+            settings[REUSED_BASELINE_KEY] = self.reused_baseline.as_dict()
+        return settings
 
     def finish(self) -> list[SessionUpdate]:
-        """The source ended: decide the last beats and close open bookkeeping."""
+        """The source ended: decide the last beats and close open bookkeeping.
+
+        The baseline this session calibrated is stored as ``baseline_result``, which later
+        sessions may reuse (:func:`monitor.recording.client_sessions.latest_baseline`). A
+        session that reused one calibrated nothing: it stores none, so a later reuse finds the
+        session that did calibrate it, under its own date.
+        """
         updates = self._hrv_updates(self.hrv.flush())
+        if self.reused_baseline is not None:
+            return updates
         baseline = self.window.baseline_so_far()
         if baseline is not None and self.writer is not None:
             settings = {**self.settings_dict(), "baseline_result": baseline.as_dict()}

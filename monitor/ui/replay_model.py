@@ -43,6 +43,7 @@ from monitor.recording.model import (
     SourceKind,
 )
 from monitor.recording.tolerance_record import (
+    recorded_reused_baseline,
     recorded_tolerance,
     settings_after,
     tolerance_changes,
@@ -227,13 +228,19 @@ def recorded_settings(metadata: SessionMetadata) -> EngineSettings:
 
 
 def replay_engine(metadata: SessionMetadata) -> SessionEngine:
-    """A fresh engine as the session ran it, without a writer (replay never writes)."""
+    """A fresh engine as the session ran it, without a writer (replay never writes).
+
+    A session that reused an earlier baseline is judged against that baseline from its first
+    beat, as live, instead of calibrating (:func:`recorded_reused_baseline`; an unusable entry
+    is logged and the session recalibrated).
+    """
     settings = recorded_settings(metadata)
     return SessionEngine(
         None,
         windows=settings.windows,
         tolerance=settings.tolerance,
         baseline_settings=settings.baseline,
+        reused_baseline=recorded_reused_baseline(metadata.settings),
         phases=settings.phases,
     )
 

@@ -10,8 +10,12 @@ import sys
 import time
 from pathlib import Path
 
+from monitor.core.baseline import Baseline
+from monitor.recording.client_sessions import latest_baseline
 from monitor.recording.model import EventKind
 from monitor.recording.reader import read_session
+from monitor.recording.tolerance_record import recorded_reused_baseline
+from monitor.ui.replay_model import replay_engine
 
 
 def test_ctrl_c_ends_a_recording_cleanly_and_says_where_the_file_is(tmp_path: Path) -> None:
@@ -78,8 +82,15 @@ def test_a_later_session_can_reuse_the_clients_earlier_baseline(tmp_path: Path) 
     session = read_session(second_out)
     notes = [e.text for e in session.events if e.kind == EventKind.NOTE]
     assert any(n.startswith("Baseline reused from the session of") for n in notes)
-    # The 120-s session never calibrated its own (a 5-min baseline): it judged with the old one.
-    assert session.metadata.settings["baseline_result"]["hr_bpm"] == stored["hr_bpm"]
+    # The 120-s session judged with the old baseline, kept in its settings with where it came
+    # from; it calibrated none of its own, so it leaves none to reuse: a later reuse still
+    # finds the earlier session, under that session's date.
+    reused = recorded_reused_baseline(session.metadata.settings)
+    assert reused is not None and reused.hr_bpm == stored["hr_bpm"]
+    assert reused.source.startswith("session of ") and earlier.name in reused.source
+    assert "baseline_result" not in session.metadata.settings
+    found = latest_baseline("R7", tmp_path)
+    assert found is not None and found[1] == earlier
     missing = run("record", "--simulate", "--headless", "--duration", "5", "--folder",
                   str(tmp_path), "--client", "NEW1", "--reuse-baseline")  # fmt: skip
     assert missing.returncode == 2 and "no earlier session of NEW1" in missing.stderr
@@ -123,3 +134,33 @@ def test_a_recording_that_fails_ends_the_session_with_one_line_and_keeps_the_fil
     assert session.metadata.client_code == "T043"
     assert len(session.beats) > 60
     assert next(e.text for e in session.events if e.kind == EventKind.PHASE) == "baseline"
+
+
+def test_a_session_killed_mid_way_still_replays_against_the_reused_baseline(
+    tmp_path: Path,
+) -> None:
+    """The reused baseline is in the file from the start, not only once the session ends."""
+    first = run("record", "--simulate", "--headless", "--speed", "inf", "--duration", "400",
+                "--folder", str(tmp_path), "--client", "K3")  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    (earlier,) = list(tmp_path.glob("K3_*.sqlite"))
+    stored = Baseline.from_dict(read_session(earlier).metadata.settings["baseline_result"])
+    out = tmp_path / "killed.sqlite"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "record", "--simulate", "--headless", "--speed", "30",
+         "--folder", str(tmp_path), "--client", "K3", "--reuse-baseline", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while not out.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(2.0)  # about 60 s of simulated session
+    child.kill()  # SIGKILL: no clean end, as a crash or a pulled plug
+    child.communicate(timeout=20)
+    session = read_session(out)
+    assert session.metadata.end_utc is None, "killed, not closed"
+    assert len(session.beats) > 20
+    engine = replay_engine(session.metadata)
+    assert engine.window.baseline is not None
+    assert engine.window.baseline.hr_bpm == stored.hr_bpm
+    assert earlier.name in engine.window.baseline.source
