@@ -12,8 +12,9 @@ What-if runs over the report's :class:`~monitor.report.analysis.SessionAnalysis`
 timeline is computed once; only the window of tolerance is re-run,
 :meth:`SessionAnalysis.with_settings`), and its alerts are compared episode by episode with the
 recorded ones (:func:`monitor.core.what_if.compare_alerts`). The settings the session started
-with stand for the session as recorded, live changes included (:func:`judged_with`); any other
-settings hold for the whole session.
+with stand for the session as recorded, live changes included, unless asked to hold for the whole
+session (:func:`judged_with`, :class:`WhatIfRequest`); any other settings hold for the whole
+session.
 
 Everything here is plain data and functions; the Qt side only draws it.
 """
@@ -364,12 +365,35 @@ class AlertRow:
 
 
 @dataclass(frozen=True)
+class WhatIfRequest:
+    """What the what-if panel asks for: window settings, and whether they hold throughout.
+
+    Attributes
+    ----------
+    settings : ToleranceSettings
+    whole_session : bool
+        The settings hold for the whole session, overriding the therapist's live changes of the
+        window. Without it, the settings the session started with stand for the session as
+        recorded, live changes included; any other settings hold for the whole session anyway
+        (there is no recorded change to apply to them).
+    """
+
+    settings: ToleranceSettings
+    whole_session: bool = False
+
+
+@dataclass(frozen=True)
 class WhatIfOutcome:
     """The whole session's alerts with some settings, against the reference alerts.
 
     Attributes
     ----------
     settings : ToleranceSettings
+    whole_session : bool
+        As asked (:attr:`WhatIfRequest.whole_session`).
+    as_recorded : bool
+        The alerts are those of the session as recorded (the start settings with any live
+        changes, or settings that change nothing), not a what-if.
     reference_label : str
         What the alerts are compared with: ``"recorded"`` (the alerts the live session showed)
         or, for an imported recording that no live session judged, ``"at the recorded
@@ -394,6 +418,13 @@ class WhatIfOutcome:
     time_below_s: float | None = None
     reference_above_s: float | None = None
     reference_below_s: float | None = None
+    whole_session: bool = False
+    as_recorded: bool = False
+
+    @property
+    def request(self) -> WhatIfRequest:
+        """The request this outcome answers."""
+        return WhatIfRequest(self.settings, self.whole_session)
 
     def count(self, change: str) -> int:
         """How many rows are ``kept``, ``removed`` or ``added``."""
@@ -430,19 +461,41 @@ def reference_alerts(overview: SessionOverview, analysis: SessionAnalysis) -> tu
                         for a in overview.alerts]  # fmt: skip
 
 
-def judged_with(analysis: SessionAnalysis, settings: ToleranceSettings) -> SessionAnalysis:
+def judged_with(
+    analysis: SessionAnalysis, settings: ToleranceSettings | WhatIfRequest
+) -> SessionAnalysis:
     """The session judged with the what-if panel's ``settings``.
 
-    The settings the session started with (``analysis.settings`` of an analysis as recorded)
-    give the session as recorded, with the therapist's live changes; any others hold for the
-    whole session.
+    The one place that decides what a what-if means (the panel's outcome, its overview row and
+    the report all come from here).
+
+    Parameters
+    ----------
+    analysis : SessionAnalysis
+        The session as recorded: ``analysis.settings`` are those it started with, and
+        ``analysis.settings_changes`` the therapist's live changes.
+    settings : ToleranceSettings or WhatIfRequest
+        Plain settings ask as a :class:`WhatIfRequest` without ``whole_session``: the start
+        settings give the session as recorded, with its live changes; any others hold for the
+        whole session. With ``whole_session``, the settings hold for the whole session even when
+        they are the start ones (the live changes are ignored).
+
+    Returns
+    -------
+    SessionAnalysis
+        ``analysis`` itself when that is what was asked (or nothing would change).
     """
-    return analysis if settings == analysis.settings else analysis.with_settings(settings)
+    request = settings if isinstance(settings, WhatIfRequest) else WhatIfRequest(settings)
+    if not request.whole_session and request.settings == analysis.settings:
+        return analysis
+    # with_settings drops the live changes; it gives the analysis itself when it has none and
+    # the settings are its own, so "whole session" at the start settings is then as recorded.
+    return analysis.with_settings(request.settings)
 
 
 def what_if_outcome(
     analysis: SessionAnalysis,
-    settings: ToleranceSettings,
+    settings: ToleranceSettings | WhatIfRequest,
     reference: Sequence[Alert],
     reference_label: str = "recorded",
 ) -> WhatIfOutcome:
@@ -451,13 +504,15 @@ def what_if_outcome(
     Parameters
     ----------
     analysis : SessionAnalysis
-        The analysed session at the reference settings (only the window of tolerance is re-run).
-    settings : ToleranceSettings
+        The analysed session as recorded (only the window of tolerance is re-run).
+    settings : ToleranceSettings or WhatIfRequest
+        What to judge the session with (:func:`judged_with` decides what it means).
     reference : sequence of Alert
         Usually the recorded alerts (:func:`reference_alerts`).
     reference_label : str
     """
-    result = judged_with(analysis, settings)
+    request = settings if isinstance(settings, WhatIfRequest) else WhatIfRequest(settings)
+    result = judged_with(analysis, request)
     alerts = list(result.alerts)
     changes = compare_alerts(reference, alerts, analysis.duration_s)
     rows = []
@@ -471,7 +526,7 @@ def what_if_outcome(
     zones = result.tolerance.time_in_zones_s.get(WHOLE_SESSION, {})
     reference_zones = analysis.tolerance.time_in_zones_s.get(WHOLE_SESSION, {})
     return WhatIfOutcome(
-        settings=settings,
+        settings=request.settings,
         reference_label=reference_label,
         reference=tuple(reference),
         alerts=tuple(alerts),
@@ -480,4 +535,6 @@ def what_if_outcome(
         time_below_s=zones.get("below"),
         reference_above_s=reference_zones.get("above"),
         reference_below_s=reference_zones.get("below"),
+        whole_session=request.whole_session,
+        as_recorded=result is analysis,
     )

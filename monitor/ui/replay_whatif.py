@@ -7,7 +7,10 @@ and lists them against the recorded ones: kept, removed, added. Nothing here cha
 
 The recorded settings are those the session started with; they stand for the session as it
 ran, with any window the therapist widened or narrowed live at its time. Other values hold for
-the whole session.
+the whole session. A session with live changes also offers "Keep these settings all session":
+checked, even the start settings hold throughout, ignoring the live changes (what the session
+would have been had the therapist kept the starting window). What a request means is
+decided in one place, :func:`~monitor.ui.replay_model.judged_with`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDoubleSpinBox,
     QFormLayout,
     QFrame,
@@ -31,7 +35,12 @@ from monitor.core.tolerance import ToleranceSettings
 from monitor.core.tolerance_summary import SettingsChange
 from monitor.ui import theme
 from monitor.ui.formatting import clock_text
-from monitor.ui.replay_model import WhatIfOutcome, settings_text, window_settings
+from monitor.ui.replay_model import (
+    WhatIfOutcome,
+    WhatIfRequest,
+    settings_text,
+    window_settings,
+)
 
 WIDEN_STEP_SD = 0.5
 """What Wider and Narrower change each bound by (the dashboard's +/− step)."""
@@ -55,8 +64,9 @@ class WhatIfPanel(QFrame):
 
     Signals
     -------
-    settings_changed(ToleranceSettings)
-        The therapist set valid settings (evaluate them).
+    settings_changed(WhatIfRequest)
+        The therapist set valid settings, or chose whether they hold for the whole session
+        (evaluate them: :func:`~monitor.ui.replay_model.what_if_outcome`).
     seek_requested(float)
         An alert in the list was activated: go to its start.
     """
@@ -71,6 +81,10 @@ class WhatIfPanel(QFrame):
         self.recorded_changes: tuple[SettingsChange, ...] = ()
         self.outcome: WhatIfOutcome | None = None
         self._settings: ToleranceSettings | None = self.recorded
+        self._keep_chosen = False
+        """The therapist checked "keep these settings all session" (it counts at the start values;
+        other values hold for the whole session whatever it says)."""
+        self._request: WhatIfRequest | None = WhatIfRequest(self.recorded)
         self._updating = False
 
         layout = QVBoxLayout(self)
@@ -111,6 +125,21 @@ class WhatIfPanel(QFrame):
         steps.addWidget(self.narrower_button)
         steps.addWidget(self.wider_button)
         layout.addLayout(steps)
+
+        # Only a session with live changes has anything to keep or ignore: set_recorded shows
+        # these. They sit in the panel's own layout, not a box of their own, so the wrapped hint
+        # gets the height it needs.
+        self.whole_session = QCheckBox("Keep these settings all session")
+        self.whole_session.toggled.connect(self._whole_session_toggled)
+        layout.addWidget(self.whole_session)
+        # A check box does not wrap its text: the changes it ignores go in a label that does.
+        self.whole_session_hint = QLabel("")
+        self.whole_session_hint.setObjectName("hint")
+        self.whole_session_hint.setWordWrap(True)
+        layout.addWidget(self.whole_session_hint)
+        for widget in (self.whole_session, self.whole_session_hint):
+            widget.setVisible(False)
+
         self.reset_button = QPushButton("Back to the recorded settings")
         self.reset_button.clicked.connect(self.reset)
         layout.addWidget(self.reset_button)
@@ -142,6 +171,15 @@ class WhatIfPanel(QFrame):
         """The settings shown, or ``None`` while they are not valid."""
         return self._settings
 
+    def request(self) -> WhatIfRequest | None:
+        """What the panel asks for (the settings and whether they hold for the whole session),
+        or ``None`` while the settings are not valid."""
+        return self._request
+
+    def keeps_whole_session(self) -> bool:
+        """The settings shown hold for the whole session, ignoring the live changes."""
+        return self._request is not None and self._request.whole_session
+
     def set_recorded(
         self, settings: ToleranceSettings, changes: tuple[SettingsChange, ...] = ()
     ) -> None:
@@ -156,6 +194,18 @@ class WhatIfPanel(QFrame):
         self.message.setText("Computing the whole session's alerts…")
         self._show_values(settings)
         self._settings = settings
+        self._keep_chosen = False
+        self._request = WhatIfRequest(settings)
+        n = len(self.recorded_changes)
+        for widget in (self.whole_session, self.whole_session_hint):
+            widget.setVisible(n > 0)
+        self.whole_session_hint.setText(
+            f"Checked, even the recorded settings ignore the live change{'s' if n != 1 else ''} "
+            f"at {self._change_times()}. Unchecked, they replay the session as it ran."
+            if n
+            else ""
+        )
+        self._show_whole_session()
 
     def set_values(self, upper_sd: float, edge_sd: float, lower_sd: float, dwell_s: float) -> None:
         """Set all four values at once (one evaluation, not four)."""
@@ -180,9 +230,14 @@ class WhatIfPanel(QFrame):
         self.set_values(wider.upper_sd, wider.edge_sd, wider.lower_sd, wider.dwell_s)
 
     def reset(self) -> None:
-        """Back to the recorded settings."""
+        """Back to the recorded settings, as the session ran (live changes at their time)."""
+        self._keep_chosen = False
         s = self.recorded
         self.set_values(s.upper_sd, s.edge_sd, s.lower_sd, s.dwell_s)
+
+    def set_whole_session(self, keep: bool) -> None:
+        """Check or clear "keep these settings all session" (as a click does)."""
+        self.whole_session.setChecked(keep)
 
     def _show_values(self, settings: ToleranceSettings) -> None:
         self._updating = True
@@ -194,6 +249,29 @@ class WhatIfPanel(QFrame):
         finally:
             self._updating = False
 
+    def _whole_session_toggled(self, checked: bool) -> None:
+        if self._updating:
+            return
+        self._keep_chosen = checked
+        self._edited()
+
+    def _show_whole_session(self) -> None:
+        """The check box as the settings stand: the therapist's choice at the start values;
+        checked and fixed at any others, which hold for the whole session anyway."""
+        at_start = self._settings is None or self._settings == self.recorded
+        self._updating = True
+        try:
+            self.whole_session.setEnabled(at_start)
+            self.whole_session.setChecked(self._keep_chosen if at_start else True)
+        finally:
+            self._updating = False
+        self.whole_session.setToolTip(
+            "Checked: the start settings hold for the whole session, as if the window had "
+            "never been changed live. Unchecked: the session as it ran."
+            if at_start
+            else "Settings other than the recorded ones always hold for the whole session."
+        )
+
     def _edited(self) -> None:
         if self._updating:
             return
@@ -204,27 +282,29 @@ class WhatIfPanel(QFrame):
             )  # fmt: skip
         except ValueError as error:
             self._settings = None
+            self._request = None
             self.message.setText(f"Not valid: {error}")
             return
-        if settings == self._settings:
-            return
         self._settings = settings
+        self._show_whole_session()
+        # Other values hold for the whole session whatever the check box said; saying so in
+        # the request keeps the outcome's own account of itself true.
+        request = WhatIfRequest(settings, self._keep_chosen or settings != self.recorded)
+        if request == self._request:
+            return
+        self._request = request
         self.message.setText("Computing…")
-        self.settings_changed.emit(settings)
+        self.settings_changed.emit(request)
 
     # -- results ----------------------------------------------------------------------------------
 
     def show_outcome(self, outcome: WhatIfOutcome) -> None:
-        """Show the alerts with ``outcome.settings`` (ignored if the settings moved on)."""
-        if outcome.settings != self._settings:
+        """Show the alerts of ``outcome`` (ignored if the request moved on)."""
+        if outcome.request != self._request:
             return
         self.outcome = outcome
-        is_recorded = outcome.settings == self.recorded
-        self.message.setText(
-            "Recorded settings: " + settings_text(outcome.settings) + self._changes_text()
-            if is_recorded
-            else "What-if, for the whole session: " + settings_text(outcome.settings)
-        )  # fmt: skip
+        is_recorded = outcome.as_recorded
+        self.message.setText(self._outcome_text(outcome))
         self.summary.setText(outcome.summary)
         self.alert_list.clear()
         for row in outcome.rows:
@@ -241,11 +321,27 @@ class WhatIfPanel(QFrame):
             self.alert_list.addItem(QListWidgetItem("No alerts"))
         self.zone_times.setText(self._zone_times_text(outcome, is_recorded))
 
-    def _changes_text(self) -> str:
+    def _outcome_text(self, outcome: WhatIfOutcome) -> str:
+        """Which the alerts are: the session as recorded (with its live changes), or these
+        settings for the whole session (with the live changes ignored)."""
+        settings = settings_text(outcome.settings)
         if not self.recorded_changes:
+            if outcome.as_recorded:
+                return f"Recorded settings: {settings}"
+            return f"What-if, for the whole session: {settings}"
+        if outcome.as_recorded:
+            return f"As recorded: started at {settings}; changed live at {self._change_times()}"
+        return f"What-if, for the whole session: {settings} ({self._ignored_text()})"
+
+    def _change_times(self) -> str:
+        return ", ".join(clock_text(c.t_s) for c in self.recorded_changes)
+
+    def _ignored_text(self) -> str:
+        """``the live change at 7:00 ignored``, or empty without live changes."""
+        n = len(self.recorded_changes)
+        if n == 0:
             return ""
-        times = ", ".join(clock_text(c.t_s) for c in self.recorded_changes)
-        return f"; changed live at {times}"
+        return f"the live change{'s' if n != 1 else ''} at {self._change_times()} ignored"
 
     @staticmethod
     def _zone_times_text(outcome: WhatIfOutcome, is_recorded: bool) -> str:
@@ -258,7 +354,7 @@ class WhatIfPanel(QFrame):
                 continue
             text = f"{label} {clock_text(now_s)}"
             if not is_recorded and then_s is not None and then_s != now_s:
-                text += f" (recorded settings {clock_text(then_s)})"
+                text += f" (as recorded {clock_text(then_s)})"
             parts.append(text)
         return ("Time " + ", ".join(parts)) if parts else ""
 

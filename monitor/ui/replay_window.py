@@ -430,15 +430,18 @@ class ReplayWindow(QMainWindow):
 
     # -- what-if and report ---------------------------------------------------------------------
 
-    def _what_if_changed(self, settings: object) -> None:
+    def _what_if_changed(self, request: object) -> None:
+        # The analyst hands the WhatIfRequest (settings, whole session or not) on to
+        # judged_with unchanged, on its worker thread.
         if self.overview is not None:
-            self.analyst.request(settings)  # type: ignore[arg-type]
+            self.analyst.request(request)  # type: ignore[arg-type]
 
     def _on_outcome(self, outcome: WhatIfOutcome) -> None:
         self.what_if.show_outcome(outcome)
         if self.what_if.outcome is outcome:
-            recorded = self.overview is not None and outcome.settings == self.overview.tolerance
-            self.strip.set_what_if_alerts(None if recorded else outcome.spans())
+            # The recorded alerts are drawn already: a what-if row only for other alerts (the
+            # start settings held for the whole session are a what-if too).
+            self.strip.set_what_if_alerts(None if outcome.as_recorded else outcome.spans())
 
     def _on_analysis_failed(self, message: str) -> None:
         self.what_if.show_error(message)
@@ -466,7 +469,8 @@ class ReplayWindow(QMainWindow):
         The result arrives as :attr:`last_report` and a message; False when there is nothing
         to report on or the settings are not valid.
         """
-        settings = self.what_if.settings()
+        # The request, not just the settings: "keep for the whole session" counts in the report.
+        settings = self.what_if.request()
         if self.overview is None:
             self.show_message("Open a session file first")
             return False
@@ -474,7 +478,7 @@ class ReplayWindow(QMainWindow):
             self.show_message("The what-if settings are not valid: correct them first")
             return False
         self.last_report = None
-        self.analyst.write_report(Path(path), settings)
+        self.analyst.write_report(Path(path), settings)  # type: ignore[arg-type]
         self.show_message(f"Writing the report {Path(path).name}…", timeout_ms=0)
         return True
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from engine_runs import ALERT_RUN_S, DROPOUT_S, run_engine
+from engine_runs import ALERT_RUN_S, DROPOUT_S, record_widened_live, run_engine
 
 from drivers.events import ConnectionState
 from drivers.simulator import Disturbances
@@ -26,6 +26,13 @@ def alert_run() -> list[SessionUpdate]:
 def dropout_run() -> list[SessionUpdate]:
     """A session whose strap drops out for 15 s after the baseline."""
     return run_engine(360.0, disturbances=Disturbances(dropouts=(DROPOUT_S,)))
+
+
+@pytest.fixture(scope="session")
+def widened_live(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A live session file whose window the therapist widened by 1 SD at 7:00
+    (:func:`engine_runs.record_widened_live`)."""
+    return record_widened_live(tmp_path_factory.mktemp("widened") / "widened.sqlite")
 
 
 @pytest.fixture(autouse=True)

@@ -7,10 +7,8 @@ the same items up to that time, and the session file must be byte for byte uncha
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
-import math
 import os
 import stat
 from collections.abc import Iterator
@@ -24,8 +22,7 @@ from drivers.replay import ReplayMarker
 from monitor.core.tolerance import AlertKind, ToleranceSettings
 from monitor.recording.model import EventKind, RecordedSession
 from monitor.recording.reader import read_session, replay_source
-from monitor.session.engine import SessionEngine, SessionUpdate
-from monitor.session.live import LiveOptions, LiveSession
+from monitor.session.engine import SessionEngine
 from monitor.ui.dashboard_model import BEAT_COLUMNS, DashboardModel
 from monitor.ui.formatting import clock_text
 from monitor.ui.replay_model import recorded_settings
@@ -315,23 +312,6 @@ def test_an_imported_recording_replays_and_takes_what_if(
     added = [row.kind for row in window.what_if.outcome.rows if row.change == "added"]
     assert added.count(AlertKind.HYPER) == 1
     assert digest(rest) == before
-
-
-@pytest.fixture(scope="module")
-def widened_live(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A live simulated session (engine, writer, file) whose window was widened at 7:00."""
-    path = tmp_path_factory.mktemp("widened") / "widened.sqlite"
-    options = LiveOptions(simulate=True, speed=math.inf, duration_s=560.0, seed=4, out=path)
-    asked: list[bool] = []
-
-    def on_update(update: SessionUpdate) -> None:
-        if update.t_s >= 420.0 and not asked:
-            asked.append(True)  # the therapist presses "wider" (the dashboard's runner.call)
-            session.call(lambda engine, now_s: engine.set_tolerance(now_s, WIDER))
-
-    session = LiveSession(options, on_update=on_update)
-    asyncio.run(session.run())
-    return path
 
 
 def test_a_window_widened_live_is_widened_in_the_replay_where_it_was(
