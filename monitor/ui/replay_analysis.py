@@ -30,6 +30,7 @@ from monitor.recording.errors import UnreadableFileError
 from monitor.ui.replay_model import (
     SessionOverview,
     WhatIfOutcome,
+    WhatIfRequest,
     judged_with,
     reference_alerts,
     what_if_outcome,
@@ -63,7 +64,7 @@ class SessionAnalyst(QObject):
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-analysis")
         self._lock = threading.Lock()
         self._generation = 0
-        self._wanted: ToleranceSettings | None = None
+        self._wanted: ToleranceSettings | WhatIfRequest | None = None
         self._closed = False
         # Worker-only state.
         self._analysis: SessionAnalysis | None = None
@@ -87,14 +88,17 @@ class SessionAnalyst(QObject):
         self.error = ""
         return self._submit(self._analyse, generation, overview)
 
-    def request(self, settings: ToleranceSettings) -> Future | None:
-        """Evaluate the whole session with ``settings`` (the latest request wins)."""
+    def request(self, settings: ToleranceSettings | WhatIfRequest) -> Future | None:
+        """Evaluate the whole session with ``settings`` (the latest request wins; see
+        :func:`~monitor.ui.replay_model.judged_with` for what they mean)."""
         with self._lock:
             self._wanted = settings
             generation = self._generation
         return self._submit(self._evaluate, generation)
 
-    def write_report(self, path: Path, settings: ToleranceSettings) -> Future | None:
+    def write_report(
+        self, path: Path, settings: ToleranceSettings | WhatIfRequest
+    ) -> Future | None:
         """Write the session report (PDF or HTML by suffix) with ``settings``."""
         with self._lock:
             generation = self._generation
@@ -162,7 +166,9 @@ class SessionAnalyst(QObject):
         if self._current(generation):
             self._emit(self.outcome, outcome)
 
-    def _report(self, generation: int, path: Path, settings: ToleranceSettings) -> None:
+    def _report(
+        self, generation: int, path: Path, settings: ToleranceSettings | WhatIfRequest
+    ) -> None:
         analysis = self._analysis
         if self._analysed_generation != generation or analysis is None:
             self._emit(self.report_written, path, self.error or "the session is not analysed yet")

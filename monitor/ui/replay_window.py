@@ -47,7 +47,12 @@ from monitor.ui.formatting import clock_text
 from monitor.ui.gauge import ArousalGaugePanel
 from monitor.ui.plots import SessionPlots
 from monitor.ui.replay_analysis import SessionAnalyst
-from monitor.ui.replay_model import SessionOverview, WhatIfOutcome, session_overview
+from monitor.ui.replay_model import (
+    SessionOverview,
+    WhatIfOutcome,
+    WhatIfRequest,
+    session_overview,
+)
 from monitor.ui.replay_overview import OverviewStrip
 from monitor.ui.replay_recent import RecentFiles
 from monitor.ui.replay_runner import BaselineChanged, Ended, Held, ReplayRunner, Restarted
@@ -430,11 +435,11 @@ class ReplayWindow(QMainWindow):
 
     # -- what-if and report ---------------------------------------------------------------------
 
-    def _what_if_changed(self, request: object) -> None:
-        # The analyst hands the WhatIfRequest (settings, whole session or not) on to
-        # judged_with unchanged, on its worker thread.
+    def _what_if_changed(self, request: WhatIfRequest) -> None:
+        # The analyst hands the request (settings, whole session or not) on to judged_with
+        # unchanged, on its worker thread.
         if self.overview is not None:
-            self.analyst.request(request)  # type: ignore[arg-type]
+            self.analyst.request(request)
 
     def _on_outcome(self, outcome: WhatIfOutcome) -> None:
         self.what_if.show_outcome(outcome)
@@ -478,7 +483,7 @@ class ReplayWindow(QMainWindow):
             self.show_message("The what-if settings are not valid: correct them first")
             return False
         self.last_report = None
-        self.analyst.write_report(Path(path), settings)  # type: ignore[arg-type]
+        self.analyst.write_report(Path(path), settings)
         self.show_message(f"Writing the report {Path(path).name}…", timeout_ms=0)
         return True
 
