@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 
 from monitor import __version__
-from monitor.core.tolerance import Alert, AlertKind, ToleranceSettings
+from monitor.core.tolerance import Alert, AlertKind
 from monitor.core.tolerance_summary import marked_baseline_span
 from monitor.core.what_if import compare_alerts
 from monitor.recording.model import EventKind, SourceKind
@@ -34,6 +34,7 @@ from monitor.report.methods import (
     REFERENCES,
     live_changes_text,
     methods_paragraphs,
+    window_text,
 )
 
 SESSION_PLOT_HEIGHT_IN = 6.5
@@ -71,7 +72,7 @@ def build_session_report(
     doc.add(KeyValues(_header_rows(analysis)))
     what_if = original is not None and analysis is not original
     if what_if:
-        doc.add(Paragraph(_what_if_notice(analysis.settings, original.settings), tone="notice"))
+        doc.add(Paragraph(_what_if_notice(analysis, original), tone="notice"))
     doc.add(
         Plot(
             lambda fig, rect: draw_session(fig, rect, analysis),
@@ -353,17 +354,32 @@ def _alerts_section(analysis: SessionAnalysis) -> list[Block]:
     ]  # fmt: skip
 
 
-def _what_if_notice(settings: ToleranceSettings, original: ToleranceSettings) -> str:
+def _what_if_notice(analysis: SessionAnalysis, original: SessionAnalysis) -> str:
+    """What the what-if changed: the numbers, and the therapist's live changes it leaves out
+    (a what-if holds for the whole session, even at the starting window)."""
+    settings, recorded = analysis.settings, original.settings
     changed = [
         f"{name.removesuffix('_sd').removesuffix('_s').replace('_', ' ')} "
-        f"{sd(getattr(settings, name))} (recorded {sd(getattr(original, name))})"
+        f"{sd(getattr(settings, name))} (recorded {sd(getattr(recorded, name))})"
         for name in ("upper_sd", "edge_sd", "lower_sd", "dwell_s")
-        if getattr(settings, name) != getattr(original, name)
+        if getattr(settings, name) != getattr(recorded, name)
     ]
+    live = original.settings_changes
+    if changed:
+        what = ", ".join(changed)
+    elif live:
+        what = f"the starting window ({window_text(recorded)}) kept throughout"
+    else:
+        what = "timing changes"
+    ignored = (
+        f" The live change{'s' if len(live) > 1 else ''} of the window "
+        f"({live_changes_text(live)}) {'are' if len(live) > 1 else 'is'} not applied."
+        if live
+        else ""
+    )
     return (
         "What-if: zones, alerts and recovery are recomputed with other window-of-tolerance "
-        f"settings for the whole session: {', '.join(changed) or 'timing changes'}. The "
-        "session file is unchanged."
+        f"settings for the whole session: {what}.{ignored} The session file is unchanged."
     )
 
 

@@ -187,3 +187,21 @@ def test_a_reused_baseline_is_named(uniform_rows: list[ProgressRow]) -> None:
     methods = methods_text(build_progress_report("U001", rows))
     assert f"session 2 (2025-03-10) from the {source}." in methods
     assert "reused" not in methods_text(build_progress_report("U001", uniform_rows))
+
+
+def test_session_report_what_if_says_it_leaves_out_the_live_change(folder: Path) -> None:
+    """A what-if holds for the whole session: at the starting window it still differs from the
+    session as recorded (the live widening at 7:00 is not applied), and the notice says so
+    rather than "timing changes"."""
+    paths, _ = find_client_sessions("M001", folder)
+    recorded = analyse_session(paths[1])
+    kept = recorded.with_settings(ToleranceSettings())
+    assert kept is not recorded and kept.settings == recorded.settings
+    text = build_session_report(kept, recorded).text()
+    assert "What-if: zones, alerts and recovery are recomputed with other window-of-tolerance " \
+        "settings for the whole session: the starting window (upper 2.5, edge 1.5, lower −2.5, " \
+        "dwell 20 s) kept throughout. The live change of the window (at 7:00 to upper 3.5, " \
+        "edge 2.5, lower −3.5, dwell 20 s) is not applied." in " ".join(text.split())  # fmt: skip
+    wider = build_session_report(recorded.with_settings(WIDENED_LIVE.widened(0.5)), recorded)
+    assert "upper 4 (recorded 2.5)" in wider.text()
+    assert "(at 7:00 to upper 3.5" in " ".join(wider.text().split())
