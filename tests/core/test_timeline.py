@@ -34,8 +34,8 @@ def test_chunked_timeline_equals_the_sequential_engine() -> None:
 
 @pytest.mark.parametrize("name", ["rest_rri.txt", "noisy_rri.hrm", "08012805.txt"])
 def test_timeline_equals_the_live_engine_beat_by_beat(name: str) -> None:
-    """``hrv_timeline`` computes the spectra of a whole stretch at once; every row must still be
-    what the live engine (per-beat sliding spectra) showed, across a gap too."""
+    """``hrv_timeline`` computes every index for a whole stretch at once; every row must still
+    be what the live engine (one window after each beat) showed, across a gap too."""
     rr_ms = read_rr_file(DATA / name).rr_ms
     t_s = default_beat_times_s(rr_ms)
     gap_after = [rr_ms.size // 2]
