@@ -18,16 +18,22 @@ from monitor.recording.tolerance_record import recorded_reused_baseline
 from monitor.ui.replay_model import replay_engine
 
 
-def test_ctrl_c_ends_a_recording_cleanly_and_says_where_the_file_is(tmp_path: Path) -> None:
-    out = tmp_path / "session.sqlite"
+def start_recording(out: Path, *args: str) -> subprocess.Popen[str]:
+    """A headless simulated recording at 30× into ``out``, once it has created the file."""
     child = subprocess.Popen(
         [sys.executable, "-m", "monitor", "record", "--simulate", "--headless", "--speed", "30",
-         "--out", str(out), "--client", "T042"],
+         "--out", str(out), *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     deadline = time.monotonic() + 20
     while not out.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
+    return child
+
+
+def test_ctrl_c_ends_a_recording_cleanly_and_says_where_the_file_is(tmp_path: Path) -> None:
+    out = tmp_path / "session.sqlite"
+    child = start_recording(out, "--client", "T042")
     time.sleep(3.0)  # about 90 s of simulated session
     child.send_signal(signal.SIGINT)
     stdout, stderr = child.communicate(timeout=20)
@@ -146,14 +152,7 @@ def test_a_session_killed_mid_way_still_replays_against_the_reused_baseline(
     (earlier,) = list(tmp_path.glob("K3_*.sqlite"))
     stored = Baseline.from_dict(read_session(earlier).metadata.settings["baseline_result"])
     out = tmp_path / "killed.sqlite"
-    child = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "record", "--simulate", "--headless", "--speed", "30",
-         "--folder", str(tmp_path), "--client", "K3", "--reuse-baseline", "--out", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 20
-    while not out.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
+    child = start_recording(out, "--folder", str(tmp_path), "--client", "K3", "--reuse-baseline")
     time.sleep(2.0)  # about 60 s of simulated session
     child.kill()  # SIGKILL: no clean end, as a crash or a pulled plug
     child.communicate(timeout=20)

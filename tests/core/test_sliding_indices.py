@@ -30,17 +30,6 @@ def windows_over(nn_ms: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return starts, stops
 
 
-@pytest.mark.parametrize("name", RECORDINGS)
-def test_dfa_of_windows_equals_dfa_of_each_window(name: str) -> None:
-    nn_ms = correct_beats(load_rr_ms(name)).nn_ms
-    starts, stops = windows_over(nn_ms, seed=1)
-    expected = np.array([dfa_alpha1(nn_ms[s:e]) for s, e in zip(starts, stops, strict=True)])
-    assert np.isfinite(expected).sum() > 0.8 * expected.size
-    np.testing.assert_allclose(
-        dfa_alpha1_of_windows(nn_ms, starts, stops), expected, rtol=0, atol=1e-9
-    )
-
-
 def direct_dfa_alpha1(nn_ms: np.ndarray) -> float:
     """Peng 1995 step by step in long double: profile, the least-squares line of each box
     (slope Σ(j − j̄)(y − ȳ) / Σ(j − j̄)²), F(n), the slope of log F on log n."""
@@ -74,12 +63,22 @@ def test_both_dfa_forms_equal_a_direct_computation(name: str, window: int) -> No
 
 
 @pytest.mark.parametrize("name", RECORDINGS)
-def test_stress_index_of_windows_equals_that_of_each_window(name: str) -> None:
+@pytest.mark.parametrize(
+    ("of_windows", "of_one_window", "rtol", "atol"),
+    [
+        (stress_index_of_windows, stress_index, 1e-12, 0.0),
+        (dfa_alpha1_of_windows, dfa_alpha1, 0.0, 1e-9),
+    ],
+    ids=["stress_index", "dfa_alpha1"],
+)
+def test_window_form_equals_the_function_of_each_window(
+    name: str, of_windows, of_one_window, rtol: float, atol: float
+) -> None:
     nn_ms = correct_beats(load_rr_ms(name)).nn_ms
-    starts, stops = windows_over(nn_ms, seed=2)
-    expected = np.array([stress_index(nn_ms[s:e]) for s, e in zip(starts, stops, strict=True)])
+    starts, stops = windows_over(nn_ms, seed=1)
+    expected = np.array([of_one_window(nn_ms[s:e]) for s, e in zip(starts, stops, strict=True)])
     assert np.isfinite(expected).sum() > 0.8 * expected.size
-    np.testing.assert_allclose(stress_index_of_windows(nn_ms, starts, stops), expected, rtol=1e-12)
+    np.testing.assert_allclose(of_windows(nn_ms, starts, stops), expected, rtol=rtol, atol=atol)
 
 
 def test_window_forms_keep_the_single_window_rules_for_ties_flat_and_short_windows() -> None:
