@@ -74,8 +74,17 @@ _GATT_TIMEOUT_S = 5.0
 _INITIAL_CONNECT_TRIES = 3
 
 
+DOCTOR_HINT = "run `session-monitor doctor` to check this computer's Bluetooth"
+"""Appended to every Bluetooth error the user sees: the doctor says what to fix, one line each."""
+
+
 class StrapError(Exception):
     """A strap problem the user can act on, with a one-line plain-language message."""
+
+
+def with_doctor_hint(message: str) -> str:
+    """``message`` followed by :data:`DOCTOR_HINT` (once, however often it is called)."""
+    return message if DOCTOR_HINT in message else f"{message}; {DOCTOR_HINT}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +148,12 @@ def explain_bluetooth_error(error: BaseException, adapter: str | None = None) ->
     Returns
     -------
     str
-        The message for :class:`StrapError`.
+        The message for :class:`StrapError`, ending with :data:`DOCTOR_HINT`.
     """
+    return with_doctor_hint(_explain(error, adapter))
+
+
+def _explain(error: BaseException, adapter: str | None) -> str:
     label = _adapter_label(adapter)
     if isinstance(error, BleakBluetoothNotAvailableError):
         reason = error.reason
@@ -319,6 +332,33 @@ async def scan_straps(adapter: str | None = None, timeout_s: float = 5.0) -> lis
         if HEART_RATE_SERVICE_UUID in [u.lower() for u in advertisement.service_uuids]
     ]
     return sorted(straps, key=lambda s: -(s.rssi if s.rssi is not None else -999))
+
+
+async def probe_bluetooth(timeout_s: float = 2.0) -> str | None:
+    """Ask the operating system's Bluetooth backend whether a scan can start at all.
+
+    A short scan for heart-rate straps through bleak (CoreBluetooth on macOS, WinRT on Windows,
+    BlueZ on Linux): it fails at once when there is no adapter, the adapter is off or this
+    program may not use Bluetooth, which is what ``session-monitor doctor`` reports.
+
+    Parameters
+    ----------
+    timeout_s : float
+        How long the scan may run; it is cut short at that time whatever happens.
+
+    Returns
+    -------
+    str or None
+        ``None`` when the scan started and ended normally, else the plain-language reason.
+    """
+    try:
+        await asyncio.wait_for(
+            BleakScanner.discover(timeout=timeout_s, service_uuids=[HEART_RATE_SERVICE_UUID]),
+            timeout_s + 3.0,
+        )
+    except Exception as error:  # whatever the backend raises becomes the one line shown
+        return _explain(error, None)
+    return None
 
 
 class _Ended:
@@ -580,7 +620,8 @@ class BleHeartRateSource:
         except Exception as error:
             logger.info("connecting to %s failed: %r", ble_device.address, error)
             await _quietly(client.disconnect())
-            return _Outcome(False, explain_bluetooth_error(error, self.adapter))
+            # A link reason (recorded with the gap it causes), not yet an error for the user.
+            return _Outcome(False, _explain(error, self.adapter))
         subscribed: list[str] = []
         connected_at_s: float | None = None
         try:
@@ -616,7 +657,7 @@ class BleHeartRateSource:
             raise
         except Exception as error:
             logger.info("setting up %s failed: %r", ble_device.address, error)
-            explanation = explain_bluetooth_error(error, self.adapter)
+            explanation = _explain(error, self.adapter)
             if connected_at_s is not None:
                 return _Outcome(True, f"subscribing failed: {explanation}", connected_at_s)
             return _Outcome(False, explanation)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -17,6 +18,8 @@ from monitor.commands import CliError
 # capability still to come) is simply left out of the list.
 COMMAND_MODULES = (
     "demo",
+    "doctor",
+    "install_desktop",
     "scan",
     "stream",
     "record",
@@ -54,9 +57,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help(sys.stderr)
         return 2
+    from monitor.app_log import start_log_file
+
+    client = getattr(args, "client", None)
+    start_log_file(args.command, __version__, (client,) if isinstance(client, str) else ())
     try:
         return int(handler(args) or 0)
     except CliError as error:
+        logging.getLogger("monitor.cli").warning("%s: %s", args.command, error)
         print(f"session-monitor {args.command}: error: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
@@ -65,3 +73,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # Output piped into `head` and friends: not an error of ours.
         return 0
+    except Exception:
+        logging.getLogger("monitor.cli").exception("%s failed unexpectedly", args.command)
+        raise

@@ -119,7 +119,9 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(recording_failed_text(session, error)) from None
     except Exception as error:  # the strap's errors are typed in drivers.ble
         if type(error).__name__ == "StrapError":
-            raise CliError(str(error)) from None
+            from drivers.ble import with_doctor_hint
+
+            raise CliError(with_doctor_hint(str(error))) from None
         raise
     print(f"session saved: {path}")
     return 0

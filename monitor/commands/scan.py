@@ -34,12 +34,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if not (math.isfinite(args.timeout) and args.timeout > 0):
         raise CliError(f"--timeout must be a positive number of seconds, not {args.timeout}")
-    from drivers.ble import StrapError, scan_straps  # bleak loads only when Bluetooth is used
+    from drivers.ble import (  # bleak loads only when Bluetooth is used
+        StrapError,
+        scan_straps,
+        with_doctor_hint,
+    )
 
     try:
         straps = asyncio.run(scan_straps(args.adapter, args.timeout))
     except StrapError as error:
-        raise CliError(str(error)) from None
+        raise CliError(with_doctor_hint(str(error))) from None
     if not straps:
         where = args.adapter or "the default adapter"
         print(f"no heart-rate strap found on {where} within {args.timeout:g} s", file=sys.stderr)

@@ -130,13 +130,13 @@ def run(args: argparse.Namespace) -> int:
         )
         return asyncio.run(_stream(source, wall_duration_s=None))
 
-    from drivers.ble import BleHeartRateSource, StrapError
+    from drivers.ble import BleHeartRateSource, StrapError, with_doctor_hint
 
     try:
         source = BleHeartRateSource(args.device, adapter=args.adapter, find_timeout_s=args.timeout)
         return asyncio.run(_stream(source, wall_duration_s=args.duration))
     except StrapError as error:
-        raise CliError(str(error)) from None
+        raise CliError(with_doctor_hint(str(error))) from None
 
 
 async def _stream(source, wall_duration_s: float | None) -> int:

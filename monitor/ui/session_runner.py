@@ -124,6 +124,10 @@ class SessionRunner(QObject):
         except Exception as exc:  # StrapError, ...: shown as one line
             log.exception("session ended with an error")
             error = str(exc) or type(exc).__name__
+            if type(exc).__name__ == "StrapError":
+                from drivers.ble import with_doctor_hint
+
+                error = with_doctor_hint(error)
             path = session.path
         self.finished.emit(path, error)
 

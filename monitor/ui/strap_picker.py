@@ -172,7 +172,9 @@ class StrapPickerDialog(QDialog):
 
     def _show_error(self, message: str) -> None:
         self.scan_button.setEnabled(True)
-        self.status.setText(f"Scan failed: {message}")
+        from drivers.ble import with_doctor_hint  # a scan failure is always about Bluetooth
+
+        self.status.setText(f"Scan failed: {with_doctor_hint(message)}")
 
     def _selection_changed(self) -> None:
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)

@@ -46,6 +46,9 @@ def test_scan_errors_are_one_line(qtbot: object, dashboard_app: object) -> None:
     qtbot.addWidget(dialog)
     dialog.start_scan()
     qtbot.waitUntil(lambda: "Scan failed" in dialog.status.text(), timeout=5000)
-    assert dialog.status.text() == "Scan failed: Bluetooth adapter hci0 is off: switch it on"
+    assert dialog.status.text() == (
+        "Scan failed: Bluetooth adapter hci0 is off: switch it on; "
+        "run `session-monitor doctor` to check this computer's Bluetooth"
+    )
     assert dialog.scan_button.isEnabled()
     assert dialog.chosen is None

@@ -1,0 +1,127 @@
+"""The support log: warnings and errors of every run, in the user's log folder, without client data.
+
+Where: ``platformdirs.user_log_path("session-monitor") / "session-monitor.log"`` (or the folder
+in ``$SESSION_MONITOR_LOG_DIR``), owner-only (file 0600, folder 0700), at most
+:data:`MAX_LOG_BYTES` with one older copy. ``session-monitor doctor`` names it, so a therapist can
+send it to whoever helps them.
+
+What it never holds: client data. A log is sent to other people, a session file is not, so
+every line is scrubbed before it is written: the client code of the running command is
+replaced by ``<client>``, and every file path (which would name the client code and the session
+start in a session file's name) by ``<file>``. What stays is what support needs: the time, the
+version, the command, and the error in the program's own words.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import re
+from pathlib import Path
+
+import platformdirs
+
+LOG_DIR_ENV = "SESSION_MONITOR_LOG_DIR"
+"""Environment variable naming another log folder (tests, a shared support folder)."""
+
+LOG_FILE_NAME = "session-monitor.log"
+MAX_LOG_BYTES = 1_000_000
+"""One megabyte, then the file is rotated once (``.1``): years of warnings, never a full disk."""
+
+_PATH = re.compile(
+    r"(?<![\w.~])(?:[A-Za-z]:|~)?[\\/][^\s'\"]*[^\s'\":,;.)\]]"
+    r"|[^\s'\"\\/]+\.(?:sqlite|edf|csv|txt|hrm|pdf|html|json)\b"
+)
+"""Absolute paths (POSIX or Windows) and bare file names of the kinds a session is kept in."""
+
+
+def log_folder() -> Path:
+    """The folder of the log: ``$SESSION_MONITOR_LOG_DIR`` if set, else the per-user log folder."""
+    override = os.environ.get(LOG_DIR_ENV, "").strip()
+    if override:
+        return Path(override).expanduser()
+    return platformdirs.user_log_path("session-monitor", appauthor=False)
+
+
+def log_file_path() -> Path:
+    """The log file itself (it may not exist yet: it is made at the first warning)."""
+    return log_folder() / LOG_FILE_NAME
+
+
+def scrub(text: str, client_codes: tuple[str, ...] = ()) -> str:
+    """``text`` without client codes and file paths.
+
+    Parameters
+    ----------
+    text : str
+        A formatted log line.
+    client_codes : tuple of str
+        Codes to replace by ``<client>`` wherever they appear.
+    """
+    text = _PATH.sub("<file>", text)
+    for code in client_codes:
+        if code:
+            text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(code)}(?![A-Za-z0-9])", "<client>", text)
+    return text
+
+
+class ScrubbingFormatter(logging.Formatter):
+    """Formats a record, tracebacks included, then scrubs it (:func:`scrub`).
+
+    The first line of a run also names the program's version and the command.
+    """
+
+    def __init__(self, client_codes: tuple[str, ...] = (), run_label: str = "") -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self.client_codes = client_codes
+        self._run_label = run_label
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        if self._run_label:
+            text, self._run_label = f"{self._run_label} {text}", ""
+        return scrub(text, self.client_codes)
+
+
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating file handler whose files are created owner-only whatever the umask."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        descriptor = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.chmod(self.baseFilename, 0o600)
+        return os.fdopen(descriptor, self.mode.replace("w", "a"), encoding=self.encoding)
+
+
+def start_log_file(command: str, version: str, client_codes: tuple[str, ...] = ()) -> Path | None:
+    """Send warnings and errors of this run to the log file; its path, or None if it cannot be.
+
+    A log that cannot be written (read-only home, full disk) is no reason to stop a session:
+    the run goes on without it, and ``doctor`` says why.
+
+    Parameters
+    ----------
+    command : str
+        The subcommand, named once in the log when something is logged.
+    version : str
+        The program's version, likewise.
+    client_codes : tuple of str
+        Client codes this run handles, to be kept out of the log.
+    """
+    path = log_file_path()
+    try:
+        from monitor.recording.paths import ensure_private_folder
+
+        ensure_private_folder(path.parent)
+        handler = _PrivateRotatingFileHandler(
+            path, maxBytes=MAX_LOG_BYTES, backupCount=1, encoding="utf-8", delay=True
+        )
+    except OSError:
+        return None
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(ScrubbingFormatter(client_codes, f"[session-monitor {version} {command}]"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level > logging.WARNING or root.level == logging.NOTSET:
+        root.setLevel(logging.WARNING)
+    return path
