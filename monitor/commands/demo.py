@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 import tempfile
 from pathlib import Path
 
@@ -72,7 +73,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--screenshot-dir",
         type=Path,
         metavar="DIR",
-        help="save a PNG of each open window into DIR just before the demo closes "
+        help="save a PNG of each open window into DIR at each protocol phase and at the first "
+        "alert (a numbered folder each) and just before the demo closes; the paths are printed "
         "(works offscreen: QT_QPA_PLATFORM=offscreen with --duration)",
     )
     parser.add_argument(
@@ -117,6 +119,11 @@ def run(args: argparse.Namespace) -> int:
         from monitor.ui.app import run_dashboard
     except ImportError as error:  # e.g. Qt's system libraries missing on a fresh machine
         raise CliError(f"the dashboard cannot start: {error}") from None
+    if args.duration is None:
+        print(
+            "session-monitor demo: runs until you close its window (--duration S stops it)",
+            file=sys.stderr,
+        )
     with tempfile.TemporaryDirectory(prefix="session-monitor-demo-") as folder:
         options = LiveOptions(
             simulate=True,

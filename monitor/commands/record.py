@@ -32,7 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "record",
         help="record a live session from a strap (or the simulator)",
         description="Record a session: every notification, beat and event goes to a session "
-        "file (owner-only). Ctrl-C ends it cleanly and prints where the file is.",
+        "file (owner-only). Ctrl-C ends it cleanly and prints where the file is. With "
+        "--headless, standard input takes one mark per line: phase NAME, suds 0-10, note TEXT, "
+        "g (grounding), r (resume), end.",
     )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--device", metavar="NAME|ADDRESS", help="the strap to connect to")
@@ -113,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
     # the session ends at once (the strap is released for a new recording) instead of going on
     # unrecorded until someone looks.
     printer.on_recording_failed = session.request_stop
+    _read_marks_from_stdin(session)
     try:
         path = asyncio.run(_record(session))
     except SessionWriteError as error:
@@ -125,6 +128,16 @@ def run(args: argparse.Namespace) -> int:
         raise
     print(f"session saved: {path}")
     return 0
+
+
+def _read_marks_from_stdin(session: LiveSession) -> None:
+    """Phases, SUDS and notes typed or piped into stdin (:mod:`monitor.commands.stdin_marks`)."""
+    from monitor.commands.stdin_marks import StdinMarks, stdin_can_be_read
+
+    if stdin_can_be_read():
+        StdinMarks(session).start()
+    else:
+        print("running in the background: marks on standard input are not read", file=sys.stderr)
 
 
 async def _record(session: LiveSession) -> object:

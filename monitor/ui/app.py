@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from monitor import __version__
 from monitor.commands import CliError
 
 if TYPE_CHECKING:  # the annotations only: importing them loads the HRV stack
@@ -61,10 +62,29 @@ def configure_application() -> object:
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "session-monitor"])
     qInstallMessageHandler(_qt_message_filter)
     app.setApplicationName("Session Monitor")
+    app.setApplicationVersion(__version__)
+    # The task bar matches the window to the desktop entry (install-desktop) by this name.
+    # No application *display* name: Qt would append it to every title, and the titles already
+    # begin with "Session Monitor".
+    app.setDesktopFileName("session-monitor")
+    app.setWindowIcon(application_icon())
     app.setFont(QFont(theme.FONT_FAMILY, theme.BASE_POINT_SIZE))
     app.setStyleSheet(theme.stylesheet())
     pg.setConfigOptions(antialias=False, background=theme.PANEL, foreground=theme.TEXT)
     return app
+
+
+def application_icon() -> object:
+    """The app's icon (package data: the SVG, with the PNG for platforms without SVG icons)."""
+    from importlib import resources
+
+    from PySide6.QtGui import QIcon
+
+    icon = QIcon()
+    folder = resources.files("monitor.ui") / "icons"
+    for name in ("session-monitor.svg", "session-monitor.png"):
+        icon.addFile(str(folder / name))
+    return icon
 
 
 def run_dashboard(
@@ -128,6 +148,10 @@ def run_dashboard(
     window.stop_at_s = stop_at_s
     window.scripted_input = sorted(scripted_input, key=lambda entry: entry[0])
     window.screenshot_dir = screenshot_dir
+    if demo and screenshot_dir is not None:
+        from monitor.ui.moment_screenshots import MomentScreenshots
+
+        window.moment_screenshots = MomentScreenshots(screenshot_dir)
     window.show()
     if not window.start_session():
         message = window.statusBar().currentMessage() or "the session could not start"
@@ -145,6 +169,12 @@ def run_dashboard(
         print(f"session ended: {window.last_error}", file=sys.stderr)
     if window.last_session_path is not None and not demo:
         print(f"session saved: {window.last_session_path}")
+    pictures = [*(window.moment_screenshots.taken if window.moment_screenshots else ()),
+                *window.screenshots]  # fmt: skip
+    if pictures:
+        print(f"screenshots in {screenshot_dir}:")
+        for picture in pictures:
+            print(f"  {picture}")
     return 1 if (window.last_error and quit_when_finished) else 0
 
 

@@ -56,6 +56,7 @@ from monitor.recording.model import EventKind
 from monitor.session.engine import DEFAULT_PHASES, SessionEngine, SessionUpdate
 from monitor.session.live import LiveOptions
 from monitor.ui import shortcuts, theme
+from monitor.ui.about import add_help_menu
 from monitor.ui.alert_banner import AlertBanner
 from monitor.ui.chime import ChimePlayer
 from monitor.ui.client_controls import ClientControls, ProtocolFollower, opens_full_screen
@@ -63,6 +64,7 @@ from monitor.ui.client_view import ClientView
 from monitor.ui.dashboard_model import DashboardModel
 from monitor.ui.formatting import clock_text
 from monitor.ui.gauge import ArousalGaugePanel
+from monitor.ui.moment_screenshots import MomentScreenshots
 from monitor.ui.plots import SessionPlots
 from monitor.ui.protocol_panel import ProtocolPanel
 from monitor.ui.recording_notice import RecordingNotice
@@ -172,6 +174,8 @@ class MainWindow(QMainWindow):
         self.screenshot_dir: Path | None = None
         """Where to save a PNG of each open window just before closing at the session's end."""
         self.screenshots: list[Path] = []
+        self.moment_screenshots: MomentScreenshots | None = None
+        """Pictures at each protocol phase and the first alert (the demo's --screenshot-dir)."""
         self.scripted_input: list[tuple[float, str, object]] = []
         """(session time, "suds" or "note", value) entered as if typed, in time order (the demo
         plays a therapist with these)."""
@@ -196,6 +200,7 @@ class MainWindow(QMainWindow):
         self.clock_timer.setInterval(CLOCK_TICK_MS)
         self.clock_timer.timeout.connect(self.request_frame)
         self._build()
+        add_help_menu(self)
         self._build_client_column()
         self._connect_runner()
         self._make_shortcuts()
@@ -833,6 +838,8 @@ class MainWindow(QMainWindow):
         self.plots.render(model)
         self.client_controls.set_finder_running(self.resonance_panel.finder.running)
         self._maybe_chime()
+        if self.moment_screenshots is not None:
+            self.moment_screenshots.take_due(model)
         while running and self.scripted_input and model.latest_t_s >= self.scripted_input[0][0]:
             _, kind, value = self.scripted_input.pop(0)
             if kind == "suds":

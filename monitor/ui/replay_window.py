@@ -41,6 +41,7 @@ from monitor.recording.model import RecordedSession
 from monitor.recording.paths import default_recordings_folder
 from monitor.recording.reader import read_session
 from monitor.ui import theme
+from monitor.ui.about import add_help_menu
 from monitor.ui.alert_banner import AlertBanner
 from monitor.ui.dashboard_model import DashboardModel
 from monitor.ui.formatting import clock_text
@@ -132,6 +133,7 @@ class ReplayWindow(QMainWindow):
         self.setWindowTitle("Session Monitor — replay")
         self.resize(1440, 920)
         self._build()
+        add_help_menu(self)
         self._make_shortcuts()
         self.frame_timer = QTimer(self)
         self.frame_timer.setInterval(max(int(1000.0 / refresh_hz), 1))
