@@ -36,6 +36,10 @@ _PATH = re.compile(
 """Absolute paths (POSIX or Windows) and bare file names of the kinds a session is kept in."""
 
 
+_handler: logging.Handler | None = None
+"""The handler :func:`start_log_file` installed in this process."""
+
+
 def log_folder() -> Path:
     """The folder of the log: ``$SESSION_MONITOR_LOG_DIR`` if set, else the per-user log folder."""
     override = os.environ.get(LOG_DIR_ENV, "").strip()
@@ -118,9 +122,14 @@ def start_log_file(command: str, version: str, client_codes: tuple[str, ...] = (
         )
     except OSError:
         return None
+    global _handler
+    root = logging.getLogger()
+    if _handler is not None:  # main() run again in one process (tests): one log handler only
+        root.removeHandler(_handler)
+        _handler.close()
+    _handler = handler
     handler.setLevel(logging.WARNING)
     handler.setFormatter(ScrubbingFormatter(client_codes, f"[session-monitor {version} {command}]"))
-    root = logging.getLogger()
     root.addHandler(handler)
     if root.level > logging.WARNING or root.level == logging.NOTSET:
         root.setLevel(logging.WARNING)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import resource
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,6 +15,12 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The support log of the commands the tests run goes to a folder of this test run, never into
+# the user's own log (set before any test, so subprocesses inherit it too).
+if "SESSION_MONITOR_LOG_DIR" not in os.environ:
+    _TEST_LOG_DIR = tempfile.mkdtemp(prefix="session-monitor-test-log-")
+    os.environ["SESSION_MONITOR_LOG_DIR"] = _TEST_LOG_DIR
+    atexit.register(shutil.rmtree, _TEST_LOG_DIR, ignore_errors=True)
 
 DATA_DIR = Path(__file__).parent / "data"
 CLEAN_RECORDINGS = ("rest_rri.txt", "08012805.txt", "pyhrv_short_nni.txt")
