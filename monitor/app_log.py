@@ -73,19 +73,17 @@ def scrub(text: str, client_codes: tuple[str, ...] = ()) -> str:
 class ScrubbingFormatter(logging.Formatter):
     """Formats a record, tracebacks included, then scrubs it (:func:`scrub`).
 
-    The first line of a run also names the program's version and the command.
+    Every line names the program's version and the command after its time, so a line pasted
+    into a message to support says what ran.
     """
 
     def __init__(self, client_codes: tuple[str, ...] = (), run_label: str = "") -> None:
-        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        label = run_label.replace("%", "%%")
+        super().__init__(f"%(asctime)s {label} %(levelname)s %(name)s: %(message)s")
         self.client_codes = client_codes
-        self._run_label = run_label
 
     def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
-        if self._run_label:
-            text, self._run_label = f"{self._run_label} {text}", ""
-        return scrub(text, self.client_codes)
+        return scrub(super().format(record), self.client_codes)
 
 
 class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
@@ -106,7 +104,7 @@ def start_log_file(command: str, version: str, client_codes: tuple[str, ...] = (
     Parameters
     ----------
     command : str
-        The subcommand, named once in the log when something is logged.
+        The subcommand, named in every line.
     version : str
         The program's version, likewise.
     client_codes : tuple of str
@@ -129,7 +127,7 @@ def start_log_file(command: str, version: str, client_codes: tuple[str, ...] = (
         _handler.close()
     _handler = handler
     handler.setLevel(logging.WARNING)
-    handler.setFormatter(ScrubbingFormatter(client_codes, f"[session-monitor {version} {command}]"))
+    handler.setFormatter(ScrubbingFormatter(client_codes, f"session-monitor {version} {command}"))
     root.addHandler(handler)
     if root.level > logging.WARNING or root.level == logging.NOTSET:
         root.setLevel(logging.WARNING)

@@ -116,9 +116,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         from monitor.recording.client_store import ClientStore
         from monitor.session.live import LiveOptions
-        from monitor.ui.app import run_dashboard
+        from monitor.ui.app import check_display, run_dashboard
     except ImportError as error:  # e.g. Qt's system libraries missing on a fresh machine
         raise CliError(f"the dashboard cannot start: {error}") from None
+    check_display()
     if args.duration is None:
         print(
             "session-monitor demo: runs until you close its window (--duration S stops it)",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
+import re
 import shutil
 import sys
 from importlib import resources
@@ -72,14 +72,22 @@ def launcher_command() -> list[str]:
     return [sys.executable, "-m", "monitor"]
 
 
+_RESERVED = re.compile(r"[\s\"'\\><~|&;$*?#()`]")
+_ESCAPED_IN_QUOTES = re.compile(r'(["`$\\])')
+
+
 def _exec_line(arguments: list[str]) -> str:
-    # The spec's quoting: arguments with reserved characters in double quotes; % doubled.
-    return " ".join(
-        shlex.quote(argument).replace("'", '"')
-        if any(c in argument for c in " \t\"'\\$`")
+    """The Exec value: arguments with reserved characters in double quotes, with ``"``, `````,
+    ``$`` and ``\\`` escaped inside them, ``%`` doubled, and then every backslash doubled as in
+    any string value (Desktop Entry Specification, "The Exec key")."""
+    quoted = (
+        '"' + _ESCAPED_IN_QUOTES.sub(r"\\\1", argument) + '"'
+        if _RESERVED.search(argument)
         else argument
         for argument in arguments
-    ).replace("%", "%%")
+    )
+    # Then the escaping of every string value: a backslash is written twice.
+    return " ".join(quoted).replace("%", "%%").replace("\\", "\\\\")
 
 
 def desktop_entry(command: list[str], device: str | None) -> str:
