@@ -3,7 +3,8 @@
 # (offscreen or on a screen), dbus-daemon for the BLE tests, pdftoppm for checking reports,
 # paplay for the dashboard's optional chime (PySide6-Essentials has no QtMultimedia), and a
 # virtual environment in .venv with the package and its test extra. Safe to run again: it only
-# installs what is missing.
+# installs what is missing (Debian packages already installed are left alone). For development
+# and CI; clinics install the wheel (README, "Install").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,9 +15,13 @@ debian_packages=(
     pulseaudio-utils
 )
 missing=()
-for pkg in "${debian_packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
+if command -v dpkg-query >/dev/null; then
+    for pkg in "${debian_packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+else
+    echo "setup: not a Debian system: install Qt's system libraries, dbus and paplay yourself (see README)"
+fi
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing Debian packages: ${missing[*]}"
     sudo_cmd=()
