@@ -33,7 +33,7 @@ import re
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bleak import BleakClient, BleakScanner
 from bleak.backends.characteristic import BleakGATTCharacteristic
@@ -764,3 +764,121 @@ async def _quietly(operation) -> None:
         await asyncio.wait_for(operation, _GATT_TIMEOUT_S)
     except Exception as error:
         logger.debug("teardown step failed: %r", error)
+
+
+# -- what BlueZ says about this computer (session-monitor doctor, Linux) ----------------------
+
+_DBUS_DENIED = (
+    "org.freedesktop.DBus.Error.AccessDenied",
+    "org.freedesktop.DBus.Error.AuthFailed",
+    "org.bluez.Error.NotPermitted",
+    "org.bluez.Error.NotAuthorized",
+)
+_BLUEZ_NOT_RUNNING = (
+    "org.freedesktop.DBus.Error.ServiceUnknown",
+    "org.freedesktop.DBus.Error.NameHasNoOwner",
+)
+
+
+@dataclass(frozen=True)
+class AdapterState:
+    """One Bluetooth adapter as BlueZ reports it."""
+
+    name: str
+    address: str
+    powered: bool
+
+
+@dataclass(frozen=True)
+class BluezStatus:
+    """The answer, or why there is none.
+
+    Attributes
+    ----------
+    bus_reachable : bool
+        The system D-Bus accepted a connection.
+    bluez_running : bool
+        BlueZ answered on the bus.
+    permitted : bool
+        BlueZ let this user list its objects (False: the D-Bus policy refused).
+    adapters : tuple of AdapterState
+        The adapters, by name (``hci0`` ...); empty when none or when BlueZ did not answer.
+    detail : str
+        What went wrong, in the bus's own words ("" when nothing did).
+    """
+
+    bus_reachable: bool
+    bluez_running: bool = False
+    permitted: bool = False
+    adapters: tuple[AdapterState, ...] = field(default_factory=tuple)
+    detail: str = ""
+
+
+async def bluez_status(timeout_s: float = 3.0) -> BluezStatus:
+    """Ask BlueZ for its adapters on the system bus (``$DBUS_SYSTEM_BUS_ADDRESS`` if set).
+
+    ``session-monitor doctor`` asks this on Linux: is the system D-Bus reachable, does BlueZ
+    answer on it, may this user talk to it, and which adapters are there and powered. It never
+    waits longer than its timeout: a stuck service must not hang the doctor.
+
+    Parameters
+    ----------
+    timeout_s : float
+        Limit for connecting and for the reply, each.
+
+    Returns
+    -------
+    BluezStatus
+    """
+    from dbus_fast import BusType, Message, MessageType
+    from dbus_fast.aio import MessageBus
+
+    try:
+        bus = await asyncio.wait_for(MessageBus(bus_type=BusType.SYSTEM).connect(), timeout_s)
+    except TimeoutError:
+        return BluezStatus(bus_reachable=False, detail=f"no answer within {timeout_s:g} s")
+    except Exception as error:  # socket missing, refused, bad address: all "unreachable"
+        return BluezStatus(bus_reachable=False, detail=" ".join(str(error).split()))
+    try:
+        reply = await asyncio.wait_for(
+            bus.call(
+                Message(
+                    destination="org.bluez",
+                    path="/",
+                    interface="org.freedesktop.DBus.ObjectManager",
+                    member="GetManagedObjects",
+                )
+            ),
+            timeout_s,
+        )
+    except TimeoutError:
+        return BluezStatus(bus_reachable=True, detail=f"BlueZ gave no answer in {timeout_s:g} s")
+    finally:
+        bus.disconnect()
+    if reply.message_type == MessageType.ERROR:
+        name = reply.error_name or ""
+        if name in _BLUEZ_NOT_RUNNING:
+            return BluezStatus(bus_reachable=True, detail=name)
+        return BluezStatus(
+            bus_reachable=True, bluez_running=True, permitted=name not in _DBUS_DENIED, detail=name
+        )
+    adapters = []
+    for path, interfaces in reply.body[0].items():
+        properties = interfaces.get("org.bluez.Adapter1")
+        if properties is None:
+            continue
+        address = properties.get("Address")
+        powered = properties.get("Powered")
+        adapters.append(
+            AdapterState(
+                name=path.rsplit("/", 1)[-1],
+                address=str(address.value) if address is not None else "",
+                powered=bool(powered.value) if powered is not None else False,
+            )
+        )
+    return BluezStatus(
+        bus_reachable=True,
+        bluez_running=True,
+        permitted=True,
+        adapters=tuple(sorted(adapters, key=lambda a: a.name)),
+    )

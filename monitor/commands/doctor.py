@@ -140,15 +140,16 @@ def bluetooth_checks(adapter: str | None, timeout_s: float) -> list[Check]:
     """The Bluetooth lines: BlueZ over D-Bus on Linux, a short bleak scan elsewhere."""
     from monitor.commands import doctor_checks as checks
 
-    if sys.platform.startswith("linux"):
-        try:
-            from drivers.bluez_status import bluez_status
-        except ImportError as error:  # dbus-fast missing: the packages line says so too
-            return [Check("Bluetooth service", Status.FIX, str(error), "reinstall Session Monitor")]
-        return checks.check_bluez(asyncio.run(bluez_status(timeout_s)), adapter)
-    from drivers.ble import probe_bluetooth
+    broken = "reinstall Session Monitor (`pipx reinstall session-monitor`)"
+    try:
+        from drivers.ble import bluez_status, probe_bluetooth
 
-    return checks.check_bluetooth_backend(sys.platform, asyncio.run(probe_bluetooth(timeout_s)))
+        if sys.platform.startswith("linux"):
+            return checks.check_bluez(asyncio.run(bluez_status(timeout_s)), adapter)
+        problem = asyncio.run(probe_bluetooth(timeout_s))
+    except ImportError as error:  # bleak or dbus-fast missing: the packages line says so too
+        return [Check("Bluetooth", Status.FIX, f"its library cannot load: {error}", broken)]
+    return checks.check_bluetooth_backend(sys.platform, problem)
 
 
 def chime_player() -> str | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from drivers.bluez_status import BluezStatus
+    from drivers.ble import BluezStatus
 
 MIN_FREE_BYTES = 500 * 1024 * 1024
 """Below this the recordings folder's disk is called short: an hour's session file takes a few
@@ -180,7 +180,7 @@ def check_bluez(status: BluezStatus, adapter: str | None) -> list[Check]:
     Parameters
     ----------
     status : BluezStatus
-        What :func:`drivers.bluez_status.bluez_status` found.
+        What :func:`drivers.ble.bluez_status` found.
     adapter : str or None
         The adapter the user chose (settings or ``--adapter``); the first one otherwise.
     """

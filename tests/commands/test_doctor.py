@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from drivers.bluez_status import AdapterState, BluezStatus
+from drivers.ble import AdapterState, BluezStatus
 from monitor.commands import doctor_checks as checks
 from monitor.commands.doctor import folder_state
 from monitor.commands.doctor_checks import FolderState, Status

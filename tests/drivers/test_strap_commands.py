@@ -148,5 +148,6 @@ def test_a_missing_adapter_is_one_line_and_exit_2(system_bus: TestBed) -> None:
     assert result.returncode == 2
     assert result.stderr == (
         "session-monitor scan: error: Bluetooth adapter hci9 not found "
-        "(adapters here: hci0, hci1, hci2)\n"
+        "(adapters here: hci0, hci1, hci2); run `session-monitor doctor` to check this "
+        "computer's Bluetooth\n"
     )
