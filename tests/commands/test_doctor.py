@@ -243,3 +243,20 @@ def test_python_and_packages() -> None:
     missing = checks.check_packages({"numpy": "2.0", "bleak": None})
     assert missing.status is Status.FIX and "missing bleak" in missing.text
     assert "pipx reinstall session-monitor" in missing.fix
+
+
+def test_every_bluetooth_error_points_to_the_doctor() -> None:
+    from bleak.exc import BleakDBusError
+
+    from drivers.ble import DOCTOR_HINT, explain_bluetooth_error, with_doctor_hint
+
+    for error in (
+        FileNotFoundError(2, "No such file"),
+        PermissionError(13, "Permission denied"),
+        BleakDBusError("org.freedesktop.DBus.Error.ServiceUnknown", []),
+        TimeoutError(),
+    ):
+        message = explain_bluetooth_error(error, "hci0")
+        assert message.endswith(f"; {DOCTOR_HINT}") and message.count(DOCTOR_HINT) == 1
+        assert with_doctor_hint(message) == message
+    assert DOCTOR_HINT == "run `session-monitor doctor` to check this computer's Bluetooth"
