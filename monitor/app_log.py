@@ -18,6 +18,7 @@ import logging
 import logging.handlers
 import os
 import re
+import sys
 from pathlib import Path
 
 import platformdirs
@@ -36,8 +37,11 @@ _PATH = re.compile(
 """Absolute paths (POSIX or Windows) and bare file names of the kinds a session is kept in."""
 
 
-_handler: logging.Handler | None = None
-"""The handler :func:`start_log_file` installed in this process."""
+FILE_ONLY = {"file_only": True}
+"""``extra=`` for a record meant for the log file only (one already said on stderr)."""
+
+_handlers: list[logging.Handler] = []
+"""The handlers :func:`start_log_file` installed in this process."""
 
 
 def log_folder() -> Path:
@@ -95,6 +99,16 @@ class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
         return os.fdopen(descriptor, self.mode.replace("w", "a"), encoding=self.encoding)
 
 
+class _StderrHandler(logging.Handler):
+    """The message alone on whatever ``sys.stderr`` is at the time, like Python's last resort."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+        except Exception:
+            self.handleError(record)
+
+
 def start_log_file(command: str, version: str, client_codes: tuple[str, ...] = ()) -> Path | None:
     """Send warnings and errors of this run to the log file; its path, or None if it cannot be.
 
@@ -120,15 +134,19 @@ def start_log_file(command: str, version: str, client_codes: tuple[str, ...] = (
         )
     except OSError:
         return None
-    global _handler
     root = logging.getLogger()
-    if _handler is not None:  # main() run again in one process (tests): one log handler only
-        root.removeHandler(_handler)
-        _handler.close()
-    _handler = handler
+    for old in _handlers:  # main() run again in one process (tests): one set of handlers
+        root.removeHandler(old)
+        old.close()
     handler.setLevel(logging.WARNING)
     handler.setFormatter(ScrubbingFormatter(client_codes, f"session-monitor {version} {command}"))
+    # With a handler on the root logger Python no longer prints warnings on stderr by itself
+    # (its "last resort"); this one goes on doing just that, as before there was a log file.
+    terminal = _StderrHandler(logging.WARNING)
+    terminal.addFilter(lambda record: not getattr(record, "file_only", False))
+    _handlers[:] = [handler, terminal]
     root.addHandler(handler)
+    root.addHandler(terminal)
     if root.level > logging.WARNING or root.level == logging.NOTSET:
         root.setLevel(logging.WARNING)
     return path

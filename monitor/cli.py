@@ -57,14 +57,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help(sys.stderr)
         return 2
-    from monitor.app_log import start_log_file
+    from monitor.app_log import FILE_ONLY, start_log_file
 
     client = getattr(args, "client", None)
     start_log_file(args.command, __version__, (client,) if isinstance(client, str) else ())
     try:
         return int(handler(args) or 0)
     except CliError as error:
-        logging.getLogger("monitor.cli").warning("%s: %s", args.command, error)
+        logging.getLogger("monitor.cli").warning("%s: %s", args.command, error, extra=FILE_ONLY)
         print(f"session-monitor {args.command}: error: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
@@ -74,5 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Output piped into `head` and friends: not an error of ours.
         return 0
     except Exception:
-        logging.getLogger("monitor.cli").exception("%s failed unexpectedly", args.command)
+        logging.getLogger("monitor.cli").exception(
+            "%s failed unexpectedly", args.command, extra=FILE_ONLY
+        )
         raise

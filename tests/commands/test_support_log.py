@@ -58,6 +58,7 @@ def test_a_failed_command_is_logged_owner_only_without_client_data(tmp_path: Pat
         preexec_fn=lambda: os.umask(0o022),
     )  # fmt: skip
     assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1, "said once on stderr, not again by the log"
     log_file = log_dir / "session-monitor.log"
     text = log_file.read_text(encoding="utf-8")
     assert " record WARNING monitor.cli: record: <file> already exists" in text
