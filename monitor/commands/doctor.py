@@ -111,6 +111,7 @@ def gather(adapter: str | None, timeout_s: float) -> list[Check]:
     report.append(
         checks.check_log_file(str(log_path), log_path.exists(), log_mode, log_folder.writable)
     )
+    report.append(_settings_note())
     report.append(_examples_note())
     return report
 
@@ -213,6 +214,20 @@ def _settings() -> object | None:
         return load_settings(default_settings_path())
     except Exception:  # settings never stop anything, the doctor included
         return None
+
+
+def _settings_note() -> Check:
+    try:
+        from monitor.ui.settings_store import default_settings_path
+    except ImportError as error:
+        return Check("settings", Status.NOTE, f"cannot be located ({error})")
+    path = default_settings_path()
+    state = "remembered" if path.exists() else "the defaults until something is changed"
+    return Check(
+        "settings",
+        Status.NOTE,
+        f"{path} ({state}; the replay window's recent sessions are kept beside it)",
+    )
 
 
 def _examples_note() -> Check:

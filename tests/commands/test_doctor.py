@@ -62,7 +62,7 @@ def test_without_a_bluetooth_service_doctor_says_so_with_the_fix(tmp_path: Path)
     assert list(lines) == [
         "Python", "packages", "display", "Bluetooth service", "Bluetooth permission",
         "Bluetooth adapter", "chime", "recordings folder", "client store", "log file",
-        "example sessions",
+        "settings", "example sessions",
     ]  # fmt: skip
     assert lines["Bluetooth service"].startswith(
         "FIX  Bluetooth service: cannot reach the system D-Bus"
