@@ -134,9 +134,10 @@ def _read_marks_from_stdin(session: LiveSession) -> None:
     """Phases, SUDS and notes typed or piped into stdin (:mod:`monitor.commands.stdin_marks`)."""
     from monitor.commands.stdin_marks import StdinMarks, stdin_can_be_read
 
-    if stdin_can_be_read():
+    readable = stdin_can_be_read()
+    if readable:
         StdinMarks(session).start()
-    else:
+    elif readable is None:
         print("running in the background: marks on standard input are not read", file=sys.stderr)
 
 

@@ -165,17 +165,24 @@ class StdinMarks:
         return engine.add_note(now_s, mark.text)
 
 
-def stdin_can_be_read(stream: IO[str] | None = None) -> bool:
-    """Whether reading ``stream`` (stdin) is safe: not a terminal this process is in the
-    background of, where a read would stop the whole recording (SIGTTIN)."""
+def stdin_can_be_read(stream: IO[str] | None = None) -> bool | None:
+    """Whether reading ``stream`` (stdin) is safe.
+
+    Returns
+    -------
+    bool or None
+        True for a pipe, a file or a terminal this process runs in the foreground of; False
+        when there is no input at all; None for a terminal this process is in the background
+        of, where a read would stop the whole recording (SIGTTIN).
+    """
     stream = stream if stream is not None else sys.stdin
     try:
-        descriptor = stream.fileno()
+        descriptor = stream.fileno()  # type: ignore[union-attr]
     except (OSError, ValueError, AttributeError):
         return False
     if not os.isatty(descriptor) or not hasattr(os, "tcgetpgrp"):
         return True
     try:
-        return os.tcgetpgrp(descriptor) == os.getpgrp()
+        return True if os.tcgetpgrp(descriptor) == os.getpgrp() else None
     except OSError:
-        return False
+        return None

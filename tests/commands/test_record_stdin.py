@@ -108,3 +108,18 @@ def test_marks_on_stdin_are_recorded_and_bad_lines_ignored(tmp_path: Path) -> No
     assert times_s == sorted(times_s) and times_s[-1] > times_s[1]
     # The recording went on to its full duration after the typos and the end of the input.
     assert session.beats.t_s[-1] > 140.0
+
+
+def test_stdin_is_read_from_a_pipe_and_not_when_there_is_none() -> None:
+    import io
+    import os
+
+    from monitor.commands.stdin_marks import stdin_can_be_read
+
+    read_end, write_end = os.pipe()
+    try:
+        with os.fdopen(read_end, "r") as pipe:
+            assert stdin_can_be_read(pipe) is True
+    finally:
+        os.close(write_end)
+    assert stdin_can_be_read(io.StringIO("phase imagery\n")) is False  # no descriptor at all
