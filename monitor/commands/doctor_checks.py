@@ -317,7 +317,9 @@ def check_chime(player: str | None, sound_on: bool, platform: str) -> Check:
     return Check("chime", Status.NOTE, f"{text} (it is off; to use it: {fix})")
 
 
-def check_private_folder(topic: str, state: FolderState, *, needs_space: bool) -> Check:
+def check_private_folder(
+    topic: str, state: FolderState, *, needs_space: bool, platform: str = sys.platform
+) -> Check:
     """A folder that holds client data: it can be written, is owner-only, has room.
 
     Parameters
@@ -327,6 +329,9 @@ def check_private_folder(topic: str, state: FolderState, *, needs_space: bool) -
     state : FolderState
     needs_space : bool
         Judge the free space too (the recordings).
+    platform : str
+        ``sys.platform``: Windows keeps access in ACLs, not in mode bits, so there the mode
+        is not judged (the per-user AppData folders are the user's own).
     """
     where = state.path
     if state.blocked_by_file:
@@ -365,19 +370,21 @@ def check_private_folder(topic: str, state: FolderState, *, needs_space: bool) -
             )
     if not state.exists:
         return Check(topic, Status.OK, f"{where} (made owner-only at first use{space})")
+    if platform == "win32":
+        return Check(topic, Status.OK, f"{where} (in this user's profile{space})")
     if state.mode is not None and state.mode & (stat.S_IRWXG | stat.S_IRWXO):
         return Check(
             topic,
             Status.FIX,
             f"{where} can be read by others (mode {state.mode & 0o777:03o}){space}",
-            f"make it owner-only: `chmod 700 {where}`"
-            if sys.platform != "win32"
-            else "remove other users from the folder's Security tab",
+            f"make it owner-only: `chmod 700 {where}`",
         )
     return Check(topic, Status.OK, f"{where} (owner-only{space})")
 
 
-def check_log_file(path: str, exists: bool, mode: int | None, started: bool) -> Check:
+def check_log_file(
+    path: str, exists: bool, mode: int | None, started: bool, platform: str = sys.platform
+) -> Check:
     """The support log: where it is (named for support), and that it is owner-only."""
     if not started:
         return Check(
@@ -386,7 +393,8 @@ def check_log_file(path: str, exists: bool, mode: int | None, started: bool) -> 
             f"{path} cannot be written",
             "give this user write access to its folder, or set SESSION_MONITOR_LOG_DIR",
         )
-    if exists and mode is not None and mode & (stat.S_IRWXG | stat.S_IRWXO):
+    readable_by_others = mode is not None and mode & (stat.S_IRWXG | stat.S_IRWXO)
+    if exists and platform != "win32" and readable_by_others:
         return Check(
             "log file",
             Status.FIX,

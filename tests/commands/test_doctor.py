@@ -237,6 +237,16 @@ def test_little_free_space_is_a_problem() -> None:
     )
 
 
+def test_modes_are_judged_where_they_mean_something() -> None:
+    state = FolderState("C:/Users/ann/AppData/session-monitor", True, True, 0o40777, True)
+    shared = checks.check_private_folder("client store", state, needs_space=False, platform="linux")
+    assert shared.status is Status.FIX and "mode 777" in shared.text
+    windows = checks.check_private_folder(
+        "client store", state, needs_space=False, platform="win32"
+    )
+    assert windows.status is Status.OK
+
+
 def test_python_and_packages() -> None:
     assert checks.check_python((3, 10, 4), "/usr/bin/python3").status is Status.FIX
     assert checks.check_python((3, 12, 1), "/usr/bin/python3").status is Status.OK
