@@ -538,7 +538,8 @@ class BleHeartRateSource:
                         self.reconnect.scan_window_s, lambda d, a: _same_address(d, address)
                     )
                 except StrapError as error:  # adapter unplugged, BlueZ restarting: keep trying
-                    why = str(error)
+                    # A passing state of the link (recorded with it), not an error for the user.
+                    why = str(error).removesuffix(f"; {DOCTOR_HINT}")
                 if ble_device is None:
                     attempt += 1
                     await self._pause_then_announce(next(delays), attempt, why)
