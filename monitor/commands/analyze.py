@@ -50,8 +50,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("file", type=Path, help="session file (.sqlite), RR text or Polar .hrm")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
-        "--timeline", type=Path, metavar="OUT.csv", help="write the per-beat live indices as CSV"
+        "--timeline",
+        type=Path,
+        metavar="OUT.csv",
+        help="write the per-beat live indices as CSV (owner-only; never onto the input)",
     )
+    parser.add_argument("--force", action="store_true", help="replace an existing --timeline file")
     parser.add_argument(
         "--baseline-s",
         type=float,
@@ -71,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.baseline_s is not None and not (math.isfinite(args.baseline_s) and args.baseline_s > 0):
         raise CliError(f"--baseline-s must be a positive number of seconds, got {args.baseline_s}")
+    if args.timeline is not None:
+        _check_timeline_out(args)
     try:
         beats = read_beat_input(args.file)
     except UnreadableFileError as error:
@@ -80,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         beats.t_s, beats.rr_ms, gap_after=beats.gap_after, progress=progress_bar("analysis")
     )
     if args.timeline is not None:
-        _write_timeline(args.timeline, table)
+        _write_timeline(args.timeline, table, overwrite=args.force)
     tolerance = tolerance_inputs_for(beats, table, args.baseline_s).evaluate()
     # Times are reported from the first beat of the analysed (NN) series.
     origin_s = float(table[0, 0]) if table.size else float(beats.t_s[0])
@@ -130,17 +136,35 @@ def _tolerance_json(
     }
 
 
-def _write_timeline(path: Path, table: np.ndarray) -> None:
-    from monitor.core.analysis import TIMELINE_COLUMNS, timeline_rows
+def _check_timeline_out(args: argparse.Namespace) -> None:
+    """Refuse a ``--timeline`` that is the input, a live session, a link or (without
+    ``--force``) an existing file, before the analysis takes its time."""
+    from monitor.recording.output_guard import OutputRefusedError, check_output
 
     try:
-        with path.open("w", newline="", encoding="utf-8") as file:
+        check_output(args.timeline, inputs=[args.file], overwrite=args.force)
+    except OutputRefusedError as error:
+        raise CliError(str(error)) from None
+
+
+def _write_timeline(path: Path, table: np.ndarray, *, overwrite: bool) -> None:
+    from monitor.core.analysis import TIMELINE_COLUMNS, timeline_rows
+    from monitor.recording.output_guard import OutputRefusedError
+    from monitor.recording.paths import atomic_outputs
+
+    try:
+        with (
+            atomic_outputs([path], overwrite=overwrite) as (partial,),
+            partial.open("w", newline="", encoding="utf-8") as file,
+        ):
             writer = csv.writer(file)
             writer.writerow(TIMELINE_COLUMNS)
             for row in timeline_rows(table):
                 writer.writerow("" if isinstance(v, float) and math.isnan(v) else v for v in row)
+    except OutputRefusedError as error:
+        raise CliError(str(error)) from None
     except OSError as error:
-        raise CliError(f"cannot write {path}: {error.strerror}") from None
+        raise CliError(f"cannot write {path}: {error.strerror or error}") from None
 
 
 def _print_text(path: Path, summary: dict[str, object]) -> None:

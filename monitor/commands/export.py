@@ -53,17 +53,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+def output_paths(args: argparse.Namespace) -> tuple[Path, ...]:
+    """Every file the export writes (csv: the beats file and the events file)."""
+    if args.format == "csv":
+        from monitor.recording.export_csv import csv_paths
+
+        return csv_paths(args.out)
+    return (args.out,)
+
+
 def run(args: argparse.Namespace) -> int:
     from monitor.recording.errors import UnreadableFileError
+    from monitor.recording.output_guard import OutputRefusedError, check_outputs
     from monitor.recording.reader import read_session
 
+    try:
+        # Before reading: the output may never be the input itself, nor a live recording.
+        check_outputs(output_paths(args), inputs=[args.file], overwrite=args.force)
+    except OutputRefusedError as error:
+        raise CliError(str(error)) from None
     try:
         session = read_session(args.file)
     except UnreadableFileError as error:
         raise CliError(str(error)) from None
     try:
         written = exporter(args.format)(session, args.out, overwrite=args.force)
-    except (FileExistsError, IsADirectoryError) as error:
+    except (OutputRefusedError, FileExistsError, IsADirectoryError) as error:
         raise CliError(str(error)) from None
     except OSError as error:
         raise CliError(f"{args.out}: cannot write ({error.strerror or error})") from None

@@ -35,8 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from monitor.recording.errors import UnreadableFileError
+    from monitor.recording.export_csv import csv_paths
     from monitor.recording.importers import import_file
     from monitor.recording.model import check_client_code
+    from monitor.recording.output_guard import OutputRefusedError, check_output
 
     if args.client is not None:
         try:
@@ -44,10 +46,16 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as error:
             raise CliError(str(error)) from None
     try:
+        # A CSV export is read with its events file beside it: that is an input too.
+        inputs = [args.rr_file, csv_paths(args.rr_file)[1]]
+        check_output(args.out, inputs=inputs, overwrite=args.force)
+    except OutputRefusedError as error:
+        raise CliError(str(error)) from None
+    try:
         path = import_file(args.rr_file, args.out, client_code=args.client, overwrite=args.force)
     except UnreadableFileError as error:
         raise CliError(str(error)) from None
-    except (FileExistsError, IsADirectoryError) as error:
+    except (OutputRefusedError, FileExistsError, IsADirectoryError) as error:
         raise CliError(str(error)) from None
     except OSError as error:
         raise CliError(f"{args.out}: cannot write ({error.strerror or error})") from None

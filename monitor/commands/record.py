@@ -70,8 +70,8 @@ def options_from(args: argparse.Namespace) -> LiveOptions:
         raise CliError(f"--speed must be positive, got {args.speed}")
     if getattr(args, "device", None) is not None and args.speed != 1.0:
         raise CliError("--speed only applies to --simulate")
-    if args.out is not None and args.out.exists():
-        raise CliError(f"{args.out} already exists; choose another --out (nothing overwritten)")
+    if args.out is not None:
+        _check_record_out(args.out)
     reused = None
     if getattr(args, "reuse_baseline", False):
         from monitor.recording.client_sessions import latest_baseline
@@ -97,7 +97,24 @@ def options_from(args: argparse.Namespace) -> LiveOptions:
     )
 
 
+def _check_record_out(out: Path) -> None:
+    """Refuse an ``--out`` that exists, is a link, lies under a file or beside a stale journal."""
+    import os
+
+    from monitor.recording.output_guard import OutputRefusedError, check_output
+
+    if os.path.lexists(out) and not os.path.islink(out):
+        raise CliError(f"{out} already exists; choose another --out (nothing overwritten)")
+    try:
+        check_output(out)
+    except OutputRefusedError as error:
+        raise CliError(str(error)) from None
+
+
 def run(args: argparse.Namespace) -> int:
+    import sqlite3
+
+    from monitor.recording.output_guard import OutputRefusedError
     from monitor.recording.session_file import SessionWriteError
     from monitor.session.live import LiveSession
 
@@ -119,7 +136,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         path = asyncio.run(_record(session))
     except SessionWriteError as error:
+        if session.engine is None:  # the file could not even be started
+            raise CliError(str(error)) from None
         raise CliError(recording_failed_text(session, error)) from None
+    except OutputRefusedError as error:
+        raise CliError(str(error)) from None
+    except (OSError, sqlite3.Error) as error:
+        if session.engine is not None:
+            raise
+        # Creating the session file failed (read-only folder, full disk, ...): nothing was left.
+        raise CliError(cannot_create_text(options, error)) from None
     except Exception as error:  # the strap's errors are typed in drivers.ble
         if type(error).__name__ == "StrapError":
             from drivers.ble import with_doctor_hint
@@ -152,6 +178,17 @@ async def _record(session: LiveSession) -> object:
             loop.remove_signal_handler(signum)
 
 
+def cannot_create_text(options: LiveOptions, error: BaseException) -> str:
+    """The one line that says the session file could not be created, and why."""
+    from monitor.recording.session_file import write_failure_reason
+
+    reason = getattr(error, "strerror", None) or write_failure_reason(error)
+    if options.out is not None:
+        return f"cannot create {options.out}: {reason}; nothing was recorded"
+    folder = options.folder or "the recordings folder"
+    return f"cannot create a session file in {folder}: {reason}; nothing was recorded"
+
+
 def recording_failed_text(session: LiveSession, error: SessionWriteError) -> str:
     """The one line that says the recording failed, when, and what the file still holds."""
     from monitor.ui.formatting import clock_text
@@ -159,7 +196,10 @@ def recording_failed_text(session: LiveSession, error: SessionWriteError) -> str
     engine = session.engine
     failed_s = None if engine is None else engine.write_error_s
     when = "" if failed_s is None else f" at {clock_text(failed_s)} session time"
-    kept = "" if session.path is None else f"; {session.path} keeps everything recorded before"
+    # Where the file is now: moved while recording, it is no longer at its old name; deleted,
+    # the reason itself says that everything is lost.
+    kept_path = None if session.writer is None else session.writer.kept_path
+    kept = "" if kept_path is None else f"; {kept_path} keeps everything recorded before"
     return f"recording stopped{when}: {error.reason}; the session was ended{kept}"
 
 

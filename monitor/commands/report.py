@@ -27,6 +27,7 @@ from monitor.commands import CliError
 from monitor.commands.progress import progress_bar
 from monitor.recording.errors import UnreadableFileError
 from monitor.recording.model import check_client_code
+from monitor.recording.output_guard import OutputRefusedError, check_output
 from monitor.recording.paths import default_recordings_folder
 
 if TYPE_CHECKING:
@@ -152,8 +153,7 @@ def run(args: argparse.Namespace) -> int:
         report_format(args.out)
     except ValueError as error:
         raise CliError(str(error)) from None
-    if args.out.exists() and not args.force:
-        raise CliError(f"{args.out} already exists (use --force to replace it)")
+    _check_report_out(args, [args.file] if args.file is not None else [])
     if args.baseline_s is not None and not (math.isfinite(args.baseline_s) and args.baseline_s > 0):
         raise CliError(f"--baseline-s must be a positive number of seconds, got {args.baseline_s}")
     settings = tolerance_settings(args)
@@ -163,12 +163,20 @@ def run(args: argparse.Namespace) -> int:
         document = _session_document(args, settings)
     try:
         write_report(document, args.out, overwrite=args.force)
-    except (FileExistsError, IsADirectoryError) as error:
+    except (OutputRefusedError, FileExistsError, IsADirectoryError) as error:
         raise CliError(str(error)) from None
     except OSError as error:
         raise CliError(f"{args.out}: cannot write ({error.strerror or error})") from None
     print(args.out)
     return 0
+
+
+def _check_report_out(args: argparse.Namespace, inputs: list[Path]) -> None:
+    """Refuse a report path that is an input, a live session, a link or an existing file."""
+    try:
+        check_output(args.out, inputs=inputs, overwrite=args.force)
+    except OutputRefusedError as error:
+        raise CliError(str(error)) from None
 
 
 def _session_document(
@@ -205,6 +213,7 @@ def _progress_document(
             f"no session files of client {code} in {folder} "
             f"({others} session file{'s' if others != 1 else ''} of other clients)"
         )
+    _check_report_out(args, list(paths))
     rows, skipped = analyse_client_sessions(
         paths,
         settings=settings,
@@ -212,5 +221,10 @@ def _progress_document(
         progress=progress_bar(f"{len(paths)} sessions"),
     )
     if not rows:
-        raise CliError(f"none of the {len(paths)} session files of client {code} could be read")
+        # Say why, file by file: a session without beats (a strap that never delivered one) is
+        # not an unreadable file.
+        reasons = "; ".join(skipped[:3]) + ("; …" if len(skipped) > 3 else "")
+        raise CliError(
+            f"none of the {len(paths)} session files of client {code} can be analysed: {reasons}"
+        )
     return build_progress_report(code, rows, skipped, settings, args.baseline_s)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import platformdirs
 
+from monitor.recording.output_guard import check_outputs
+
 RECORDINGS_ENV = "SESSION_MONITOR_RECORDINGS"
 """Environment variable that overrides the default recordings folder."""
 
@@ -102,15 +104,6 @@ def partial_path_for(destination: Path) -> Path:
     return destination.with_name(f".{destination.name}.{secrets.token_hex(4)}.partial")
 
 
-def check_free(destinations: Sequence[Path], *, overwrite: bool) -> None:
-    """Raise ``FileExistsError`` if a destination exists and ``overwrite`` is false."""
-    for destination in destinations:
-        if Path(destination).exists() and not overwrite:
-            raise FileExistsError(f"{destination} already exists (use --force to replace it)")
-        if Path(destination).is_dir():
-            raise IsADirectoryError(f"{destination} is a folder")
-
-
 def publish(partial: Path, destination: Path, *, overwrite: bool) -> None:
     """Move a completed ``partial`` file to ``destination`` in one step.
 
@@ -145,9 +138,11 @@ def atomic_outputs(
     """Write files under hidden partial names and publish them only once complete.
 
     Yields one partial path per destination for the caller to write (with any writer); when
-    the block succeeds each partial file is made owner-only (0600) and moved to its destination.
-    On any error every partial file is removed, so no half-written file is left and nothing is
-    overwritten.
+    the block succeeds each partial file is made owner-only (0600), flushed to disk and moved to
+    its destination. On any error every partial file is removed, so no half-written file is left
+    and nothing is overwritten. Destinations are checked by
+    :func:`monitor.recording.output_guard.check_output` first (no symbolic link, no session
+    being recorded, no leftover SQLite journal, nothing existing without ``overwrite``).
 
     Parameters
     ----------
@@ -160,8 +155,7 @@ def atomic_outputs(
         it for writing never exposes its content to other users, even briefly. Turn off for
         writers that insist on creating the file themselves.
     """
-    destinations = [Path(d) for d in destinations]
-    check_free(destinations, overwrite=overwrite)
+    destinations = check_outputs(destinations, overwrite=overwrite)
     for destination in destinations:
         ensure_private_folder(destination.parent)
     partials = [partial_path_for(d) for d in destinations]
@@ -172,10 +166,35 @@ def atomic_outputs(
         yield partials
         for partial, destination in zip(partials, destinations, strict=True):
             partial.chmod(PRIVATE_FILE_MODE)
+            fsync_file(partial)
             publish(partial, destination, overwrite=overwrite)
+            fsync_folder(destination.parent)
     finally:
         for partial in partials:
             partial.unlink(missing_ok=True)
+
+
+def fsync_file(path: Path) -> None:
+    """Flush a written file's content to disk (before it is renamed into place)."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_folder(folder: Path) -> None:
+    """Flush a folder's entries (a new or renamed file's name) to disk, where possible."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def create_private_file(path: Path) -> None:

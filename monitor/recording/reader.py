@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -158,18 +159,55 @@ class SessionReader:
             raise UnreadableFileError(f"{self.path}: corrupted session file ({error})") from None
 
     def _check_content(self) -> None:
-        try:
-            result = self._connection.execute("PRAGMA quick_check").fetchall()
-        except sqlite3.DatabaseError as error:
-            raise UnreadableFileError(f"{self.path}: corrupted session file ({error})") from None
-        if result != [("ok",)]:
-            first = str(result[0][0]) if result else "no result"
-            raise UnreadableFileError(f"{self.path}: corrupted session file ({first})")
+        # SQLite itself judges the pages: a file shorter than its header says is fine when the
+        # missing pages are unused (a checkpoint cut short by a full disk) and damaged otherwise.
+        problem = _quick_check_problem(self._connection)
+        if problem is not None:
+            raise UnreadableFileError(f"{self.path}: {self._damage_kind()} ({problem})")
         tables = {row[0] for row in self._query("SELECT name FROM sqlite_master")}
         missing = [t for t in SESSION_TABLES if t not in tables]
         if missing:
             raise UnreadableFileError(
                 f"{self.path}: damaged session file (missing table {', '.join(missing)})"
+            )
+        self._check_column_types()
+
+    def _damage_kind(self) -> str:
+        size, declared = _sizes(self.path)
+        if declared is not None and size < declared:
+            return f"truncated session file ({size} bytes, its header says {declared})"
+        return "corrupted session file"
+
+    def _check_column_types(self) -> None:
+        """Refuse text or blobs where numbers belong (and the reverse), with the first offender.
+
+        SQLite stores any value in any column; a file edited by hand or by another program may
+        hold ``'abc'`` as an RR interval, which must be one line, not a traceback later.
+        """
+        for table, key, columns in _COLUMN_TYPES:
+            for column, allowed in columns.items():
+                kinds = ", ".join(f"'{kind}'" for kind in allowed)
+                rows = self._query(
+                    f"SELECT {key}, typeof({column}) FROM {table} "
+                    f"WHERE typeof({column}) NOT IN ({kinds}) LIMIT 1"
+                )
+                if rows:
+                    row_key, found = rows[0]
+                    raise UnreadableFileError(
+                        f"{self.path}: damaged session file ({table} row {row_key}: {column} "
+                        f"holds {_TYPE_NAMES.get(found, found)}, not {_TYPE_NAMES[allowed[0]]})"
+                    )
+        rows = self._query(
+            "SELECT 'beat', idx FROM beats WHERE abs(t_s) > 1e9 OR abs(rr_ms) > 1e9 "
+            "OR abs(arrival_s) > 1e9 "
+            "UNION ALL SELECT 'event', id FROM events WHERE abs(t_s) > 1e9 OR abs(end_s) > 1e9 "
+            "UNION ALL SELECT 'packet', seq FROM packets WHERE abs(arrival_s) > 1e9 LIMIT 1"
+        )
+        if rows:
+            what, row_key = rows[0]
+            raise UnreadableFileError(
+                f"{self.path}: damaged session file ({what} {row_key} has a time or interval "
+                "beyond 10^9 s or ms, which no session holds)"
             )
 
     def _read_metadata(self) -> SessionMetadata:
@@ -196,6 +234,96 @@ class SessionReader:
             raise UnreadableFileError(f"{self.path}: damaged session metadata ({error})") from None
 
 
+# Storage classes each column may hold (SQLite's typeof names); the first is the one named in
+# the message. NULL only where the schema allows it.
+_NUMBER = ("real", "integer")
+_COLUMN_TYPES: tuple[tuple[str, str, dict[str, tuple[str, ...]]], ...] = (
+    ("packets", "seq", {"arrival_s": _NUMBER, "raw": ("blob",)}),
+    (
+        "beats",
+        "idx",
+        {
+            "t_s": _NUMBER,
+            "rr_ms": _NUMBER,
+            "arrival_s": _NUMBER,
+            "beat_class": ("integer", "null"),
+        },
+    ),
+    (
+        "events",
+        "id",
+        {
+            "t_s": _NUMBER,
+            "kind": ("text",),
+            "value": (*_NUMBER, "null"),
+            "text": ("text", "null"),
+            "end_s": (*_NUMBER, "null"),
+            "data_json": ("text", "null"),
+        },
+    ),
+    (
+        "session",
+        "id",
+        {
+            "client_code": ("text",),
+            "start_utc": ("text", "null"),
+            "end_utc": ("text", "null"),
+            "source_kind": ("text",),
+            "device_name": ("text", "null"),
+            "device_address": ("text", "null"),
+            "software_version": ("text",),
+            "settings_json": ("text", "null"),
+            "original_file_name": ("text", "null"),
+        },
+    ),
+)
+_TYPE_NAMES = {
+    "real": "a number",
+    "integer": "a whole number",
+    "text": "text",
+    "blob": "bytes",
+    "null": "nothing",
+}
+
+
+def _quick_check_problem(connection: sqlite3.Connection) -> str | None:
+    """SQLite's ``PRAGMA quick_check`` verdict: ``None`` when sound, else its first complaint
+    on one line (damaged pages can make it return bytes that are not UTF-8)."""
+    factory = connection.text_factory
+    connection.text_factory = bytes
+    try:
+        rows = connection.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.DatabaseError as error:
+        return " ".join(str(error).split())
+    finally:
+        connection.text_factory = factory
+    first = rows[0][0] if rows else b"no result"
+    text = first.decode("utf-8", "replace") if isinstance(first, bytes) else str(first)
+    if len(rows) == 1 and text == "ok":
+        return None
+    return " ".join(text.split())[:200]
+
+
+def _sizes(path: Path) -> tuple[int, int | None]:
+    """The file's size and the size its header declares (``None`` if it declares none)."""
+    try:
+        with path.open("rb") as file:
+            header = file.read(_HEADER_SIZE)
+            size = os.fstat(file.fileno()).st_size
+    except OSError:
+        return 0, None
+    if len(header) < _HEADER_SIZE:
+        return size, None
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    page_count = int.from_bytes(header[28:32], "big")
+    # The in-header page count is only trustworthy when written by SQLite >= 3.7.0, which says
+    # so by matching the change counter (bytes 24-27) at bytes 92-95.
+    if header[24:28] != header[92:96] or not page_count:
+        return size, None
+    return size, page_size * page_count
+
+
 def _parse_utc(text: str | None) -> dt.datetime | None:
     return None if text is None else dt.datetime.fromisoformat(text)
 
@@ -204,8 +332,10 @@ def check_session_file(path: str | Path) -> int:
     """Check a file's header without opening it as a database; return its schema version.
 
     Catches what SQLite itself would report vaguely or not at all: a missing or empty file,
-    another file type, another application's SQLite database, a file from a newer version, and
-    a file cut short (shorter than its header says).
+    another file type, another application's SQLite database and a file from a newer version.
+    A file shorter than its header says is not refused here: a checkpoint cut short by a full
+    disk leaves such a file, and it is sound when SQLite's own check of its pages
+    (:class:`SessionReader`) says so.
 
     Raises
     ------
@@ -239,17 +369,6 @@ def check_session_file(path: str | Path) -> int:
         raise UnreadableFileError(
             f"{path}: written by a newer Session Monitor (schema {schema_version}; this version "
             f"reads up to {SCHEMA_VERSION}); please update"
-        )
-    page_size = int.from_bytes(header[16:18], "big")
-    page_size = 65536 if page_size == 1 else page_size
-    page_count = int.from_bytes(header[28:32], "big")
-    # The in-header page count is only trustworthy when written by SQLite >= 3.7.0, which says
-    # so by matching the change counter (bytes 24-27) at bytes 92-95.
-    count_valid = header[24:28] == header[92:96]
-    expected = page_size * page_count
-    if count_valid and page_count and size < expected:
-        raise UnreadableFileError(
-            f"{path}: truncated session file ({size} bytes, its header says {expected})"
         )
     return schema_version
 

@@ -40,6 +40,7 @@ SQLite itself would go on writing into it without complaint until the end of the
 from __future__ import annotations
 
 import atexit
+import contextlib
 import datetime as dt
 import errno
 import json
@@ -65,12 +66,21 @@ from monitor.recording.model import (
     SessionMetadata,
     session_event_from_source,
 )
+from monitor.recording.output_guard import (
+    SQLITE_COMPANION_SUFFIXES,
+    OutputExistsError,
+    check_output,
+    hold_recording_lock,
+    release_recording_lock,
+)
 from monitor.recording.paths import (
     PRIVATE_FILE_MODE,
     create_private_file,
     default_recordings_folder,
     default_session_path,
     ensure_private_folder,
+    fsync_file,
+    fsync_folder,
     partial_path_for,
     platform_recordings_folder,
     publish,
@@ -154,7 +164,13 @@ class SessionWriteError(OSError):
 
 
 class _FileDeleted(Exception):
-    """The session file was unlinked while being written (raised inside the writer thread)."""
+    """The session file was unlinked while being written (raised inside the writer thread);
+    ``args`` are its path and the session's start (UTC, or ``None``)."""
+
+
+class _FileMoved(Exception):
+    """The session file was renamed while being written; ``args[0]`` is where it is now (or
+    ``None`` when that cannot be found)."""
 
 
 def write_failure_reason(error: BaseException) -> str:
@@ -171,7 +187,15 @@ def write_failure_reason(error: BaseException) -> str:
         E.g. ``"the disk is full"`` or ``"the disk refused a write (disk I/O error)"``.
     """
     if isinstance(error, _FileDeleted):
-        return "the session file was deleted"
+        path, start_utc = error.args
+        since = "" if start_utc is None else f" since {start_utc.astimezone():%H:%M:%S}"
+        return (
+            f"the session file was deleted while recording: everything recorded{since} is "
+            f"lost; nothing remains at {path}"
+        )
+    if isinstance(error, _FileMoved):
+        where = "elsewhere" if error.args[0] is None else f"to {error.args[0]}"
+        return f"the session file was moved {where} while recording"
     name = getattr(error, "sqlite_errorname", "") or ""
     if name == "SQLITE_FULL" or getattr(error, "errno", None) == errno.ENOSPC:
         return "the disk is full"
@@ -237,8 +261,15 @@ class SessionWriter:
         time_origin_s: float,
         commit_interval_s: float,
         checkpoint_interval_s: float,
+        lock_fd: int | None = None,
+        start_utc: dt.datetime | None = None,
     ) -> None:
         self._path = path
+        self._kept_path: Path | None = path
+        self._start_utc = start_utc
+        # Absolute, so that a change of working folder is never taken for a moved file.
+        self._watched_path = path.absolute()
+        self._lock_fd = lock_fd
         self._time_origin_s = float(time_origin_s)
         self._commit_interval_s = float(commit_interval_s)
         self._checkpoint_interval_s = float(checkpoint_interval_s)
@@ -309,30 +340,41 @@ class SessionWriter:
             path = default_session_path(metadata.client_code, metadata.start_utc, folder_path)
         else:
             path = Path(path)
-            ensure_private_folder(path.parent)
-        for suffix in ("-wal", "-shm", "-journal"):
-            # A leftover journal of an earlier file with this name would be replayed into the
-            # new database.
-            if Path(f"{path}{suffix}").exists():
-                raise FileExistsError(f"{path}{suffix} exists: remove it or choose another name")
+        if os.path.lexists(path) and not os.path.islink(path):
+            raise OutputExistsError(f"{path} already exists: session files are never overwritten")
+        # No symbolic link, no folder or file in the way, and no journal left by an earlier
+        # file of this name: SQLite would replay that into the new database.
+        check_output(path)
+        ensure_private_folder(path.parent)
         try:
             create_private_file(path)
         except FileExistsError:
-            raise FileExistsError(
+            raise OutputExistsError(
                 f"{path} already exists: session files are never overwritten"
             ) from None
         try:
-            connection = _initialise(path, metadata)
+            # Held for as long as the file is written: other commands see it is being recorded.
+            lock_fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
         except BaseException:
             path.unlink(missing_ok=True)
             raise
-        _fsync_folder(path.parent)
+        try:
+            hold_recording_lock(lock_fd)
+            connection = _initialise(path, metadata)
+        except BaseException:
+            release_recording_lock(lock_fd)
+            os.close(lock_fd)
+            _remove_with_journals(path)
+            raise
+        fsync_folder(path.parent)
         return cls(
             path,
             connection,
             time_origin_s=time_origin_s,
             commit_interval_s=commit_interval_s,
             checkpoint_interval_s=checkpoint_interval_s,
+            lock_fd=lock_fd,
+            start_utc=metadata.start_utc,
         )
 
     # -- properties ---------------------------------------------------------------------------
@@ -341,6 +383,11 @@ class SessionWriter:
     def path(self) -> Path:
         """The session file."""
         return self._path
+
+    @property
+    def packet_count(self) -> int:
+        """Number of notifications handed to the writer so far."""
+        return self._next_packet
 
     @property
     def beat_count(self) -> int:
@@ -355,6 +402,12 @@ class SessionWriter:
     def error(self) -> BaseException | None:
         """The failure that stopped the writer thread, if any."""
         return self._error
+
+    @property
+    def kept_path(self) -> Path | None:
+        """Where what was recorded is now: :attr:`path`, where it went if it was moved while
+        recording, ``None`` if it was deleted (or moved where it cannot be found)."""
+        return self._kept_path
 
     # -- recording ----------------------------------------------------------------------------
 
@@ -580,17 +633,38 @@ class SessionWriter:
             ) from self._error
 
     def _run(self, connection: sqlite3.Connection) -> None:
-        # A descriptor of our own on the file, to notice it being deleted: SQLite goes on
-        # writing into a deleted file without complaint, and everything is lost at close.
-        try:
-            watch: int | None = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC)
-        except OSError:
-            watch = None
+        # The descriptor that holds the recording lock also notices the file being deleted:
+        # SQLite goes on writing into a deleted file without complaint, and everything is lost
+        # at close. It is closed only after SQLite's connection: closing any descriptor of a
+        # file drops this process's POSIX locks on it, SQLite's included.
+        watch = self._lock_fd
+        if watch is None:
+            try:
+                watch = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:
+                watch = None
         try:
             self._write_rows(connection, watch)
         finally:
             if watch is not None:
+                release_recording_lock(watch)
                 os.close(watch)
+
+    def _check_still_there(self, watch: int) -> None:
+        """Raise if the file was deleted, or moved away from its name, while being written.
+
+        A moved file is stopped too: SQLite keeps its ``-wal`` at the old name, where a new
+        file of that name would adopt it, and the therapist must learn where the file went.
+        """
+        held = os.fstat(watch)
+        if held.st_nlink == 0:
+            raise _FileDeleted(self._path, self._start_utc)
+        try:
+            named = os.stat(self._watched_path)
+        except OSError:
+            named = None
+        if named is None or (named.st_dev, named.st_ino) != (held.st_dev, held.st_ino):
+            raise _FileMoved(_current_path_of(watch))
 
     def _write_rows(self, connection: sqlite3.Connection, watch: int | None) -> None:
         pending_since: float | None = None
@@ -601,8 +675,8 @@ class SessionWriter:
             if pending_since is not None:
                 connection.execute("COMMIT")
                 pending_since = None
-                if watch is not None and os.fstat(watch).st_nlink == 0:
-                    raise _FileDeleted(str(self._path))
+                if watch is not None:
+                    self._check_still_there(watch)
             if time.monotonic() - last_checkpoint >= self._checkpoint_interval_s:
                 # Keep the database file itself near the present: a crashed session then
                 # loses little even if someone copies the .sqlite file without its -wal.
@@ -648,8 +722,9 @@ class SessionWriter:
                         connection.execute(item.sql, item.params)  # type: ignore[arg-type]
                     if time.monotonic() - pending_since >= self._commit_interval_s:
                         commit()
-            except (sqlite3.Error, OSError, _FileDeleted) as error:
+            except (sqlite3.Error, OSError, _FileDeleted, _FileMoved) as error:
                 self._error = error
+                self._kept_path = _kept_path_after(error, self._path)
                 if isinstance(item, _Flush):
                     item.done.set()
                 if item is _CLOSE:
@@ -719,18 +794,30 @@ def _finish(connection: sqlite3.Connection) -> None:
         connection.close()
 
 
-def _fsync_folder(folder: Path) -> None:
-    # The new file's directory entry must survive a power cut too, not only its content.
+def _current_path_of(fd: int) -> Path | None:
+    """Where an open file is now, from ``/proc/self/fd`` (Linux); ``None`` if unknown."""
     try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        target = os.readlink(f"/proc/self/fd/{fd}")
     except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        return None
+    if target.endswith(" (deleted)") or not target.startswith("/"):
+        return None
+    return Path(target)
+
+
+def _kept_path_after(error: BaseException, path: Path) -> Path | None:
+    if isinstance(error, _FileDeleted):
+        return None
+    if isinstance(error, _FileMoved):
+        return error.args[0]
+    return path
+
+
+def _remove_with_journals(path: Path) -> None:
+    """Remove a session file this process created but could not start, with its journals."""
+    for name in (str(path), *(f"{path}{suffix}" for suffix in SQLITE_COMPANION_SUFFIXES)):
+        with contextlib.suppress(OSError):
+            os.unlink(name)
 
 
 def write_session_file(
@@ -764,15 +851,7 @@ def write_session_file(
     Path
         ``path``.
     """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} already exists (use --force to replace it)")
-    if path.is_dir():
-        raise IsADirectoryError(f"{path} is a folder")
-    if overwrite and any(Path(f"{path}{s}").exists() for s in ("-wal", "-journal")):
-        raise FileExistsError(
-            f"{path} is being recorded or was not closed cleanly; not replacing it"
-        )
+    path = check_output(path, overwrite=overwrite)
     ensure_private_folder(path.parent)
     partial = partial_path_for(path)
     try:
@@ -788,9 +867,13 @@ def write_session_file(
         finally:
             writer.close(metadata.end_utc, record_end=metadata.end_utc is not None)
         os.chmod(partial, PRIVATE_FILE_MODE)
+        fsync_file(partial)
+        # Checked again just before: the name may have been taken (or recorded) meanwhile.
+        check_output(path, overwrite=overwrite)
         publish(partial, path, overwrite=overwrite)
+        fsync_folder(path.parent)
     finally:
         partial.unlink(missing_ok=True)
-        for suffix in ("-wal", "-shm", "-journal"):
+        for suffix in SQLITE_COMPANION_SUFFIXES:
             Path(f"{partial}{suffix}").unlink(missing_ok=True)
     return path

@@ -112,10 +112,16 @@ class LiveSession:
         self._source: object | None = source
         self._stop = False
         self._clock_origin_s = 0.0
+        self.discarded = False
 
     @property
     def path(self) -> Path | None:
-        return None if self.writer is None else self.writer.path
+        """The session file (``None`` when not recording, once an empty file was removed, or
+        once the file was deleted while recording)."""
+        if self.writer is None or self.discarded:
+            return None
+        # After a failure: where the file went if it was moved, None if it was deleted.
+        return self.writer.kept_path if self.writer.error is not None else self.writer.path
 
     def now_s(self) -> float:
         """Session time now (simulated time for a simulator at another speed)."""
@@ -181,6 +187,7 @@ class LiveSession:
             for update in self.engine.add_note(0.0, note):
                 self.on_update(update)
         markers = self._simulated_markers()
+        failed = True
         try:
             async for event in source.events():  # type: ignore[attr-defined]
                 # A simulated phase marker goes in before the first event after its time, which
@@ -195,12 +202,28 @@ class LiveSession:
                     self._stop_source()
                 if self._stop:
                     self._stop_source()
+            failed = False
         finally:
             for update in self.engine.finish():
                 self.on_update(update)
             if self.writer is not None:
-                self.writer.close()
+                try:
+                    self.writer.close()
+                finally:
+                    if failed and self.writer.packet_count == 0:
+                        self._discard_empty_file()
         return self.path
+
+    def _discard_empty_file(self) -> None:
+        """Remove the file of a session whose source failed before delivering anything (a strap
+        not found): it holds no data, and would only block the next try at that ``--out`` and
+        stand in the client's list of sessions."""
+        assert self.writer is not None
+        path = self.writer.path
+        for name in (path, *(Path(f"{path}{s}") for s in ("-wal", "-shm", "-journal"))):
+            with contextlib.suppress(OSError):
+                name.unlink()
+        self.discarded = True
 
     def _stop_source(self) -> None:
         stopper = getattr(self._source, "request_stop", None)

@@ -550,6 +550,15 @@ class MainWindow(QMainWindow):
                     timeout_ms=0,
                 )
 
+    def _kept_path(self) -> Path | None:
+        """The session file as it is now: once the recording failed, where the file went if it
+        was moved, ``None`` if it was deleted."""
+        session = self.runner.session
+        writer = None if session is None else session.writer
+        if self.runner.running and writer is not None and writer.error is not None:
+            return writer.kept_path
+        return self.recording_path or self.last_session_path
+
     def _partial_recording_message(self) -> str:
         since = clock_text(self.model.recording_failed_s or 0.0)
         kept = (
@@ -817,8 +826,9 @@ class MainWindow(QMainWindow):
         clock_s = model.latest_t_s if now_s is None else max(now_s, model.latest_t_s)
         running = self.runner.running
         self.status_strip.render(model, self.options.client_code, clock_s, self.recording_state())
-        self.recording_notice.render(model, self.recording_path or self.last_session_path)
-        tooltip = str(self.recording_path or self.last_session_path or "")
+        kept_path = self._kept_path()
+        self.recording_notice.render(model, kept_path)
+        tooltip = str(kept_path or "")
         if model.recording_error is not None:
             # The path alone would read as the file being written: say what it still holds.
             since = clock_text(model.recording_failed_s or 0.0)

@@ -44,16 +44,20 @@ def recording_notice(model: DashboardModel, path: Path | None) -> NoticeState:
     model : DashboardModel
         The session as the dashboard knows it (its ``recording_error``).
     path : Path or None
-        The session file, to say where what was recorded is kept.
+        The session file as it is now (where it went if it was moved while recording), to say
+        where what was recorded is kept; ``None`` if it was deleted.
     """
     if model.recording_error is None or model.ended:
         return NoticeState()
     since = clock_text(model.recording_failed_s or 0.0)
-    kept = f"Everything before is kept in {path.name}. " if path is not None else ""
+    if path is not None:
+        saved = f"Nothing after {since} is saved. Everything before is kept in {path.name}. "
+    else:  # the file was deleted: its reason (the title) says what was lost
+        saved = "Nothing of this session is saved. "
     return NoticeState(
         title=f"Not recording — {model.recording_error}; the live view continues",
         detail=(
-            f"Nothing after {since} is saved. {kept}Once the problem is solved (space freed), "
+            f"{saved}Once the problem is solved (space freed), "
             f"“{RECORD_AGAIN_TEXT}” starts a new session into a new file; the live view starts "
             "over."
         ),
