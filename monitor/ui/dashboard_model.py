@@ -52,6 +52,11 @@ class BeatColumns:
     def __len__(self) -> int:
         return self._count
 
+    @property
+    def last_t_s(self) -> float | None:
+        """Time of the latest beat (None before the first)."""
+        return float(self._data[0, self._count - 1]) if self._count else None
+
     def column(self, name: str) -> np.ndarray:
         """A read-only view of one column (rows 0 … len-1)."""
         view = self._data[BEAT_COLUMNS.index(name), : self._count]
@@ -247,7 +252,11 @@ class DashboardModel:
                 self.notes.append(Mark(t_s, text))
             case EventKind.GAP:
                 self.gaps.append(Span(t_s, end_s, "gap", text))
-                self.stretch_start_s = None  # the engine's windows restart after a gap
+                # The engine's windows restart after a gap: at the next beat, unless a beat
+                # after the gap came first (then the break in the beats restarted the stretch).
+                last_beat_s = self.beats.last_t_s
+                if end_s is None or last_beat_s is None or end_s >= last_beat_s:
+                    self.stretch_start_s = None
             case _:
                 # Alerts come from the readings (they carry them with or without a recorder);
                 # connection, battery and contact are in the status.
