@@ -1,5 +1,19 @@
 """``session-monitor analyze FILE``: offline HRV and window of tolerance of a session file, an RR
-text file or a Polar HRM file."""
+text file or a Polar HRM file.
+
+Every time it prints (``--json``'s ``baseline.start_s``/``end_s``, ``alerts[].start_s``/``end_s``,
+``recoveries[].start_s``/``inside_s``/``ready_s``, and the ``--timeline`` CSV's ``t_s``) is in
+seconds from the session start the file records, the time base of the session file, the events
+CSV, the dashboard, the replay and the reports; an RR or HRM file starts at the start of its
+first interval. The text output writes them as the dashboard does
+(:func:`monitor.core.clock_format.clock_text`).
+
+An index the recording holds too little data for (:data:`monitor.core.data_minimums.MINIMUMS`)
+is ``null`` in ``--json`` and "—" in the text, and ``--json``'s ``absent`` object maps each
+``null`` index to the reason, e.g. ``"absent": {"lf_ms2": "needs 120 s of beats (Task Force
+1996: about 2 min for LF); the recording has 29 s"}`` (an empty object when every index has a
+value).
+"""
 
 from __future__ import annotations
 
@@ -45,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="offline HRV and window-of-tolerance analysis of a session, RR or Polar HRM file",
         description="Whole-recording HRV over artefact-corrected NN intervals, the baseline, "
         "the window-of-tolerance alerts and time in each zone, and optionally the per-beat "
-        "values of the live indices.",
+        "values of the live indices. Times are seconds from the session start the file records.",
     )
     parser.add_argument("file", type=Path, help="session file (.sqlite), RR text or Polar .hrm")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -88,9 +102,7 @@ def run(args: argparse.Namespace) -> int:
     if args.timeline is not None:
         _write_timeline(args.timeline, table, overwrite=args.force)
     tolerance = tolerance_inputs_for(beats, table, args.baseline_s).evaluate()
-    # Times are reported from the first beat of the analysed (NN) series.
-    origin_s = float(table[0, 0]) if table.size else float(beats.t_s[0])
-    summary.update(_tolerance_json(tolerance, origin_s=origin_s, beats=beats))
+    summary.update(_tolerance_json(tolerance, beats=beats))
     if args.json:
         print(json.dumps(summary, allow_nan=False))
     else:
@@ -98,28 +110,32 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _rounded(value: float | None, origin_s: float) -> float | None:
-    return None if value is None else round(value - origin_s, 3)
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
 
 
-def _tolerance_json(
-    tolerance: ToleranceSummary, origin_s: float, beats: BeatInput
-) -> dict[str, object]:
-    """The window-of-tolerance keys of ``--json``; times in seconds from the first beat."""
+def _tolerance_json(tolerance: ToleranceSummary, beats: BeatInput) -> dict[str, object]:
+    """The window-of-tolerance keys of ``--json``.
+
+    Every time is *session time*: seconds from the session start the file records, as in the
+    session file, the events CSV, the dashboard, the replay and the reports (an RR or HRM file
+    starts at the start of its first interval). (Earlier versions counted these from the first
+    analysed beat.) The baseline's start is given from the session start on (its
+    first interval may have begun a fraction of a second before it), as the report gives it.
+    """
     from monitor.recording.model import EventKind
 
     baseline = tolerance.baseline.as_dict() if tolerance.baseline is not None else None
     if baseline is not None:
-        for key in ("start_s", "end_s"):
-            baseline[key] = _rounded(baseline[key], origin_s)  # type: ignore[arg-type]
+        baseline["start_s"] = _rounded(max(baseline["start_s"], 0.0))  # type: ignore[call-overload]
+        baseline["end_s"] = _rounded(baseline["end_s"])  # type: ignore[arg-type]
     alerts = [
-        {**a.as_dict(), "start_s": _rounded(a.start_s, origin_s),
-         "end_s": _rounded(a.end_s, origin_s)}
+        {**a.as_dict(), "start_s": _rounded(a.start_s), "end_s": _rounded(a.end_s)}
         for a in tolerance.alerts
-    ]  # fmt: skip
+    ]
     recoveries = [
-        {**r.as_dict(), "start_s": _rounded(r.start_s, origin_s),
-         "inside_s": _rounded(r.inside_s, origin_s), "ready_s": _rounded(r.ready_s, origin_s)}
+        {**r.as_dict(), "start_s": _rounded(r.start_s), "inside_s": _rounded(r.inside_s),
+         "ready_s": _rounded(r.ready_s)}
         for r in tolerance.recoveries
     ]  # fmt: skip
     zones = {
@@ -169,11 +185,14 @@ def _write_timeline(path: Path, table: np.ndarray, *, overwrite: bool) -> None:
 
 def _print_text(path: Path, summary: dict[str, object]) -> None:
     print(f"{path.name}: whole-recording HRV over artefact-corrected NN intervals")
+    absent = summary["absent"]
+    assert isinstance(absent, dict)
     for label, keys, fmt in _TEXT_LINES:
         names = keys if isinstance(keys, tuple) else (keys,)
         values = [summary[name] for name in names]
         text = "—" if any(v is None for v in values) else fmt.format(*values)
-        print(f"  {label:<24}{text}")
+        reasons = dict.fromkeys(absent[name] for name in names if name in absent)
+        print(f"  {label:<24}{text}" + (f"  ({'; '.join(reasons)})" if reasons else ""))
     artefacts = summary["artefacts"]
     assert isinstance(artefacts, dict)
     detail = ", ".join(
@@ -205,5 +224,12 @@ def _print_text(path: Path, summary: dict[str, object]) -> None:
     if not alerts:
         print(f"  {'Alerts':<24}none")
     for alert in alerts:
-        end = "open" if alert["end_s"] is None else f"{alert['end_s']:.0f} s"
-        print(f"  {alert['kind']:<10}{alert['start_s']:>7.0f} s – {end}: {alert['reason']}")
+        print(f"  {alert['kind']:<10}{_clock_and_seconds(alert['start_s'])} – "
+              f"{_clock_and_seconds(alert['end_s'])}: {alert['reason']}")  # fmt: skip
+
+
+def _clock_and_seconds(t_s: float | None) -> str:
+    """A session time as the dashboard and the report show it, with its seconds."""
+    from monitor.core.clock_format import clock_text
+
+    return "open" if t_s is None else f"{clock_text(t_s)} ({t_s:.2f} s)"

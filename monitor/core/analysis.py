@@ -9,7 +9,9 @@ Whole-recording values are computed over the batch-corrected NN series
   a recording shorter than one epoch is one epoch. LF/HF is the ratio of the averaged powers;
 * coherence and respiration rate are defined on 64-s windows (McCraty et al. 2009), so the
   whole-recording value is the mean coherence, and the median breathing rate, over consecutive
-  non-overlapping 64-s epochs (HeartMath reports the same "average coherence").
+  non-overlapping 64-s epochs (HeartMath reports the same "average coherence");
+* an index whose data falls short of its minimum (:data:`monitor.core.data_minimums.MINIMUMS`:
+  seconds of NN intervals and clean beats) is NaN, and ``absent`` says why.
 
 The timeline is what the live engine showed, beat by beat: the engine's streaming artefact
 filter runs over the recording and the indices are the engine's, computed for whole stretches at
@@ -18,6 +20,7 @@ once (:mod:`monitor.core.sliding_indices`), so offline and live agree.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +38,7 @@ from monitor.core.artefacts import (
     classify_beats,
     correct_beats,
 )
+from monitor.core.data_minimums import MINIMUMS, absence_reason
 from monitor.core.dfa import dfa_alpha1
 from monitor.core.engine import HrvSnapshot, stretch_start_s
 from monitor.core.indices import WindowIndices
@@ -57,7 +61,11 @@ SPECTRAL_EPOCH_S = 300.0
 
 @dataclass(frozen=True)
 class RecordingSummary:
-    """Whole-recording HRV values over the corrected NN series (NaN where undefined)."""
+    """Whole-recording HRV values over the corrected NN series (NaN where absent).
+
+    ``absent`` maps each absent index (NaN) to why, in plain words: too little data for it
+    (:data:`~monitor.core.data_minimums.MINIMUMS`) or undefined on these beats.
+    """
 
     beats: int
     duration_s: float
@@ -77,6 +85,7 @@ class RecordingSummary:
     dfa_a1: float
     resp_rate_bpm: float
     artefacts: dict[str, float] = field(default_factory=dict)
+    absent: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         """Plain types for JSON: NaN becomes None."""
@@ -127,7 +136,7 @@ def summarize(rr_ms: ArrayLike, t_s: ArrayLike | None = None) -> RecordingSummar
     artefacts["total"] = flagged
     artefacts["percent"] = 100.0 * flagged / total_beats if total_beats else 0.0
     duration_s = float(t[-1] - t[0] + _first_interval_s(rr)) if rr.size else 0.0
-    return RecordingSummary(
+    summary = RecordingSummary(
         beats=int(rr.size),
         duration_s=duration_s,
         mean_rr_ms=mean_rr_ms(nn),
@@ -147,6 +156,26 @@ def summarize(rr_ms: ArrayLike, t_s: ArrayLike | None = None) -> RecordingSummar
         resp_rate_bpm=resp_rate,
         artefacts=artefacts,
     )
+    return _without_short_indices(summary, series.nn_ms, series.corrected)
+
+
+def _without_short_indices(
+    summary: RecordingSummary, nn_ms: np.ndarray, corrected: np.ndarray
+) -> RecordingSummary:
+    """The summary with each index its data falls short of set to NaN, and the reasons."""
+    covered_s = float(nn_ms.sum()) / 1000.0
+    clean_beats = int(nn_ms.size - np.count_nonzero(corrected))
+    values: dict[str, float] = {}
+    absent: dict[str, str] = {}
+    for name in MINIMUMS:
+        value = getattr(summary, name, None)
+        if not isinstance(value, float):
+            continue
+        reason = absence_reason(name, value, covered_s, clean_beats)
+        if reason is not None:
+            values[name] = float("nan")
+            absent[name] = reason
+    return dataclasses.replace(summary, **values, absent=absent)
 
 
 def _first_interval_s(rr: np.ndarray) -> float:

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from monitor.core import spectral
+from monitor.core.data_minimums import LIVE_BEAT_MINIMUM_INDICES, enough_clean_beats
 from monitor.core.dfa import dfa_alpha1
 from monitor.core.poincare import sd1_from_successive_ms, sd2_from_sdnn_sd1
 from monitor.core.settings import HrvWindows
@@ -36,7 +37,10 @@ class WindowIndices:
     """The live index set, each over its own window ending at the same beat (NaN = not ready).
 
     Window lengths are those of :class:`~monitor.core.settings.HrvWindows`; ``*_artefact_pct``
-    is the share of NN intervals in that window that the artefact stage corrected.
+    is the share of NN intervals in that window that the artefact stage corrected. The stress
+    index and DFA α1 are NaN also while their window holds fewer clean beats than
+    :data:`~monitor.core.data_minimums.MINIMUMS` asks (why a value is NaN:
+    :func:`~monitor.core.data_minimums.live_absence_reason`).
     """
 
     hr_10s_bpm: float = NAN
@@ -162,7 +166,12 @@ def window_indices(
         values["short_artefact_pct"] = corrected_pct(corrected[w])
     if (w := window(windows.long_term_s)) is not None:
         values.update(long_term_indices(nn_ms[w]))
-        values["long_artefact_pct"] = corrected_pct(corrected[w])
+        fixed = int(np.count_nonzero(corrected[w]))
+        values["long_artefact_pct"] = percent(fixed, corrected[w].size)
+        clean_beats = corrected[w].size - fixed
+        for name in LIVE_BEAT_MINIMUM_INDICES:  # a filled window may still hold too few
+            if not enough_clean_beats(name, clean_beats):
+                values[name] = NAN
     if (w := window(windows.spectral_s)) is not None:
         values.update(lf_hf_from_psd(lf_hf_psd(w)))
         values["spectral_artefact_pct"] = corrected_pct(corrected[w])

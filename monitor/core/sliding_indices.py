@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from monitor.core import spectral
+from monitor.core.data_minimums import enough_clean_beats
 from monitor.core.dfa import dfa_alpha1_of_windows
 from monitor.core.indices import WindowIndices, is_ready
 from monitor.core.settings import HrvWindows
@@ -156,13 +157,24 @@ def _long_term_indices(w: _Windows, sums: _RunningSums, nn_ms: np.ndarray) -> di
         # time_domain.sdnn_ms (ddof = 1)
         sdnn = np.where(w.beats >= 2, np.sqrt(np.maximum(squares, 0.0) / (w.beats - 1)), np.nan)
     sd1 = _sd1_ms(w, sums)
+    fixed = w.sums(sums.corrected)
+    clean_beats = w.beats - fixed
+
+    def with_enough_clean_beats(name: str, column: np.ndarray) -> np.ndarray:
+        # indices.window_indices: a filled window may still hold too few clean beats
+        return np.where(enough_clean_beats(name, clean_beats), column, np.nan)
+
     return {
         "sdnn_ms": sdnn,
         # poincare.sd2_from_sdnn_sd1; a NaN SDNN or SD1 gives NaN, as there
         "sd2_ms": np.sqrt(np.maximum(2.0 * sdnn * sdnn - sd1 * sd1, 0.0)),
-        "stress_index": stress_index_of_windows(nn_ms, w.starts, w.stops),
-        "dfa_a1": dfa_alpha1_of_windows(nn_ms, w.starts, w.stops),
-        "long_artefact_pct": _percent(w.sums(sums.corrected), w.beats),
+        "stress_index": with_enough_clean_beats(
+            "stress_index", stress_index_of_windows(nn_ms, w.starts, w.stops)
+        ),
+        "dfa_a1": with_enough_clean_beats(
+            "dfa_a1", dfa_alpha1_of_windows(nn_ms, w.starts, w.stops)
+        ),
+        "long_artefact_pct": _percent(fixed, w.beats),
     }
 
 

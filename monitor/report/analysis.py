@@ -8,8 +8,7 @@ It runs what ``session-monitor analyze`` runs, with the same functions on the sa
 report's numbers equal to ``analyze --json`` on the same file.
 
 Times are *session time* (seconds since the start of the recording), as in the file, the live
-dashboard and the replay. ``analyze --json`` reports times from the first analysed beat instead:
-add :attr:`SessionAnalysis.first_beat_s` to its times to compare.
+dashboard, the replay and ``analyze --json``.
 """
 
 from __future__ import annotations
@@ -85,11 +84,6 @@ class SessionAnalysis:
         )
 
     # -- what the session file recorded ---------------------------------------------------------
-
-    @property
-    def first_beat_s(self) -> float:
-        """Time of the first analysed (NN) beat: ``analyze --json``'s time origin."""
-        return float(self.timeline[0, 0]) if self.timeline.size else float(self.beats.t_s[0])
 
     @property
     def duration_s(self) -> float:

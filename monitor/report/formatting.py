@@ -1,36 +1,20 @@
-"""How the reports write times, durations and numbers."""
+"""How the reports write times, durations and numbers.
+
+:func:`clock` is :func:`monitor.core.clock_format.clock_text`, the one formatter the dashboard and
+the replay use too (truncated to the whole second).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
 
-DASH = "—"
-
-
-def clock(t_s: float | None) -> str:
-    """A session time as ``m:ss`` (``h:mm:ss`` from an hour on); ``—`` for None/NaN.
-
-    Examples
-    --------
-    >>> clock(440.98)
-    '7:21'
-    >>> clock(3725.0)
-    '1:02:05'
-    """
-    if t_s is None or not math.isfinite(t_s):
-        return DASH
-    sign = "−" if t_s < 0 else ""
-    total_s = round(abs(t_s))
-    hours, rest_s = divmod(total_s, 3600)
-    minutes, seconds = divmod(rest_s, 60)
-    if hours:
-        return f"{sign}{hours}:{minutes:02d}:{seconds:02d}"
-    return f"{sign}{minutes}:{seconds:02d}"
+from monitor.core.clock_format import DASH
+from monitor.core.clock_format import clock_text as clock
 
 
 def duration(duration_s: float | None) -> str:
-    """A duration in the same ``m:ss`` form as :func:`clock`."""
+    """A duration in the same ``m:ss`` form, and by the same truncation, as :func:`clock`."""
     return clock(duration_s)
 
 

@@ -485,17 +485,32 @@ HRV_LINES = (
 
 
 def _hrv_section(analysis: SessionAnalysis) -> list[Block]:
+    """The whole-session values; an absent one is "—" with a numbered note saying why."""
     summary = analysis.summary.as_dict()
+    absent = analysis.summary.absent
+    notes: list[str] = []  # each distinct reason once, numbered in order of first use
     rows = []
     for label, keys, digits, unit in HRV_LINES:
         names = keys if isinstance(keys, tuple) else (keys,)
         values = [summary[name] for name in names]
         text = " / ".join(number(v, digits) for v in values)  # type: ignore[arg-type]
-        rows.append([label, f"{text} {unit}".strip() if DASH not in text else DASH])
+        if DASH not in text:
+            rows.append([label, f"{text} {unit}".strip()])
+            continue
+        marks = []
+        for reason in dict.fromkeys(absent[name] for name in names if name in absent):
+            if reason not in notes:
+                notes.append(reason)
+            marks.append(f"({notes.index(reason) + 1})")
+        rows.append([label, " ".join([DASH, *marks])])
     return [
         Heading("Whole-session HRV"),
         Paragraph(f"Over {analysis.summary.beats} beats after artefact correction."),
         Table(("Index", "Value"), rows),
+        *(
+            Paragraph(f"({number}) Not shown: {reason}.", tone="small")
+            for number, reason in enumerate(notes, start=1)
+        ),
     ]
 
 

@@ -19,7 +19,9 @@ import numpy as np
 
 from drivers.events import ConnectionState
 from monitor.core.baseline import Baseline
+from monitor.core.data_minimums import Readout, live_absence_reason
 from monitor.core.indices import WindowIndices
+from monitor.core.settings import HrvWindows
 from monitor.core.tolerance import AlertKind, ArousalReading, ToleranceSettings, Zone
 from monitor.recording.model import EventKind
 from monitor.recording.tolerance_record import settings_after
@@ -50,15 +52,22 @@ class BeatColumns:
     def __len__(self) -> int:
         return self._count
 
+    @property
+    def last_t_s(self) -> float | None:
+        """Time of the latest beat (None before the first)."""
+        return float(self._data[0, self._count - 1]) if self._count else None
+
     def column(self, name: str) -> np.ndarray:
         """A read-only view of one column (rows 0 … len-1)."""
         view = self._data[BEAT_COLUMNS.index(name), : self._count]
         view.flags.writeable = False
         return view
 
-    def append(self, values: tuple[float, ...]) -> None:
-        """Add one beat's row (in :data:`BEAT_COLUMNS` order), after a break row if needed."""
+    def append(self, values: tuple[float, ...]) -> bool:
+        """Add one beat's row (in :data:`BEAT_COLUMNS` order), after a break row if needed;
+        True when the beat does not follow the one before (or is the first)."""
         t_s, nn_ms = values[0], values[2]
+        follows = False
         if self._count:
             last_t_s = self._data[0, self._count - 1]
             follows = t_s - last_t_s <= nn_ms / 1000.0 + _UNJOINED_SLACK_S
@@ -66,6 +75,7 @@ class BeatColumns:
                 self._append_row((last_t_s,) + (math.nan,) * (len(BEAT_COLUMNS) - 1))
         self._append_row(values)
         self.beats += 1
+        return not follows
 
     def _append_row(self, values: tuple[float, ...]) -> None:
         if self._count == self._data.shape[1]:
@@ -141,6 +151,11 @@ class DashboardModel:
         said so; kept for the rest of the session.
     recording_failed_s : float or None
         Session time of that first update.
+    windows : HrvWindows
+        The live indices' windows (to say why an index has no value yet).
+    stretch_start_s : float or None
+        When the current stretch of signal began (the first beat's interval after the start,
+        a gap or a break in the beats); None until the next beat after a gap.
     revision : int
         Grows with every change, so the views can skip redraws when nothing happened.
     """
@@ -165,6 +180,8 @@ class DashboardModel:
     end_reason: str = ""
     recording_error: str | None = None
     recording_failed_s: float | None = None
+    windows: HrvWindows = field(default_factory=HrvWindows)
+    stretch_start_s: float | None = None
     _resume_phase: str | None = None
 
     # -- input ----------------------------------------------------------------------------------
@@ -187,7 +204,7 @@ class DashboardModel:
             beat = update.beat
             self.indices = beat.indices
             arousal = update.reading.arousal if update.reading is not None else math.nan
-            self.beats.append(
+            breaks = self.beats.append(
                 (
                     beat.t_s,
                     beat.indices.hr_10s_bpm,
@@ -198,6 +215,9 @@ class DashboardModel:
                     arousal,
                 )
             )
+            if breaks or self.stretch_start_s is None:
+                # as engine.stretch_start_s: the start of the first interval of the stretch
+                self.stretch_start_s = beat.t_s - beat.nn_ms / 1000.0
 
     def set_baseline(self, baseline: Baseline | None) -> None:
         """The engine calibrated (or recalibrated) the client's baseline."""
@@ -232,6 +252,11 @@ class DashboardModel:
                 self.notes.append(Mark(t_s, text))
             case EventKind.GAP:
                 self.gaps.append(Span(t_s, end_s, "gap", text))
+                # The engine's windows restart after a gap: at the next beat, unless a beat
+                # after the gap came first (then the break in the beats restarted the stretch).
+                last_beat_s = self.beats.last_t_s
+                if end_s is None or last_beat_s is None or end_s >= last_beat_s:
+                    self.stretch_start_s = None
             case _:
                 # Alerts come from the readings (they carry them with or without a recorder);
                 # connection, battery and contact are in the status.
@@ -288,6 +313,20 @@ class DashboardModel:
         if self.current_phase == "grounding":
             return self.phases[-1].t_s
         return None
+
+    def index_readout(self, name: str) -> Readout:
+        """The latest value of one live index (a name of :class:`WindowIndices`), or why it has
+        none (the window still filling, too few clean beats, no signal), for the views."""
+        if self.strap_is_down:
+            if self.ended:
+                return Readout.absent("the session is over")
+            return Readout.absent(f"no signal (strap {self.status.state.value})")
+        if self.indices is None:
+            return Readout.absent("no beats yet")
+        span_s = None if self.stretch_start_s is None else self.latest_t_s - self.stretch_start_s
+        return Readout.of(
+            getattr(self.indices, name), live_absence_reason(name, span_s, self.windows)
+        )
 
     @property
     def strap_is_down(self) -> bool:

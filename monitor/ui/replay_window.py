@@ -52,6 +52,7 @@ from monitor.ui.replay_model import (
     SessionOverview,
     WhatIfOutcome,
     WhatIfRequest,
+    recorded_settings,
     session_overview,
 )
 from monitor.ui.replay_overview import OverviewStrip
@@ -380,6 +381,9 @@ class ReplayWindow(QMainWindow):
         if tolerance is not None:
             # The window the session started with; its live changes come with the updates.
             self.model.tolerance = tolerance
+        if self.overview is not None:
+            # The HRV windows the session ran with (the tooltips say what an index waits for).
+            self.model.windows = recorded_settings(self.overview.metadata).windows
         old = self.plots
         self.plots = self._make_plots()
         self._centre.replaceWidget(old, self.plots)

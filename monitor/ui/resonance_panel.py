@@ -44,6 +44,7 @@ from monitor.session.resonance_finder import (
     StepStarted,
 )
 from monitor.ui import theme
+from monitor.ui.formatting import clock_text
 
 COLUMNS = ("rate\n/min", "LF peak\nms²", "HR swing\nbpm", "coher-\nence", "score")
 TICK_MS = 500
@@ -57,8 +58,7 @@ def _button(text: str) -> QPushButton:
 
 
 def _minutes(seconds: float) -> str:
-    whole = max(round(seconds), 0)
-    return f"{whole // 60}:{whole % 60:02d}"
+    return clock_text(max(seconds, 0.0))
 
 
 def _number(value: float, digits: int) -> str:

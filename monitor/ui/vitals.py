@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from monitor.core.data_minimums import Readout
 from monitor.core.tolerance import Zone
 from monitor.ui import theme
 from monitor.ui.dashboard_model import DashboardModel
@@ -18,21 +19,50 @@ VITALS = (
 )
 
 
-def vitals_text(model: DashboardModel) -> dict[str, str]:
-    """Each value as shown (``—`` where the engine has none yet)."""
-    indices = model.indices
+def vitals_readouts(model: DashboardModel) -> dict[str, Readout]:
+    """Each readout's value, or why it has none (the tooltip of its ``—``)."""
     reading = model.reading
-    arousal = "—"
-    if reading is not None and reading.zone not in (Zone.CALIBRATING, Zone.SUSPENDED):
-        arousal = f"{reading.arousal:+.1f} SD".replace("-", "−")
     if model.strap_is_down:
-        return {"hr": "—", "rmssd": "—", "breathing": "—", "arousal": "—"}
+        arousal = model.index_readout("hr_10s_bpm")  # the same "no signal" reason
+    elif reading is None:
+        arousal = Readout.absent("no reading yet")
+    elif reading.zone in (Zone.CALIBRATING, Zone.SUSPENDED):
+        arousal = Readout.absent(reading.reason or str(reading.zone))
+    else:
+        arousal = Readout(reading.arousal)
     return {
-        "hr": number_text(indices.hr_10s_bpm if indices else None, " bpm"),
-        "rmssd": number_text(indices.rmssd_ms if indices else None, " ms"),
-        "breathing": number_text(indices.resp_rate_bpm if indices else None, " /min", 1),
+        "hr": model.index_readout("hr_10s_bpm"),
+        "rmssd": model.index_readout("rmssd_ms"),
+        "breathing": model.index_readout("resp_rate_bpm"),
         "arousal": arousal,
     }
+
+
+_UNITS = {"hr": (" bpm", 0), "rmssd": (" ms", 0), "breathing": (" /min", 1)}
+
+
+def readout_text(name: str, readout: Readout) -> str:
+    """One readout's value as shown, ``—`` when absent."""
+    if name == "arousal":
+        value = readout.value
+        return "—" if value is None else f"{value:+.1f} SD".replace("-", "−")
+    unit, digits = _UNITS[name]
+    return number_text(readout.value, unit, digits)
+
+
+def readout_tooltip(readout: Readout) -> str:
+    """Why a readout shows ``—`` (empty while it has a value)."""
+    return "" if readout.absent_because is None else f"Not shown: {readout.absent_because}."
+
+
+def vitals_text(model: DashboardModel) -> dict[str, str]:
+    """Each value as shown (``—`` where there is none; its tooltip says why)."""
+    return {name: readout_text(name, r) for name, r in vitals_readouts(model).items()}
+
+
+def vitals_tooltips(model: DashboardModel) -> dict[str, str]:
+    """Each readout's tooltip: why it shows ``—`` (empty while it has a value)."""
+    return {name: readout_tooltip(r) for name, r in vitals_readouts(model).items()}
 
 
 class VitalsRow(QFrame):
@@ -64,7 +94,10 @@ class VitalsRow(QFrame):
 
     def render(self, model: DashboardModel) -> None:
         """Show the model's latest values (labels change only when their text does)."""
-        for name, text in vitals_text(model).items():
+        for name, readout in vitals_readouts(model).items():
             label = self.values[name]
+            text, tooltip = readout_text(name, readout), readout_tooltip(readout)
             if label.text() != text:
                 label.setText(text)
+            if label.toolTip() != tooltip:
+                label.setToolTip(tooltip)

@@ -78,13 +78,19 @@ def test_indices_wait_for_their_windows_to_fill() -> None:
     t = default_beat_times_s(rr)
     _, snapshots = run_engine(t, rr)
     # The recording starts at 0 s (beat times are the running sum of RR), and a window of W
-    # seconds is used once 90 % of it holds data.
+    # seconds is used once 90 % of it holds data. DFA α1 and the stress index also need 100
+    # clean (uncorrected) beats in their 120-s window (data_minimums): counted here directly.
+    times_s = np.array([s.t_s for s in snapshots])
+    clean = np.array([not s.corrected for s in snapshots])
     for snap in snapshots:
         elapsed_s = snap.t_s
+        in_window = (times_s > elapsed_s - 120.0) & (times_s <= elapsed_s)
+        too_few_clean = np.count_nonzero(clean & in_window) < 100
         assert math.isnan(snap.indices.hr_10s_bpm) == (elapsed_s < 9.0)
         assert math.isnan(snap.indices.rmssd_ms) == (elapsed_s < 54.0)
         assert math.isnan(snap.indices.coherence) == (elapsed_s < 0.9 * 64.0)
-        assert math.isnan(snap.indices.dfa_a1) == (elapsed_s < 108.0)
+        assert math.isnan(snap.indices.dfa_a1) == (elapsed_s < 108.0 or too_few_clean)
+        assert math.isnan(snap.indices.stress_index) == (elapsed_s < 108.0 or too_few_clean)
         assert math.isnan(snap.indices.sdnn_ms) == (elapsed_s < 108.0)
         assert math.isnan(snap.indices.lf_ms2) == (elapsed_s < 162.0)
     assert not math.isnan(snapshots[-1].indices.lf_hf)

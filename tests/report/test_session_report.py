@@ -1,13 +1,12 @@
 """``session-monitor report FILE``: the report of the example sessions, read back as text.
 
 The report's numbers must be ``analyze --json``'s numbers on the same file (``analyze`` runs in its
-own subprocess here), in both formats. ``analyze`` gives times from the first analysed beat, the
-report session time: the first row of ``analyze --timeline`` is that offset.
+own subprocess here), in both formats; both count times from the session start the file records,
+so the report writes each of ``analyze``'s times as :func:`~monitor.report.formatting.clock` of it.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import re
@@ -45,7 +44,6 @@ SECTIONS = (
 @dataclass(frozen=True)
 class Reports:
     analyze: dict
-    origin_s: float
     pdf: Path
     html: Path
 
@@ -75,9 +73,7 @@ def make_reports(folder: Path, session: Path) -> Reports:
     for result, out in zip(reports, (pdf, html), strict=True):
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == str(out)
-    with timeline.open(encoding="utf-8") as file:
-        origin_s = float(next(csv.DictReader(file))["t_s"])
-    return Reports(json.loads(analyzed.stdout), origin_s, pdf, html)
+    return Reports(json.loads(analyzed.stdout), pdf, html)
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +132,6 @@ def test_baseline_and_hrv_numbers_match_analyze(example: Reports) -> None:
 
 
 def test_alerts_and_recoveries_match_analyze(example: Reports) -> None:
-    origin_s = example.origin_s
     tables = html_tables(example.html)
     alerts = tables["Alert"]
     assert len(alerts) == len(example.analyze["alerts"]) == 2
@@ -145,18 +140,18 @@ def test_alerts_and_recoveries_match_analyze(example: Reports) -> None:
     for row, alert in zip(alerts, sorted(example.analyze["alerts"], key=lambda a: a["start_s"]),
                           strict=True):  # fmt: skip
         assert row[0] == names[alert["kind"]]
-        assert seconds(row[1]) == pytest.approx(alert["start_s"] + origin_s, abs=0.51)
-        assert seconds(row[2]) == pytest.approx(alert["end_s"] + origin_s, abs=0.51)
+        assert row[1] == clock(alert["start_s"])
+        assert row[2] == clock(alert["end_s"])
         assert row[4] == alert["reason"]
         assert flat(f"{row[0]} {row[1]} {row[2]} {row[3]}") in pdf
         assert flat(alert["reason"][:40]) in pdf
     recoveries = tables["Started by"]
     assert len(recoveries) == len(example.analyze["recoveries"]) == 2
     for row, recovery in zip(recoveries, example.analyze["recoveries"], strict=True):
-        assert seconds(row[1]) == pytest.approx(recovery["start_s"] + origin_s, abs=0.51)
-        assert seconds(row[2]) == pytest.approx(recovery["inside_s"] + origin_s, abs=0.51)
-        assert seconds(row[3]) == pytest.approx(recovery["recovery_s"], abs=0.51)
-        assert seconds(row[4]) == pytest.approx(recovery["ready_s"] + origin_s, abs=0.51)
+        assert row[1] == clock(recovery["start_s"])
+        assert row[2] == clock(recovery["inside_s"])
+        assert row[3] == clock(recovery["recovery_s"])
+        assert row[4] == clock(recovery["ready_s"])
         assert flat(" ".join(row[1:])) in pdf
 
 
@@ -170,7 +165,8 @@ def test_time_in_the_window_per_phase_matches_analyze(example: Reports) -> None:
         row = rows[name]
         for cell, key in zip(row[1:5], ("inside_s", "above_s", "below_s", "unjudged_s"),
                              strict=True):  # fmt: skip
-            assert seconds(cell) == pytest.approx(zones[key], abs=0.56), (name, key)
+            # analyze rounds to 0.1 s; the report truncates to the whole second (clock_format)
+            assert zones[key] - 1.05 < seconds(cell) <= zones[key] + 0.05, (name, key)
         judged = zones["inside_s"] + zones["above_s"] + zones["below_s"]
         if judged:
             outside_pct = 100 * (zones["above_s"] + zones["below_s"]) / judged
@@ -186,7 +182,8 @@ def test_suds_notes_and_gap_are_listed(example: Reports) -> None:
     assert [r[0] for r in suds][:2] == ["4:50", "8:00"]
     assert any("Paused for grounding" in r[2] for r in rows)
     pdf = flat(pdf_text(example.pdf))
-    assert "1 signal gap, 0:09 in total: 15:04–15:13" in pdf
+    # 904.03–913.01 s: 8.99 s, truncated to the whole second like every clock (clock_format)
+    assert "1 signal gap, 0:08 in total: 15:04–15:13" in pdf
 
 
 def test_html_is_self_contained(example: Reports) -> None:
