@@ -43,6 +43,7 @@ from monitor.core.dfa import dfa_alpha1
 from monitor.core.engine import HrvSnapshot, stretch_start_s
 from monitor.core.indices import WindowIndices
 from monitor.core.poincare import sd1_ms, sd2_ms
+from monitor.core.respiration import respiration_rate_bpm
 from monitor.core.settings import HrvWindows
 from monitor.core.sliding_indices import indices_of_stretch
 from monitor.core.stress_index import stress_index
@@ -209,7 +210,7 @@ def _epoch_coherence_and_breathing(t_s: np.ndarray, nn_ms: np.ndarray) -> tuple[
             continue
         psd = spectral.lomb_scargle_psd(t_s[in_epoch], nn_ms[in_epoch])
         coherences.append(spectral.coherence_ratio(spectral.FREQUENCIES_HZ, psd))
-        rates.append(spectral.respiration_rate_bpm(spectral.FREQUENCIES_HZ, psd))
+        rates.append(respiration_rate_bpm(spectral.FREQUENCIES_HZ, psd))
     coherence = float(np.nanmean(coherences)) if np.any(np.isfinite(coherences)) else float("nan")
     rate = float(np.nanmedian(rates)) if np.any(np.isfinite(rates)) else float("nan")
     return coherence, rate

@@ -18,6 +18,7 @@ from monitor.core import spectral
 from monitor.core.data_minimums import LIVE_BEAT_MINIMUM_INDICES, enough_clean_beats
 from monitor.core.dfa import dfa_alpha1
 from monitor.core.poincare import sd1_from_successive_ms, sd2_from_sdnn_sd1
+from monitor.core.respiration import respiration_rate_bpm
 from monitor.core.settings import HrvWindows
 from monitor.core.stress_index import stress_index
 from monitor.core.time_domain import (
@@ -112,7 +113,7 @@ def coherence_from_psd(psd: np.ndarray) -> dict[str, float]:
     coherence = spectral.coherence_ratio(spectral.FREQUENCIES_HZ, psd)
     return {
         "coherence": coherence,
-        "resp_rate_bpm": spectral.respiration_rate_bpm(spectral.FREQUENCIES_HZ, psd, coherence),
+        "resp_rate_bpm": respiration_rate_bpm(spectral.FREQUENCIES_HZ, psd, coherence),
     }
 
 

@@ -27,6 +27,7 @@ from monitor.core import spectral
 from monitor.core.data_minimums import enough_clean_beats
 from monitor.core.dfa import dfa_alpha1_of_windows
 from monitor.core.indices import WindowIndices, is_ready
+from monitor.core.respiration import respiration_rate_of_rows
 from monitor.core.settings import HrvWindows
 from monitor.core.stress_index import stress_index_of_windows
 from monitor.core.time_domain import MS_PER_MINUTE, PNN50_THRESHOLD_MS
@@ -214,7 +215,7 @@ def _spectral_indices(
     lf, hf, ratio = spectral.lf_hf_of_rows(freqs_hz, psds[ends.searchsorted(lf_hf.ends), 0])
     coherence_psds = psds[ends.searchsorted(coherence.ends), 1]
     ratio_of_peak = spectral.coherence_of_rows(freqs_hz, coherence_psds)
-    breathing = spectral.respiration_rate_of_rows(freqs_hz, coherence_psds, ratio_of_peak)
+    breathing = respiration_rate_of_rows(freqs_hz, coherence_psds, ratio_of_peak)
     return (
         {"lf_ms2": lf, "hf_ms2": hf, "lf_hf": ratio},
         {"coherence": ratio_of_peak, "resp_rate_bpm": breathing},

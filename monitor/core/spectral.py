@@ -1,5 +1,5 @@
-"""Frequency-domain HRV: Lomb–Scargle spectra on the uneven NN series, band powers, coherence
-and respiration rate.
+"""Frequency-domain HRV: Lomb–Scargle spectra on the uneven NN series, band powers and coherence
+(the breathing rate read off these spectra: :mod:`monitor.core.respiration`).
 
 Method
 ------
@@ -39,12 +39,6 @@ HF_BAND_HZ = (0.15, 0.40)
 COHERENCE_PEAK_SEARCH_HZ = (0.04, 0.26)
 COHERENCE_PEAK_WIDTH_HZ = 0.030
 COHERENCE_TOTAL_BAND_HZ = (0.0033, 0.40)
-# Respiration from the RSA peak (see respiration_rate_bpm).
-RESPIRATION_SEARCH_HZ = (0.05, 0.50)
-SLOW_BREATHING_MIN_COHERENCE = 1.5
-"""An LF peak counts as breathing only in a spectrum this coherent. Measured on the simulator's
-session: 64-s coherence is 0.1–1.3 (10th–90th percentile) in every unpaced phase and 2.0–9.1 in
-paced 6/min breathing; 1.0 let a clean Mayer wave pass as slow breathing."""
 
 FREQUENCY_STEP_HZ = 1.0 / 512.0
 FREQUENCIES_HZ = FREQUENCY_STEP_HZ * np.arange(1, 257)
@@ -163,60 +157,6 @@ def coherence_of_rows(freqs_hz: np.ndarray, psds: np.ndarray) -> np.ndarray:
     peak = np.where(in_peak, psds, 0.0).sum(axis=1) * float(freqs_hz[1] - freqs_hz[0])
     rest = band_powers_ms2(freqs_hz, psds, COHERENCE_TOTAL_BAND_HZ) - peak
     return np.divide(peak, rest, out=np.full_like(peak, np.nan), where=rest > NEGLIGIBLE_POWER_MS2)
-
-
-def respiration_rate_bpm(
-    freqs_hz: np.ndarray, psd: np.ndarray, coherence: float | None = None
-) -> float:
-    """Breathing rate (breaths/min) of one spectrum (see :func:`respiration_rate_of_rows`)."""
-    coherences = None if coherence is None else np.array([coherence])
-    return float(respiration_rate_of_rows(freqs_hz, psd[np.newaxis], coherences)[0])
-
-
-def respiration_rate_of_rows(
-    freqs_hz: np.ndarray, psds: np.ndarray, coherence: np.ndarray | None = None
-) -> np.ndarray:
-    """Breathing rate (breaths/min) from the respiratory sinus arrhythmia peak of each spectrum.
-
-    Respiratory sinus arrhythmia puts the breathing frequency into the NN series (Schäfer &
-    Kratky 2008, Ann Biomed Eng 36:476). At spontaneous rates (≥ 9/min) it is the HF peak
-    (Task Force 1996). In slow, paced breathing the RSA peak moves below 0.15 Hz and dominates
-    the whole spectrum as one narrow peak (Lehrer & Gevirtz 2014, Front Psychol 5:756), but an LF
-    peak also comes from blood-pressure (Mayer) waves at any breathing rate. So:
-
-    * the dominant peak in 0.05–0.5 Hz is the answer when it lies in HF (≥ 0.15 Hz);
-    * a dominant peak below 0.15 Hz is taken as breathing only when the spectrum is coherent
-      (coherence ratio ≥ ``SLOW_BREATHING_MIN_COHERENCE``, 1.5: the peak holds 60 % of the
-      power), as in paced breathing;
-    * otherwise the HF peak (0.15–0.5 Hz) is the answer.
-
-    An estimate from heart rhythm alone, not a respiration measurement.
-
-    Parameters
-    ----------
-    freqs_hz : numpy.ndarray
-        The grid.
-    psds : numpy.ndarray
-        Spectra, one per row (64-s windows in the live engine).
-    coherence : numpy.ndarray, optional
-        Each row's coherence ratio, if already computed.
-
-    Returns
-    -------
-    numpy.ndarray
-        Per row; NaN for a NaN row or one without power in 0.05–0.5 Hz.
-    """
-    if coherence is None:
-        coherence = coherence_of_rows(freqs_hz, psds)
-    dominant_hz = _peak_frequencies_hz(freqs_hz, psds, RESPIRATION_SEARCH_HZ)
-    hf_peak_hz = _peak_frequencies_hz(freqs_hz, psds, (HF_BAND_HZ[0], RESPIRATION_SEARCH_HZ[1]))
-    # ``not >=`` so that a NaN coherence does not count as coherent.
-    slow_but_incoherent = (dominant_hz < HF_BAND_HZ[0]) & ~(
-        coherence >= SLOW_BREATHING_MIN_COHERENCE
-    )
-    rate_hz = np.where(slow_but_incoherent, hf_peak_hz, dominant_hz)
-    has_power = band_powers_ms2(freqs_hz, psds, RESPIRATION_SEARCH_HZ) > NEGLIGIBLE_POWER_MS2
-    return np.where(has_power, rate_hz * 60.0, np.nan)
 
 
 def _peak_frequencies_hz(
