@@ -53,6 +53,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from monitor.core.respiration import NO_CLEAR_PEAK_REASON
 from monitor.core.settings import HrvWindows
 
 
@@ -110,6 +111,14 @@ LIVE_BEAT_MINIMUM_INDICES = ("stress_index", "dfa_a1")
 UNDEFINED_REASON = "not defined for these beats (e.g. every interval the same)"
 """Why an index with enough data is still absent: its formula has no value (a zero range for
 the stress index, a zero RMSSD for its logarithm, no spectral peak ...)."""
+
+UNDEFINED_REASONS: dict[str, str] = {"resp_rate_bpm": NO_CLEAR_PEAK_REASON}
+"""Indices whose formula withholds a value for a reason of its own, said in its words."""
+
+
+def undefined_reason(name: str) -> str:
+    """Why ``name`` has no value although its data minimum is met."""
+    return UNDEFINED_REASONS.get(name, UNDEFINED_REASON)
 
 
 @dataclass(frozen=True)
@@ -187,11 +196,11 @@ def absence_reason(name: str, value: float, seconds: float, clean_beats: int) ->
     """Why a whole-recording index is absent, or None when ``value`` stands.
 
     An index below its minimum is absent even when its formula gives a number; one with
-    enough data but no value (NaN) is :data:`UNDEFINED_REASON`.
+    enough data but no value (NaN) has :func:`undefined_reason`.
     """
     reason = shortfall(name, seconds, clean_beats)
     if reason is None and not math.isfinite(value):
-        return UNDEFINED_REASON
+        return undefined_reason(name)
     return reason
 
 
@@ -252,4 +261,4 @@ def live_absence_reason(
             return f"{needs} ({minimum.source}), or {UNDEFINED_REASON}"
         if clean_beats < minimum.clean_beats:
             return f"{needs} ({minimum.source}); it has {clean_beats}"
-    return UNDEFINED_REASON
+    return undefined_reason(name)

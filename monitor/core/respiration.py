@@ -40,6 +40,7 @@ An estimate from heart rhythm alone, not a respiration measurement.
 from __future__ import annotations
 
 import numpy as np
+from scipy.signal import peak_prominences
 
 from monitor.core import spectral
 
@@ -160,7 +161,35 @@ def _is_clear(
     psds: np.ndarray, peak: np.ndarray, band_median: np.ndarray, band_power: np.ndarray
 ) -> np.ndarray:
     """Whether the local maximum at grid index ``peak`` of each row is a clear peak."""
+    height = psds[np.arange(psds.shape[0]), peak]
+    with np.errstate(invalid="ignore"):
+        return (
+            (_prominences(psds, peak) >= MIN_RELATIVE_PROMINENCE * height)
+            & (height >= MIN_PEAK_TO_MEDIAN * band_median)
+            & (band_power > spectral.NEGLIGIBLE_POWER_MS2)
+        )
+
+
+def _prominences(psds: np.ndarray, peak: np.ndarray) -> np.ndarray:
+    """Prominence of the local maximum at grid index ``peak`` of each row (0 where it is none).
+
+    A few rows (the live engine's one spectrum per beat) go to
+    :func:`scipy.signal.peak_prominences` row by row; many (the timeline's) go through the same
+    definition in whole-array passes, which costs more for one row and far less for thousands.
+    """
     rows, size = psds.shape
+    if rows <= _ROWS_FOR_SCIPY:
+        result = np.zeros(rows)
+        for row in range(rows):
+            p = int(peak[row])
+            spectrum = psds[row]
+            if (
+                0 < p < size - 1
+                and spectrum[p] > spectrum[p - 1]
+                and spectrum[p] >= spectrum[p + 1]
+            ):
+                result[row] = peak_prominences(spectrum, [p])[0][0]
+        return result
     height = psds[np.arange(rows), peak]
     grid = np.arange(size)
     at = peak[:, np.newaxis]
@@ -171,13 +200,10 @@ def _is_clear(
     right_stop = np.where(above & (grid > at), grid, size).min(axis=1)[:, np.newaxis]
     left_base = np.where((grid > left_stop) & (grid <= at), psds, np.inf).min(axis=1)
     right_base = np.where((grid >= at) & (grid < right_stop), psds, np.inf).min(axis=1)
-    prominence = height - np.maximum(left_base, right_base)
-    with np.errstate(invalid="ignore"):
-        return (
-            (prominence >= MIN_RELATIVE_PROMINENCE * height)
-            & (height >= MIN_PEAK_TO_MEDIAN * band_median)
-            & (band_power > spectral.NEGLIGIBLE_POWER_MS2)
-        )
+    return height - np.maximum(left_base, right_base)
+
+
+_ROWS_FOR_SCIPY = 4
 
 
 def _peak_power_ms2(freqs_hz: np.ndarray, psds: np.ndarray, peak: np.ndarray) -> np.ndarray:

@@ -50,9 +50,19 @@ def readout_text(name: str, readout: Readout) -> str:
     return number_text(readout.value, unit, digits)
 
 
-def readout_tooltip(readout: Readout) -> str:
-    """Why a readout shows ``—`` (empty while it has a value)."""
-    return "" if readout.absent_because is None else f"Not shown: {readout.absent_because}."
+BREATHING_SOURCE = (
+    "Estimated from the respiratory sinus arrhythmia peak of the last 64 s of heart rhythm, "
+    "not measured."
+)
+"""The breathing rate's tooltip while it has a value: an estimate, not a measurement."""
+
+
+def readout_tooltip(readout: Readout, name: str = "") -> str:
+    """Why a readout shows ``—``; while it has a value, empty (or, for the breathing rate,
+    where the value comes from)."""
+    if readout.absent_because is not None:
+        return f"Not shown: {readout.absent_because}."
+    return BREATHING_SOURCE if name == "breathing" else ""
 
 
 def vitals_text(model: DashboardModel) -> dict[str, str]:
@@ -61,8 +71,8 @@ def vitals_text(model: DashboardModel) -> dict[str, str]:
 
 
 def vitals_tooltips(model: DashboardModel) -> dict[str, str]:
-    """Each readout's tooltip: why it shows ``—`` (empty while it has a value)."""
-    return {name: readout_tooltip(r) for name, r in vitals_readouts(model).items()}
+    """Each readout's tooltip: why it shows ``—``, or where a breathing rate comes from."""
+    return {name: readout_tooltip(r, name) for name, r in vitals_readouts(model).items()}
 
 
 class VitalsRow(QFrame):
@@ -96,7 +106,7 @@ class VitalsRow(QFrame):
         """Show the model's latest values (labels change only when their text does)."""
         for name, readout in vitals_readouts(model).items():
             label = self.values[name]
-            text, tooltip = readout_text(name, readout), readout_tooltip(readout)
+            text, tooltip = readout_text(name, readout), readout_tooltip(readout, name)
             if label.text() != text:
                 label.setText(text)
             if label.toolTip() != tooltip:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from engine_runs import DROPOUT_S
 
 from drivers.events import ConnectionState
+from monitor.core.engine import HrvEngine
+from monitor.core.respiration import NO_CLEAR_PEAK_REASON
 from monitor.core.tolerance import Alert, AlertKind, ArousalReading, Zone
 from monitor.session.engine import SessionUpdate, SourceStatus
 from monitor.session.live import LiveOptions
@@ -18,6 +21,7 @@ from monitor.ui.gauge import ArousalGaugePanel, gauge_state
 from monitor.ui.main_window import MainWindow
 from monitor.ui.settings_store import DashboardSettings
 from monitor.ui.status_strip import RecordingState, StatusStrip
+from monitor.ui.vitals import BREATHING_SOURCE, VitalsRow
 
 
 class CountingChime(ChimePlayer):
@@ -169,3 +173,39 @@ def test_the_chime_follows_the_setting(
 
 def test_sound_is_off_by_default(tmp_path: Path) -> None:
     assert DashboardSettings().sound_on is False
+
+
+def _model_after_engine(rr_ms: np.ndarray) -> DashboardModel:
+    """A dashboard model holding what the real HRV engine computed after the last of these
+    beats (the indices a SessionUpdate would carry)."""
+    engine = HrvEngine()
+    t_s = np.cumsum(rr_ms) / 1000.0
+    for t, rr in zip(t_s, rr_ms, strict=True):
+        engine.push(float(t), float(rr))
+    engine.flush()
+    model = DashboardModel()
+    model.status = SourceStatus(state=ConnectionState.CONNECTED)
+    assert engine.latest is not None
+    model.indices = engine.latest.indices
+    model.stretch_start_s, model.latest_t_s = 0.0, float(t_s[-1])
+    return model
+
+
+def test_breathing_without_a_clear_peak_shows_a_dash_and_says_why(
+    qtbot: object, dashboard_app: object
+) -> None:
+    """Uncorrelated RR intervals hold no respiratory peak: "—", and the tooltip says why; a
+    15/min RSA rhythm shows its rate, and the tooltip where it comes from."""
+    rng = np.random.default_rng(3)
+    noise = _model_after_engine(850 + 30 * rng.standard_normal(150))
+    beats = np.arange(150)
+    rsa = _model_after_engine(850 + 25 * np.sin(2 * np.pi * 0.25 * beats * 0.85))
+    row = VitalsRow()
+    qtbot.addWidget(row)
+    assert not noise.strap_is_down and np.isfinite(noise.indices.coherence)
+    row.render(noise)
+    assert row.values["breathing"].text() == "—"
+    assert row.values["breathing"].toolTip() == f"Not shown: {NO_CLEAR_PEAK_REASON}."
+    row.render(rsa)
+    assert row.values["breathing"].text() == "15.0 /min"
+    assert row.values["breathing"].toolTip() == BREATHING_SOURCE
