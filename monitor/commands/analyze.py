@@ -103,6 +103,9 @@ def run(args: argparse.Namespace) -> int:
         _write_timeline(args.timeline, table, overwrite=args.force)
     tolerance = tolerance_inputs_for(beats, table, args.baseline_s).evaluate()
     summary.update(_tolerance_json(tolerance, beats=beats))
+    if beats.layout:
+        # How an RR file's numbers were read (unit, layout): stated, never assumed quietly.
+        summary["read_as"] = beats.layout
     if args.json:
         print(json.dumps(summary, allow_nan=False))
     else:
@@ -185,6 +188,8 @@ def _write_timeline(path: Path, table: np.ndarray, *, overwrite: bool) -> None:
 
 def _print_text(path: Path, summary: dict[str, object]) -> None:
     print(f"{path.name}: whole-recording HRV over artefact-corrected NN intervals")
+    if "read_as" in summary:
+        print(f"  read as: {summary['read_as']}")
     absent = summary["absent"]
     assert isinstance(absent, dict)
     for label, keys, fmt in _TEXT_LINES:

@@ -60,4 +60,19 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         raise CliError(f"{args.out}: cannot write ({error.strerror or error})") from None
     print(path)
+    how = _how_read(args.rr_file)
+    if how:
+        print(f"{args.rr_file.name}: {how}")
     return 0
+
+
+def _how_read(rr_file: Path) -> str:
+    """How an RR text or HRM input was read (units, layout), so nothing is taken on trust."""
+    from monitor.recording.errors import UnreadableFileError
+    from monitor.recording.importers import detect_kind
+    from monitor.recording.rr_files import describe, read_rr_file
+
+    try:
+        return describe(read_rr_file(rr_file)) if detect_kind(rr_file) == "rr" else ""
+    except UnreadableFileError:
+        return ""

@@ -13,14 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from monitor.core.analysis import default_beat_times_s, snapshots_from_table
+from monitor.core.analysis import snapshots_from_table
 from monitor.core.baseline import BaselineSettings
 from monitor.core.tolerance_summary import PhaseMarker
 from monitor.core.what_if import ToleranceInputs
 from monitor.recording.errors import UnreadableFileError
 from monitor.recording.model import EventKind, SessionEvent
 from monitor.recording.reader import SQLITE_HEADER, read_session
-from monitor.recording.rr_files import read_rr_file
+from monitor.recording.rr_files import beat_times_and_gaps, read_rr_file
 from monitor.recording.tolerance_record import (
     recorded_reused_baseline,
     recorded_tolerance,
@@ -46,6 +46,8 @@ class BeatInput:
         The session's pseudonymous client code, when the file has one.
     settings : Mapping
         The settings the session file recorded (empty for RR files).
+    layout : str
+        How an RR file was read (its unit and layout, in words); empty for a session file.
     """
 
     t_s: np.ndarray
@@ -55,6 +57,7 @@ class BeatInput:
     kind: str = "rr-text"
     client_code: str | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
+    layout: str = ""
 
 
 def is_session_file(path: str | Path) -> bool:
@@ -93,8 +96,18 @@ def read_beat_input(path: str | Path) -> BeatInput:
             settings=session.metadata.settings,
         )
     recording = read_rr_file(path)
+    t_s, gaps = beat_times_and_gaps(recording)
+    gap_after = tuple(
+        sorted({int(np.searchsorted(t_s, g.t_s, side="right")) - 1 for g in gaps} - {-1})
+    )
     return BeatInput(
-        t_s=default_beat_times_s(recording.rr_ms), rr_ms=recording.rr_ms, kind=recording.kind
+        t_s=t_s,
+        rr_ms=recording.rr_ms,
+        gap_after=gap_after,
+        events=gaps,
+        kind=recording.kind,
+        client_code=recording.client_code,
+        layout=recording.layout,
     )
 
 

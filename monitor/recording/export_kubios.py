@@ -10,13 +10,17 @@ Every recorded RR interval is written, unaltered and in order, including those t
 filter flagged: Kubios applies its own artefact correction, and an export that silently dropped
 beats would shift every later beat. Decimal rounding changes a value by at most 0.0005 ms (the
 strap's resolution is 1/1024 s = 0.977 ms). A gap in the recording cannot be expressed in a
-single RR column, so the header lists the gaps; re-importing the file gives times from RR sums.
+single RR column, so the header lists each gap with the number of RR values before it; the
+importer restarts the beat times at the gap's end, so a round trip keeps the gaps where they
+were.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+
+import numpy as np
 
 from monitor.recording.model import EventKind, RecordedSession
 from monitor.recording.paths import atomic_outputs
@@ -37,7 +41,8 @@ def kubios_lines(session: RecordedSession) -> Iterator[str]:
         if event.kind is EventKind.GAP:
             end = "open" if event.end_s is None else f"{event.end_s:.3f}"
             reason = f" ({event.text})" if event.text else ""
-            yield f"# Gap: {event.t_s:.3f}-{end} s after start{reason}"
+            after = int(np.searchsorted(session.beats.t_s, event.t_s, side="right"))
+            yield f"# Gap: {event.t_s:.3f}-{end} s after start, after beat {after}{reason}"
     for rr_ms in session.beats.rr_ms:
         yield f"{rr_ms:.{RR_DECIMALS}f}"
 

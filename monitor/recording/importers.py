@@ -53,7 +53,7 @@ from monitor.recording.model import (
     check_client_code,
 )
 from monitor.recording.reader import SQLITE_HEADER
-from monitor.recording.rr_files import read_rr_file
+from monitor.recording.rr_files import beat_times_and_gaps, read_rr_file
 from monitor.recording.session_file import write_session_file
 
 DEFAULT_CLIENT_CODE = "imported"
@@ -121,9 +121,10 @@ def read_for_import(path: str | Path, *, client_code: str | None = None) -> Reco
         # HRM start times are the recorder's local time; the machine's zone is the best guess.
         start = recording.start_time.astimezone(dt.UTC)
     rr_ms = np.asarray(recording.rr_ms, dtype=np.float64)
-    t_s = np.cumsum(rr_ms) / 1000.0
+    t_s, gaps = beat_times_and_gaps(recording)
     beats = RecordedBeats(t_s, rr_ms, t_s.copy(), np.full(rr_ms.size, -1, dtype=np.int8))
-    return _assemble(path, client_code or DEFAULT_CLIENT_CODE, start, beats, [])
+    code = client_code or recording.client_code or DEFAULT_CLIENT_CODE
+    return _assemble(path, code, start, beats, gaps)
 
 
 def import_file(

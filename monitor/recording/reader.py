@@ -21,6 +21,7 @@ import numpy as np
 
 from drivers.replay import ReplaySource
 from monitor.recording.errors import UnreadableFileError
+from monitor.recording.input_files import require_regular_input
 from monitor.recording.model import (
     APPLICATION_ID,
     SCHEMA_VERSION,
@@ -343,6 +344,7 @@ def check_session_file(path: str | Path) -> int:
         With one line naming the file and the problem.
     """
     path = Path(path)
+    require_regular_input(path, "session")
     try:
         with path.open("rb") as file:
             header = file.read(_HEADER_SIZE)

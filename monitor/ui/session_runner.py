@@ -64,12 +64,19 @@ class SessionRunner(QObject):
         super().__init__(parent)
         self._session: LiveSession | None = None
         self._thread: threading.Thread | None = None
+        self._announced_end: threading.Thread | None = None
         self._session_factory = session_factory
 
     @property
     def running(self) -> bool:
-        """A session thread is alive."""
-        return self._thread is not None and self._thread.is_alive()
+        """A session runs: its thread is alive and has not yet announced its end.
+
+        The thread emits ``finished`` and only then exits; the GUI's handler of ``finished``
+        must already see the session as over (else it would show "End session" for a session
+        that has ended), so the end counts from the announcement, not from the thread's exit.
+        """
+        thread = self._thread
+        return thread is not None and thread.is_alive() and thread is not self._announced_end
 
     @property
     def session(self) -> LiveSession | None:
@@ -129,6 +136,7 @@ class SessionRunner(QObject):
 
                 error = with_doctor_hint(error)
             path = session.path
+        self._announced_end = threading.current_thread()
         self.finished.emit(path, error)
 
     def call(self, action: EngineAction) -> bool:

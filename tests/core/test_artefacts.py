@@ -15,7 +15,6 @@ from __future__ import annotations
 import ast
 import functools
 import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -505,48 +504,6 @@ def test_raw_decisions_keep_raw_values_in_order():
     assert filt.take_raw_decisions() == []
 
 
-def test_streaming_push_cost_per_beat():
-    """Per-beat cost of push on a long real series (~22 000 beats): median and p99.
-
-    The whole live HRV set must stay within 1 ms median per beat; this stage aims at tens of µs.
-    The bounds are loose enough for a slow CI machine; the measured numbers are printed.
-    """
-    rr = np.concatenate(
-        [rr_of(n) for n in ("noisy_rri.hrm", "exercise_rri.hrm", "rest_rri.txt", "08012805.txt")]
-        * 2
-    )
-    t = times_of(rr).tolist()
-    filt = StreamingArtefactFilter()
-    costs_ns = np.empty(rr.size)
-    clock = time.perf_counter_ns
-    for i, value in enumerate(rr.tolist()):
-        start = clock()
-        filt.push(t[i], value)
-        costs_ns[i] = clock() - start
-        filt.take_raw_decisions()
-    median_us = float(np.median(costs_ns)) / 1000
-    p99_us = float(np.percentile(costs_ns, 99)) / 1000
-    print(f"\npush: {rr.size} beats, median {median_us:.1f} µs, p99 {p99_us:.1f} µs")
-    assert median_us < 100.0
-    assert p99_us < 1000.0
-
-
-# ---------------------------------------------------------------------------------------------
-# properties
-# ---------------------------------------------------------------------------------------------
-
-_any_rr = st.lists(
-    st.one_of(
-        st.floats(allow_nan=True, allow_infinity=True),
-        st.sampled_from([0.0, -1.0, -800.0, 10_000.0, 199.9, 200.0, 3000.0, 3000.1, 150.0]),
-        st.floats(min_value=300.0, max_value=1500.0),
-    ),
-    max_size=250,
-)
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_any_rr)
 def test_any_input_is_handled_without_error_and_gives_only_physiological_nn(values):
     rr = np.array(values, dtype=float)
     classes = classify_beats(rr)

@@ -84,7 +84,7 @@ def fifty_minutes(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow
-def test_replay_at_60x_reaches_the_end_in_under_a_minute_without_drops(
+def test_replay_at_60x_is_paced_and_drops_nothing(
     fifty_minutes: Path,
 ) -> None:
     session = read_session(fifty_minutes)
@@ -93,8 +93,9 @@ def test_replay_at_60x_reaches_the_end_in_under_a_minute_without_drops(
     minutes = session.duration_s / 60
     print(f"\nreplay of {minutes:.1f} min at {SPEED:g}x: {paced.wall_s:.1f} s wall, "
           f"{len(paced.packets)} packets, {paced.beats} beats")  # fmt: skip
-    # Paced, not dumped: 50 min / 60 = 50 s, and under a minute.
-    assert session.duration_s / SPEED * 0.97 <= paced.wall_s < 60.0
+    # Paced, not dumped: 50 min / 60 = 50 s at least. How far past that a loaded machine runs
+    # is printed above, not asserted (a wall-clock bound would fail under load).
+    assert session.duration_s / SPEED * 0.97 <= paced.wall_s
 
     # Every packet, in order, byte for byte.
     assert [(p.arrival_s, p.raw) for p in paced.packets] == session.packets.pairs()

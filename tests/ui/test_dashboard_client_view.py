@@ -71,7 +71,7 @@ def live_window(qtbot, dashboard_app, tmp_path: Path, store: ClientStore) -> Ite
         window.show()
         window.activateWindow()
     assert window.start_session()
-    qtbot.waitUntil(lambda: window.model.beats.beats > 3, timeout=10_000)
+    qtbot.waitUntil(lambda: window.model.beats.beats > 3, timeout=120_000)
     yield window
     if window.runner.running:
         window.runner.stop()
@@ -93,7 +93,7 @@ def _open(qtbot, window: MainWindow) -> ClientView:
 
 def _mark(qtbot, window: MainWindow, phase: str) -> None:
     window.panel.phase_buttons[phase].click()
-    qtbot.waitUntil(lambda: window.model.current_phase == phase, timeout=5000)
+    qtbot.waitUntil(lambda: window.model.current_phase == phase, timeout=120_000)
 
 
 # -- opening ------------------------------------------------------------------------------------
@@ -131,7 +131,7 @@ def test_the_client_view_opens_from_the_dashboard_at_the_clients_stored_rate(
 
 def test_closing_the_dashboard_closes_the_client_view(qtbot, window: MainWindow) -> None:
     view = _open(qtbot, window)
-    with qtbot.waitSignal(view.closed, timeout=2000):
+    with qtbot.waitSignal(view.closed, timeout=120_000):
         window.close()
     assert window.client_view is None
 
@@ -150,21 +150,21 @@ def test_grounding_and_resume_switch_the_client_view_with_the_protocol(
     _mark(qtbot, window, "imagery")
     assert view.mode is ClientMode.PAUSED  # nothing competes with the image
     window.panel.grounding_button.click()
-    qtbot.waitUntil(lambda: view.mode is ClientMode.GROUNDING, timeout=5000)
+    qtbot.waitUntil(lambda: view.mode is ClientMode.GROUNDING, timeout=120_000)
     assert view.grounding_prompt == GROUNDING_PROMPTS[2]
     assert controls.mode_buttons[ClientMode.GROUNDING].isChecked()
     window.refresh()  # the next frame enables Resume
     window.panel.resume_button.click()
-    qtbot.waitUntil(lambda: window.model.current_phase == "imagery", timeout=5000)
+    qtbot.waitUntil(lambda: window.model.current_phase == "imagery", timeout=120_000)
     assert view.mode is ClientMode.PAUSED  # back into the image: quiet again
 
     _mark(qtbot, window, "calm place")
     assert view.mode is ClientMode.CALM_PLACE
     assert window.isActiveWindow()  # opening the client's window left the keys with ours
     qtbot.keyClick(window, "g")  # the key does what the button does
-    qtbot.waitUntil(lambda: view.mode is ClientMode.GROUNDING, timeout=5000)
+    qtbot.waitUntil(lambda: view.mode is ClientMode.GROUNDING, timeout=120_000)
     qtbot.keyClick(window, "r")
-    qtbot.waitUntil(lambda: window.model.current_phase == "calm place", timeout=5000)
+    qtbot.waitUntil(lambda: window.model.current_phase == "calm place", timeout=120_000)
     assert view.mode is ClientMode.CALM_PLACE
 
     # The therapist's own choice stands until the next phase; unticked, phases leave it alone.
@@ -173,7 +173,7 @@ def test_grounding_and_resume_switch_the_client_view_with_the_protocol(
     controls.follow_box.click()
     assert not controls.follows_protocol
     window.panel.grounding_button.click()
-    qtbot.waitUntil(lambda: window.model.current_phase == "grounding", timeout=5000)
+    qtbot.waitUntil(lambda: window.model.current_phase == "grounding", timeout=120_000)
     assert view.mode is ClientMode.PAUSED
 
 
@@ -193,7 +193,7 @@ def test_the_controls_never_take_the_keys(qtbot, live_window: MainWindow) -> Non
     qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(box.width() - 6, 5))
     assert box.value() == pytest.approx(6.1)
     qtbot.keyClick(window, "7")
-    qtbot.waitUntil(lambda: [m.value for m in window.model.suds] == [7], timeout=5000)
+    qtbot.waitUntil(lambda: [m.value for m in window.model.suds] == [7], timeout=120_000)
     assert box.value() == pytest.approx(6.1)
 
 
@@ -252,7 +252,7 @@ def test_the_client_closing_the_view_is_seen_by_the_dashboard(qtbot, window: Mai
     view = _open(qtbot, window)
     controls.mode_buttons[ClientMode.PAUSED].click()
     controls.rate_box.setValue(5.0)
-    with qtbot.waitSignal(view.closed, timeout=2000):
+    with qtbot.waitSignal(view.closed, timeout=120_000):
         view.close()  # from the client's side: the window manager's close
     assert window.client_view is None and controls.view is None
     assert controls.state_label.text() == "The client view is closed."
@@ -408,7 +408,7 @@ def test_on_two_screens_it_opens_full_screen_on_the_clients(tmp_path: Path) -> N
     }
     result = subprocess.run(
         [sys.executable, "-c", TWO_SCREEN_SCRIPT, str(tmp_path / "settings.json")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout.strip().splitlines()[-1])
@@ -456,7 +456,7 @@ def test_demo_with_the_client_view_saves_both_pictures(tmp_path: Path) -> None:
     args = ["--speed", "50", "--duration", "40", "--client-view", "--screenshot-dir", str(shots)]
     result = subprocess.run(
         [sys.executable, "-m", "monitor", "demo", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=90,
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in shots.glob("*.png")) == ["client-view.png", "dashboard.png"]
@@ -474,7 +474,7 @@ def test_the_demo_command_module_loads_no_heavy_stack() -> None:
         "'monitor.session.live') if m in sys.modules))"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

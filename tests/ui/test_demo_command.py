@@ -15,7 +15,7 @@ from monitor.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _run(args: list[str], tmp_path: Path, timeout_s: float = 90) -> subprocess.CompletedProcess:
+def _run(args: list[str], tmp_path: Path, timeout_s: float = 300) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
         "QT_QPA_PLATFORM": "offscreen",

@@ -114,7 +114,7 @@ def test_the_dashboard_and_the_replay_show_the_same_string(
     qtbot.addWidget(replay)
     assert replay.open_file(EXAMPLE)
     replay.seek(600.0)
-    qtbot.waitUntil(lambda: replay.runner.settled, timeout=20_000)
+    qtbot.waitUntil(lambda: replay.runner.settled, timeout=120_000)
     replay.refresh()
     assert f"(since {SHOWN})" in replay.banner.detail.text()
     # The overview strip's recorded alert, in the same form.
