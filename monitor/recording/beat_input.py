@@ -18,6 +18,7 @@ from monitor.core.baseline import BaselineSettings
 from monitor.core.tolerance_summary import PhaseMarker
 from monitor.core.what_if import ToleranceInputs
 from monitor.recording.errors import UnreadableFileError
+from monitor.recording.input_files import require_regular_input
 from monitor.recording.model import EventKind, SessionEvent
 from monitor.recording.reader import SQLITE_HEADER, read_session
 from monitor.recording.rr_files import beat_times_and_gaps, read_rr_file
@@ -77,6 +78,8 @@ def read_beat_input(path: str | Path) -> BeatInput:
     UnreadableFileError
         One line naming the file and the problem.
     """
+    # Before anything opens it: a FIFO would block the first read, a device never end it.
+    require_regular_input(path, "session")
     if is_session_file(path):
         session = read_session(path)
         beats = session.beats

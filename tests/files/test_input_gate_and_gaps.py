@@ -1,0 +1,123 @@
+"""Only regular files are read (a FIFO or a device never blocks or fills memory), and a gap
+survives a round trip through every export (issue #13).
+
+Real files, a real FIFO, the real ``/dev/zero``, real subprocesses of the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from monitor.recording.importers import read_for_import
+from monitor.recording.input_files import SIZE_CAPS_BYTES
+from monitor.recording.model import EventKind
+from monitor.recording.reader import read_session
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "recordings" / "example_simulated_session.sqlite"
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    # The timeout only turns a regression (a blocked open) into a failure instead of a hang.
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def one_line_refusal(result: subprocess.CompletedProcess[str], fragment: str) -> None:
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["import", "{path}", "--out", "{out}"],
+        ["analyze", "{path}"],
+        ["export", "{path}", "--format", "csv", "--out", "{out}"],
+        ["report", "{path}", "--out", "{out}.html"],
+    ],
+)
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path, command: list[str]) -> None:
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)  # nobody ever writes: opening it for reading would block forever
+    args = [a.format(path=fifo, out=tmp_path / "out") for a in command]
+    one_line_refusal(cli(*args), "named pipe")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe.txt"]
+
+
+@pytest.mark.parametrize(
+    "command", [["import", "/dev/zero", "--out", "{out}"], ["analyze", "/dev/zero"]]
+)
+def test_a_device_is_refused(tmp_path: Path, command: list[str]) -> None:
+    args = [a.format(out=tmp_path / "out.sqlite") for a in command]
+    one_line_refusal(cli(*args), "device")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_text_file_over_the_cap_is_refused(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.txt"
+    with huge.open("wb") as file:  # sparse: no disk is spent on it
+        file.truncate(SIZE_CAPS_BYTES["text"] + 1)
+    one_line_refusal(cli("analyze", str(huge)), "MiB at most")
+
+
+def session_with_a_gap(tmp_path: Path) -> tuple[Path, float, float]:
+    path = tmp_path / "session.sqlite"
+    shutil.copyfile(EXAMPLE, path)
+    session = read_session(path)
+    (gap,) = [e for e in session.events if e.kind == EventKind.GAP]
+    assert gap.end_s is not None
+    return path, gap.t_s, gap.end_s
+
+
+def test_a_gap_survives_the_kubios_round_trip(tmp_path: Path) -> None:
+    """The example session's 30-s drop-out: before, the re-import bridged it and every later
+    beat (and alert) moved earlier by the gap's length."""
+    path, gap_start_s, gap_end_s = session_with_a_gap(tmp_path)
+    original = read_session(path)
+    text = tmp_path / "rr.txt"
+    assert cli("export", str(path), "--format", "kubios", "--out", str(text)).returncode == 0
+    imported = tmp_path / "back.sqlite"
+    assert cli("import", str(text), "--out", str(imported)).returncode == 0
+    back = read_session(imported)
+    assert back.metadata.client_code == original.metadata.client_code
+    (gap,) = [e for e in back.events if e.kind == EventKind.GAP]
+    assert (gap.t_s, gap.end_s) == pytest.approx((gap_start_s, gap_end_s), abs=5e-4)
+    # Beats after the gap keep their times within the strap's anchoring (a beat's time is
+    # rebuilt from RR sums, the original from packet arrivals): a second, never the gap's 30 s.
+    after = original.beats.t_s > gap_end_s
+    assert after.sum() > 100
+    shift_s = back.beats.t_s[after] - original.beats.t_s[after]
+    assert np.max(np.abs(shift_s)) < 2.0
+    summaries = [json.loads(cli("analyze", str(p), "--json").stdout) for p in (path, imported)]
+    starts = [[a["start_s"] for a in s["alerts"]] for s in summaries]
+    assert len(starts[0]) == len(starts[1])
+    assert np.allclose(starts[0], starts[1], atol=2.0)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "edf"])
+def test_gaps_client_codes_and_events_survive_csv_and_edf(tmp_path: Path, fmt: str) -> None:
+    path, gap_start_s, gap_end_s = session_with_a_gap(tmp_path)
+    original = read_session(path)
+    out = tmp_path / f"export.{fmt}"
+    assert cli("export", str(path), "--format", fmt, "--out", str(out)).returncode == 0
+    back = read_for_import(out)
+    # EDF+ names the client; plain RFC 4180 CSV has no place for it (export_csv.py says so):
+    # a CSV import takes the code from --client.
+    if fmt == "edf":
+        assert back.metadata.client_code == original.metadata.client_code
+    (gap,) = [e for e in back.events if e.kind == EventKind.GAP]
+    assert (gap.t_s, gap.end_s) == pytest.approx((gap_start_s, gap_end_s), abs=1e-3)
+    kinds = (EventKind.PHASE, EventKind.SUDS, EventKind.NOTE)
+    marks = [(e.kind, e.text, e.value) for e in original.events if e.kind in kinds]
+    assert marks and marks == [(e.kind, e.text, e.value) for e in back.events if e.kind in kinds]
