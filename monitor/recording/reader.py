@@ -158,6 +158,11 @@ class SessionReader:
             return self._connection.execute(sql).fetchall()
         except sqlite3.DatabaseError as error:
             raise UnreadableFileError(f"{self.path}: corrupted session file ({error})") from None
+        except UnicodeDecodeError:
+            # A damaged page can turn a text cell into bytes that are not UTF-8.
+            raise UnreadableFileError(
+                f"{self.path}: corrupted session file (a text field is not valid text)"
+            ) from None
 
     def _check_content(self) -> None:
         # SQLite itself judges the pages: a file shorter than its header says is fine when the
@@ -296,6 +301,9 @@ def _quick_check_problem(connection: sqlite3.Connection) -> str | None:
         rows = connection.execute("PRAGMA quick_check").fetchall()
     except sqlite3.DatabaseError as error:
         return " ".join(str(error).split())
+    except UnicodeDecodeError:
+        # Even the check's own message can come back as bytes that are not UTF-8.
+        return "damaged pages (SQLite's check reports them in unreadable text)"
     finally:
         connection.text_factory = factory
     first = rows[0][0] if rows else b"no result"

@@ -343,6 +343,12 @@ def _parse_hrm(path: Path, text: str) -> RRRecording:
             ) from None
     if not values:
         raise UnreadableFileError(f"{path}: Polar HRM file has no RR intervals")
+    for offset, value in enumerate(values, start=1):
+        # The same limits as RR text: 0 or 10 s stay in (the artefact stage flags them).
+        if not math.isfinite(value) or value < 0 or value > _LONGEST_VALUE_MS:
+            raise UnreadableFileError(
+                f"{path}: [HRData] value {value:g} (RR {offset}) is not an RR interval"
+            )
     return RRRecording(
         rr_ms=np.asarray(values, dtype=float),
         kind="polar-hrm",

@@ -504,6 +504,22 @@ def test_raw_decisions_keep_raw_values_in_order():
     assert filt.take_raw_decisions() == []
 
 
+# ---------------------------------------------------------------------------------------------
+# properties
+# ---------------------------------------------------------------------------------------------
+
+_any_rr = st.lists(
+    st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.sampled_from([0.0, -1.0, -800.0, 10_000.0, 199.9, 200.0, 3000.0, 3000.1, 150.0]),
+        st.floats(min_value=300.0, max_value=1500.0),
+    ),
+    max_size=250,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_any_rr)
 def test_any_input_is_handled_without_error_and_gives_only_physiological_nn(values):
     rr = np.array(values, dtype=float)
     classes = classify_beats(rr)

@@ -89,7 +89,13 @@ def test_import_makes_a_session_file(tmp_path: Path, capfd: pytest.CaptureFixtur
         capfd, "import", str(DATA_DIR / "rest_rri.txt"), "--out", str(out), "--client", "R01"
     )
     assert (code, err) == (0, "")
-    assert stdout.strip() == str(out)
+    path_line, how_line = stdout.strip().splitlines()
+    assert path_line == str(out)
+    # It says how the numbers were read (one documented rule; rr_files.py).
+    assert (
+        how_line
+        == "rest_rri.txt: read 910 RR values in milliseconds (by their range), one per line"
+    )
     session = read_session(out)
     assert session.metadata.client_code == "R01"
     assert session.metadata.original_file_name == "rest_rri.txt"
