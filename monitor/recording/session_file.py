@@ -725,6 +725,8 @@ class SessionWriter:
             except (sqlite3.Error, OSError, _FileDeleted, _FileMoved) as error:
                 self._error = error
                 self._kept_path = _kept_path_after(error, self._path)
+                if isinstance(error, _FileMoved):
+                    _bring_the_journal_along(connection)
                 if isinstance(item, _Flush):
                     item.done.set()
                 if item is _CLOSE:
@@ -803,6 +805,22 @@ def _current_path_of(fd: int) -> Path | None:
     if target.endswith(" (deleted)") or not target.startswith("/"):
         return None
     return Path(target)
+
+
+def _bring_the_journal_along(connection: sqlite3.Connection) -> None:
+    """After the file was moved: write the committed rows still in the ``-wal`` (which SQLite
+    keeps at the old name) into the file itself, where it now is.
+
+    The connection holds both by descriptor, so a checkpoint reaches the moved file; without it
+    the moved file would hold only what the last checkpoint had written, and its rows would be
+    left in a journal beside a name that no longer has a file.
+    """
+    try:
+        if connection.in_transaction:
+            connection.execute("COMMIT")
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.Error:
+        pass  # what cannot be brought along stays in the journal; the message says where
 
 
 def _kept_path_after(error: BaseException, path: Path) -> Path | None:
