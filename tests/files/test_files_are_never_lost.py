@@ -142,6 +142,12 @@ def test_a_session_stopped_by_a_full_disk_opens_in_every_command(tmp_path: Path)
     kept opens in export, analyze, replay's reader and report (it was refused as
     "truncated" because its header counted pages the checkpoint never wrote)."""
     out = tmp_path / "full.sqlite"
+    # The support log is on the same full disk: a log already past the limit cannot take the
+    # closing warning either, and that must not print a traceback over the one line that counts.
+    log_folder = tmp_path / "log"
+    log_folder.mkdir()
+    (log_folder / "session-monitor.log").write_bytes(b"earlier warnings\n" * 4000)
+    environment = {**os.environ, "SESSION_MONITOR_LOG_DIR": str(log_folder)}
     code = (
         "import resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, (40960, 40960)); "
         "from monitor.cli import main; sys.exit(main(sys.argv[1:]))"
@@ -164,6 +170,7 @@ def test_a_session_stopped_by_a_full_disk_opens_in_every_command(tmp_path: Path)
         capture_output=True,
         text=True,
         timeout=300,
+        env=environment,
     )
     # Headless record logs its progress on stderr; the failure is its one closing line.
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
