@@ -98,7 +98,7 @@ class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
         os.chmod(self.baseFilename, 0o600)
         return os.fdopen(descriptor, self.mode.replace("w", "a"), encoding=self.encoding)
 
-    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
+    def handleError(self, record: logging.LogRecord) -> None:
         # A log that cannot be written (the disk just filled, the folder went away) must not
         # bury the one line the therapist needs under Python's traceback on stderr: the run
         # goes on without its log, as it does when the log cannot be opened at all.

@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "export",
         help="export a session as Kubios RR text, CSV or EDF+",
         description="Export a recorded session file as Kubios-compatible RR text, CSV (beats "
-        "and events files) or EDF+ with annotations.",
+        "events and session files) or EDF+ with annotations.",
     )
     parser.add_argument("file", type=Path, metavar="FILE", help="the session file")
     parser.add_argument("--format", required=True, choices=FORMATS, help="export format")
@@ -46,15 +46,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         required=True,
         type=Path,
         metavar="PATH",
-        help="output file (csv: the beats file; the events go to PATH with .events before "
-        "the suffix)",
+        help="output file (csv: the beats file; the events and the session's fields go to "
+        "PATH with .events and .session before the suffix)",
     )
     parser.add_argument("--force", action="store_true", help="replace existing output files")
     parser.set_defaults(handler=run)
 
 
 def output_paths(args: argparse.Namespace) -> tuple[Path, ...]:
-    """Every file the export writes (csv: the beats file and the events file)."""
+    """Every file the export writes (csv: the beats, events and session files)."""
     if args.format == "csv":
         from monitor.recording.export_csv import csv_paths
 

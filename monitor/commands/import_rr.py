@@ -1,7 +1,8 @@
 """``session-monitor import RRFILE --out FILE [--client CODE]``: make a session file from RR data.
 
 Reads RR text (Kubios style, ms or s), Polar HRM, a CSV export of this program (beats file, with
-its ``.events.csv`` beside it) or an EDF+ export of this program. The session file is written
+its ``.events.csv`` and ``.session.csv`` beside it) or an EDF+ export of this program. The
+session file is written
 completely or not at all; an existing ``--out`` is only replaced with ``--force``.
 """
 
@@ -46,8 +47,8 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as error:
             raise CliError(str(error)) from None
     try:
-        # A CSV export is read with its events file beside it: that is an input too.
-        inputs = [args.rr_file, csv_paths(args.rr_file)[1]]
+        # A CSV export is read with its events and session files beside it: inputs too.
+        inputs = [args.rr_file, *csv_paths(args.rr_file)[1:]]
         check_output(args.out, inputs=inputs, overwrite=args.force)
     except OutputRefusedError as error:
         raise CliError(str(error)) from None

@@ -27,9 +27,11 @@ Header
     equipment = device; recording "additional" subfield
     ``Session_Monitor_<version>_times_UTC`` (``start_unknown`` instead of ``times_UTC`` when
     the start is unknown); start date/time = session start in **UTC**, to the second below
-    it, with the sub-second part added to every onset. If anything has a negative time the start
-    moves back by whole seconds to keep onsets non-negative. Unknown start (some imports):
-    01-JAN-1985, the EDF+ convention for an anonymised date.
+    it, with the sub-second part added to every onset and a ``Session start`` annotation at
+    that onset, which the importer uses to give back times from the session start. If
+    anything has a negative time the start moves back by whole seconds to keep onsets
+    non-negative. Unknown start (some imports): 01-JAN-1985, the EDF+ convention for an
+    anonymised date.
 """
 
 from __future__ import annotations
@@ -62,6 +64,11 @@ CONTINUATION_PREFIX = "+"
 UNKNOWN_START = dt.datetime(1985, 1, 1)
 TIMES_UTC = "times_UTC"
 START_UNKNOWN = "start_unknown"
+SESSION_START_TEXT = "Session start"
+"""Annotation at session time 0. EDF+ starts on a whole second, and pyedflib 0.1.42 writes the
+sub-second start ten times too large (rejected by edflib unless below 0.1 s), so the start's
+fraction of a second is this annotation's onset; the importer takes it back out, and a round trip
+keeps every time from the session start as it was."""
 RR_DECIMALS = 4
 
 
@@ -191,7 +198,7 @@ def export_edf(session: RecordedSession, out: str | Path, *, overwrite: bool = F
     """
     out = Path(out)
     start, offset_s = _time_base(session)
-    annotations: list[tuple[float, float, str]] = []
+    annotations: list[tuple[float, float, str]] = [(offset_s, -1.0, SESSION_START_TEXT)]
     beats = session.beats
     for index in range(len(beats)):
         description = beat_description(float(beats.rr_ms[index]), int(beats.beat_class[index]))

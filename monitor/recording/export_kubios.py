@@ -12,11 +12,14 @@ beats would shift every later beat. Decimal rounding changes a value by at most 
 strap's resolution is 1/1024 s = 0.977 ms). A gap in the recording cannot be expressed in a
 single RR column, so the header lists each gap with the number of RR values before it; the
 importer restarts the beat times at the gap's end, so a round trip keeps the gaps where they
-were.
+were. The header also names the first beat's time and holds every other event (phases, SUDS,
+notes, alerts...) as one JSON object per ``# Event:`` line: Kubios skips comment lines, and
+our import gives back the same session times, client code, start and events.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,8 +40,12 @@ def kubios_lines(session: RecordedSession) -> Iterator[str]:
     device = " ".join(p for p in (metadata.device_name, metadata.device_address) if p)
     yield f"# Device: {device or 'n/a'} ({metadata.source_kind})"
     yield f"# Comment: Session Monitor {metadata.software_version}, {len(session.beats)} beats"
+    if len(session.beats):
+        yield f"# First beat: {float(session.beats.t_s[0])!r} s after start"
     for event in session.events:
-        if event.kind is EventKind.GAP:
+        if event.kind is not EventKind.GAP:
+            yield "# Event: " + json.dumps(event.fields(), ensure_ascii=False)
+        else:
             end = "open" if event.end_s is None else f"{event.end_s:.3f}"
             reason = f" ({event.text})" if event.text else ""
             after = int(np.searchsorted(session.beats.t_s, event.t_s, side="right"))

@@ -24,6 +24,7 @@ import datetime as dt
 import json
 import math
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -32,10 +33,11 @@ import numpy as np
 from drivers.hrs import encode_heart_rate_measurement, rr_ms_to_units
 from monitor import __version__
 from monitor.recording.errors import UnreadableFileError, read_file_bytes
-from monitor.recording.export_csv import BEAT_COLUMNS, EVENT_COLUMNS, EVENTS_INFIX
+from monitor.recording.export_csv import BEAT_COLUMNS, EVENT_COLUMNS, SESSION_COLUMNS, csv_paths
 from monitor.recording.export_edf import (
     BEAT_PREFIX,
     CONTINUATION_PREFIX,
+    SESSION_START_TEXT,
     START_UNKNOWN,
     UNKNOWN_START,
     WINDOW_FIELDS,
@@ -118,13 +120,16 @@ def read_for_import(path: str | Path, *, client_code: str | None = None) -> Reco
     recording = read_rr_file(path)
     start = None
     if recording.start_time is not None:
-        # HRM start times are the recorder's local time; the machine's zone is the best guess.
+        # HRM start times are the recorder's local time (the machine's zone is the best guess);
+        # our Kubios export names its start in UTC.
         start = recording.start_time.astimezone(dt.UTC)
     rr_ms = np.asarray(recording.rr_ms, dtype=np.float64)
     t_s, gaps = beat_times_and_gaps(recording)
     beats = RecordedBeats(t_s, rr_ms, t_s.copy(), np.full(rr_ms.size, -1, dtype=np.int8))
     code = client_code or recording.client_code or DEFAULT_CLIENT_CODE
-    return _assemble(path, code, start, beats, gaps)
+    # Gaps and the other events in the order of their times, as the session file lists them.
+    events = sorted([*gaps, *recording.events], key=lambda event: event.t_s)
+    return _assemble(path, code, start, beats, events)
 
 
 def import_file(
@@ -139,8 +144,8 @@ def import_file(
     Parameters
     ----------
     path : str or Path
-        RR text, Polar HRM, our CSV beats file (with its ``.events.csv`` beside it, if any) or
-        our EDF+.
+        RR text, Polar HRM, our CSV beats file (with its ``.events.csv`` and ``.session.csv``
+        beside it, if any) or our EDF+.
     out : str or Path
         The session file to create.
     client_code : str, optional
@@ -232,14 +237,34 @@ def _read_csv(path: Path, client_code: str | None) -> RecordedSession:
             raise UnreadableFileError(f"{path}: not valid CSV ({error})") from None
     if not beats:
         raise UnreadableFileError(f"{path}: CSV export without beats")
-    events_path = path.with_name(
-        f"{path.name[: -len(path.suffix)] if path.suffix else path.name}"
-        f"{EVENTS_INFIX}{path.suffix or '.csv'}"
-    )
+    _, events_path, session_path = csv_paths(path)
     events = _read_csv_events(events_path) if events_path.exists() else []
-    return _assemble(
-        path, client_code or DEFAULT_CLIENT_CODE, None, RecordedBeats.from_beats(beats), events
-    )
+    fields = _read_csv_session(session_path) if session_path.exists() else {}
+    code = client_code or fields.get("client_code") or DEFAULT_CLIENT_CODE
+    start_utc = None
+    if fields.get("start_utc"):
+        try:
+            start_utc = dt.datetime.fromisoformat(fields["start_utc"])
+        except ValueError:
+            raise UnreadableFileError(
+                f"{session_path}: start_utc {fields['start_utc'][:40]!r} is not a time"
+            ) from None
+        if start_utc.tzinfo is None:
+            raise UnreadableFileError(f"{session_path}: start_utc has no time zone")
+    return _assemble(path, code, start_utc, RecordedBeats.from_beats(beats), events)
+
+
+def _read_csv_session(path: Path) -> dict[str, str]:
+    """The ``field -> value`` rows of a CSV export's session file."""
+    with _open_text(path) as file:
+        reader = csv.reader(file)
+        try:
+            rows = list(reader)
+        except csv.Error as error:
+            raise UnreadableFileError(f"{path}: not valid CSV ({error})") from None
+    if not rows or tuple(rows[0]) != SESSION_COLUMNS or any(len(row) != 2 for row in rows[1:]):
+        raise UnreadableFileError(f"{path}: not a session file of a CSV export")
+    return dict((field, value) for field, value in rows[1:])
 
 
 def _csv_beat(path: Path, line_number: int, row: dict[str, str]) -> RecordedBeat:
@@ -378,13 +403,17 @@ def _read_edf(path: Path, client_code: str | None) -> RecordedSession:
         raise UnreadableFileError(
             f"{path}: EDF+ file without RR annotations (not exported by Session Monitor)"
         )
+    zero_s = next((onset for onset, _, text in pieces if text == SESSION_START_TEXT), 0.0)
     for onset, duration, text in pieces:
-        end_s = onset + duration if duration >= 0 else None
-        events.append(_edf_event(onset, end_s, text))
+        if text != SESSION_START_TEXT:
+            end_s = onset - zero_s + duration if duration >= 0 else None
+            events.append(_edf_event(onset - zero_s, end_s, text))
+    if zero_s:
+        beats = [replace(b, t_s=b.t_s - zero_s, arrival_s=b.arrival_s - zero_s) for b in beats]
 
     start_utc = None
     if START_UNKNOWN not in recording_additional and start_naive != UNKNOWN_START:
-        start_utc = start_naive.replace(tzinfo=dt.UTC)
+        start_utc = start_naive.replace(tzinfo=dt.UTC) + dt.timedelta(seconds=zero_s)
     if client_code is None:
         try:
             client_code = check_client_code(patient_code)

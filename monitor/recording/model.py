@@ -316,6 +316,47 @@ class SessionEvent:
             raise ValueError(f"a SUDS rating is a whole number 0-10, got {self.value}")
         json.dumps(dict(self.data), allow_nan=False)
 
+    def fields(self) -> dict[str, Any]:
+        """The event as plain JSON-ready fields (read back by :meth:`from_fields`)."""
+        return {
+            "t_s": self.t_s,
+            "kind": str(self.kind),
+            "value": self.value,
+            "text": self.text,
+            "end_s": self.end_s,
+            "data": dict(self.data),
+        }
+
+    @classmethod
+    def from_fields(cls, fields: Any) -> SessionEvent:
+        """The event :meth:`fields` gave.
+
+        Raises
+        ------
+        ValueError
+            ``fields`` is not such a mapping or describes no valid event.
+        """
+        if not isinstance(fields, dict) or set(fields) != _EVENT_FIELDS:
+            raise ValueError(f"an event has exactly the fields {sorted(_EVENT_FIELDS)}")
+        numbers = [fields["t_s"], fields["value"], fields["end_s"]]
+        if not isinstance(fields["t_s"], int | float) or any(
+            n is not None and (isinstance(n, bool) or not isinstance(n, int | float))
+            for n in numbers
+        ):
+            raise ValueError("an event's t_s, value and end_s are numbers")
+        if not isinstance(fields["text"], str) or not isinstance(fields["data"], dict):
+            raise ValueError("an event's text is a string and its data an object")
+        if any(n is not None and abs(n) > MAX_EVENT_TIME_S for n in numbers[::2]):
+            raise ValueError(f"an event time beyond {MAX_EVENT_TIME_S:g} s")
+        return cls(
+            t_s=float(fields["t_s"]),
+            kind=EventKind(fields["kind"]),
+            value=None if fields["value"] is None else float(fields["value"]),
+            text=fields["text"],
+            end_s=None if fields["end_s"] is None else float(fields["end_s"]),
+            data=fields["data"],
+        )
+
     @classmethod
     def phase(cls, t_s: float, name: str) -> SessionEvent:
         """A phase marker (baseline, exposure, rescripting, grounding, ...)."""
@@ -349,6 +390,11 @@ class SessionEvent:
         """The window of tolerance changed live to ``settings`` (see :class:`EventKind`)."""
         data = {"settings": dict(settings), "after_beat_s": after_beat_s}
         return cls(t_s, EventKind.TOLERANCE, text=text, data=data)
+
+
+_EVENT_FIELDS = {"t_s", "kind", "value", "text", "end_s", "data"}
+MAX_EVENT_TIME_S = 1e9
+"""No session is 30 years long: a time beyond this is damage, not a time (the reader's bound)."""
 
 
 def session_event_from_source(event: SourceEvent) -> SessionEvent | None:

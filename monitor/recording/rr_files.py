@@ -10,8 +10,9 @@ Nothing about an RR text file is guessed quietly. It is read by this rule, and a
 refused with one line that says what the file looks like:
 
 1. **Lines.** ``#`` starts a comment (to the end of the line); blank lines are skipped. Our
-   Kubios export's ``# Gap:`` and ``# File:`` comment lines are read for the gaps and the client
-   code.
+   Kubios export's comment lines are read back: ``# File:`` (client code, start), ``# First
+   beat:`` (its session time), ``# Gap:`` and ``# Event:`` (one JSON object); such a line that
+   does not parse is refused with its line number, never skipped.
 2. **Layout.** Either one number per line, or a header line (the first line that holds a
    letter) naming the columns, separated by tabs, semicolons, commas or spaces, one of which
    names the RR column (``rr``, ``rri``, ``nn``, ``ibi``, ``rr_interval``, with an optional
@@ -33,6 +34,7 @@ refused with one line that says what the file looks like:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -42,7 +44,7 @@ import numpy as np
 
 from monitor.core.analysis import default_beat_times_s
 from monitor.recording.errors import UnreadableFileError, read_file_bytes
-from monitor.recording.model import EventKind, SessionEvent
+from monitor.recording.model import MAX_EVENT_TIME_S, EventKind, SessionEvent
 
 # Above this median value a text file is taken to be in milliseconds, below it in seconds: no
 # human RR interval lasts 10 s, and none is shorter than 10 ms.
@@ -83,13 +85,18 @@ class RRRecording:
     kind : str
         ``"rr-text"`` or ``"polar-hrm"``.
     start_time : datetime.datetime or None
-        Wall-clock start when the file records it (naive local time, as the file gives it).
+        Wall-clock start when the file records it: naive local time for HRM (as the file
+        gives it), aware UTC for our Kubios export.
     layout : str
         How the values were read (unit and layout), in words (see :func:`describe`).
     gaps : tuple of TextGap
         Gaps listed in the file (our Kubios export), in file order.
     client_code : str or None
         The client code the file names (our Kubios export), if any.
+    first_beat_s : float or None
+        Session time of the first beat (our Kubios export); ``None``: the first RR value's end.
+    events : tuple of SessionEvent
+        Events other than gaps the file holds (our Kubios export), in file order.
     """
 
     rr_ms: np.ndarray
@@ -98,6 +105,8 @@ class RRRecording:
     layout: str = ""
     gaps: tuple[TextGap, ...] = ()
     client_code: str | None = None
+    first_beat_s: float | None = None
+    events: tuple[SessionEvent, ...] = ()
 
 
 def read_rr_file(path: str | Path) -> RRRecording:
@@ -140,7 +149,9 @@ _LONGEST_VALUE_MS = 60_000.0
 _GAP_LINE = re.compile(
     r"^#\s*Gap:\s*(-?[\d.]+)-(open|-?[\d.]+) s after start(?:, after beat (\d+))?(?: \((.*)\))?$"
 )
-_CLIENT_LINE = re.compile(r"^#\s*File: session of client (\S+),")
+_CLIENT_LINE = re.compile(r"^#\s*File: session of client (\S+), start \(UTC\) (\S+)")
+_FIRST_BEAT_LINE = re.compile(r"^#\s*First beat:\s*(\S+) s after start$")
+_EVENT_LINE = re.compile(r"^#\s*Event:\s*(.*)$")
 
 
 def describe(recording: RRRecording) -> str:
@@ -150,12 +161,19 @@ def describe(recording: RRRecording) -> str:
 
 def _parse_rr_text(path: Path, text: str) -> RRRecording:
     gaps: list[TextGap] = []
+    events: list[SessionEvent] = []
     client_code: str | None = None
+    start_utc: dt.datetime | None = None
+    first_beat_s: float | None = None
     rows: list[tuple[int, str]] = []
     for line_number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if stripped.startswith("#"):
-            if match := _GAP_LINE.match(stripped):
+            if match := _EVENT_LINE.match(stripped):
+                events.append(_event_of_line(path, line_number, match.group(1)))
+            elif match := _FIRST_BEAT_LINE.match(stripped):
+                first_beat_s = _header_number(path, line_number, match.group(1))
+            elif match := _GAP_LINE.match(stripped):
                 start_s, end, after, reason = match.groups()
                 gaps.append(
                     TextGap(
@@ -167,6 +185,7 @@ def _parse_rr_text(path: Path, text: str) -> RRRecording:
                 )
             elif match := _CLIENT_LINE.match(stripped):
                 client_code = match.group(1)
+                start_utc = _header_start(path, line_number, match.group(2))
         content = line.split("#", 1)[0].strip()
         if content:
             rows.append((line_number, content))
@@ -223,13 +242,50 @@ def _parse_rr_text(path: Path, text: str) -> RRRecording:
     return RRRecording(
         rr_ms=rr,
         kind="rr-text",
+        start_time=start_utc,
         layout=f"in {_UNIT_WORDS[unit]} ({how}), {layout}",
         gaps=tuple(gaps),
         client_code=client_code,
+        first_beat_s=first_beat_s,
+        events=tuple(events),
     )
 
 
 _UNIT_WORDS = {"ms": "milliseconds", "s": "seconds"}
+
+
+def _event_of_line(path: Path, line_number: int, text: str) -> SessionEvent:
+    try:
+        return SessionEvent.from_fields(json.loads(text))
+    except (ValueError, TypeError, RecursionError) as error:
+        reason = str(error).splitlines()[0][:80] if str(error) else type(error).__name__
+        raise UnreadableFileError(
+            f"{path}: line {line_number} is an '# Event:' line that is not an event ({reason})"
+        ) from None
+
+
+def _header_number(path: Path, line_number: int, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or abs(value) > MAX_EVENT_TIME_S:
+        raise UnreadableFileError(f"{path}: line {line_number} gives no time ({text[:40]!r})")
+    return value
+
+
+def _header_start(path: Path, line_number: int, text: str) -> dt.datetime | None:
+    if text == "unknown":
+        return None
+    try:
+        start = dt.datetime.fromisoformat(text)
+    except ValueError:
+        start = None
+    if start is None or start.tzinfo is None:
+        raise UnreadableFileError(
+            f"{path}: line {line_number} gives no UTC start time ({text[:40]!r})"
+        )
+    return start
 
 
 def _refuse_too_long(path: Path, values: list[float], rr_ms: np.ndarray, unit: str) -> None:
@@ -388,8 +444,13 @@ def beat_times_and_gaps(recording: RRRecording) -> tuple[np.ndarray, list[Sessio
         Session time of every beat (s).
     gaps : list of SessionEvent
         One ``gap`` event per listed gap.
+
+    Beat times start at the file's ``# First beat:`` time where it gives one (our export),
+    else at the first RR value's end.
     """
     t_s = default_beat_times_s(recording.rr_ms)
+    if recording.first_beat_s is not None and t_s.size:
+        t_s += recording.first_beat_s - t_s[0]
     events: list[SessionEvent] = []
     for gap in recording.gaps:
         first_after = (

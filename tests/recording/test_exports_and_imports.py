@@ -46,8 +46,10 @@ def test_kubios_export_then_import_gives_the_same_rr(
     error_ms = np.max(np.abs(imported.beats.rr_ms - original.beats.rr_ms))
     assert error_ms <= 0.0005 + 1e-9  # three decimals, far inside RR_TOLERANCE_MS
     assert error_ms < RR_TOLERANCE_MS
+    # RR text has no clock: beats follow by their RR sums from the first beat's recorded time.
+    assert imported.beats.t_s[0] == original.beats.t_s[0]
     np.testing.assert_allclose(
-        imported.beats.t_s, np.cumsum(imported.beats.rr_ms) / 1000.0, rtol=0, atol=1e-9
+        np.diff(imported.beats.t_s), imported.beats.rr_ms[1:] / 1000.0, rtol=0, atol=1e-9
     )
     assert imported.metadata.source_kind is SourceKind.IMPORT
     assert imported.metadata.original_file_name == "kubios.txt"
@@ -57,10 +59,10 @@ def test_csv_export_then_import_gives_the_same_beats_and_events(
     simulated_session: tuple[Path, SimulatedRecording], tmp_path: Path
 ) -> None:
     original = read_session(simulated_session[0])
-    beats_csv, events_csv = export_csv(original, tmp_path / "session.csv")
-    assert (beats_csv, events_csv) == csv_paths(tmp_path / "session.csv")
-    assert events_csv.name == "session.events.csv"
-    assert (mode(beats_csv), mode(events_csv)) == (0o600, 0o600)
+    beats_csv, events_csv, session_csv = export_csv(original, tmp_path / "session.csv")
+    assert (beats_csv, events_csv, session_csv) == csv_paths(tmp_path / "session.csv")
+    assert (events_csv.name, session_csv.name) == ("session.events.csv", "session.session.csv")
+    assert {mode(beats_csv), mode(events_csv), mode(session_csv)} == {0o600}
     assert beats_csv.read_text().splitlines()[0] == (
         "beat,t_s,rr_ms,arrival_s,beat_class,beat_class_name"
     )
@@ -71,6 +73,9 @@ def test_csv_export_then_import_gives_the_same_beats_and_events(
             getattr(imported.beats, field), getattr(original.beats, field)
         )
     assert imported.events == original.events
+    # Whose session and when come back from the session file.
+    assert imported.metadata.client_code == original.metadata.client_code
+    assert imported.metadata.start_utc == original.metadata.start_utc
 
 
 def test_edf_export_carries_beats_and_events_as_annotations(
@@ -118,9 +123,10 @@ def test_edf_export_then_import_recovers_rr_times_and_events(
     assert rr_error_ms <= 0.00005 + 1e-9
     assert rr_error_ms < RR_TOLERANCE_MS
     np.testing.assert_array_equal(imported.beats.beat_class, original.beats.beat_class)
-    # The EDF start is the whole second; the 0.25 s moved into the times.
-    assert imported.metadata.start_utc == START_UTC.replace(microsecond=0)
-    np.testing.assert_allclose(imported.beats.t_s - 0.25, original.beats.t_s, atol=1e-4)
+    # The EDF start is the whole second, its 0.25 s is the "Session start" annotation's
+    # onset, and the import takes it back out: the same start, the same times from it.
+    assert imported.metadata.start_utc == START_UTC
+    np.testing.assert_allclose(imported.beats.t_s, original.beats.t_s, atol=1e-4)
     assert imported.metadata.client_code == "C017"
 
     def therapist(events: list) -> list[tuple]:
@@ -130,11 +136,7 @@ def test_edf_export_then_import_recovers_rr_times_and_events(
             if e.kind in THERAPIST_EVENT_KINDS
         ]
 
-    shifted = [
-        (k, round(t + 0.25, 3), v, x, e and round(e + 0.25, 3))
-        for k, t, v, x, e in therapist(original.events)
-    ]
-    assert therapist(imported.events) == shifted
+    assert therapist(imported.events) == therapist(original.events)
     notes = [e.text for e in imported.events if e.kind is EventKind.NOTE]
     assert notes == [LONG_NOTE]  # split into 40-byte pieces and joined again
     gaps = [e for e in imported.events if e.kind is EventKind.GAP]
@@ -215,7 +217,7 @@ def test_import_and_export_never_replace_a_file_unless_asked(
     text.write_text("mine")
     with pytest.raises(FileExistsError):
         export_kubios(session, text)
-    beats_csv, events_csv = csv_paths(tmp_path / "c.csv")
+    beats_csv, events_csv, _ = csv_paths(tmp_path / "c.csv")
     events_csv.write_text("mine")
     with pytest.raises(FileExistsError):
         export_csv(session, beats_csv)
