@@ -197,6 +197,26 @@ def fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+def write_private_bytes(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` owner-only (0600, whatever the umask), atomically; ``path``.
+
+    A half-written picture or settings file never takes the old one's place: the bytes go to a
+    partial file beside it, which is renamed over ``path`` once complete.
+    """
+    path = Path(path)
+    partial = path.with_name(f".{path.name}.partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, PRIVATE_FILE_MODE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE_MODE)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, path)
+    return path
+
+
 def create_private_file(path: Path) -> None:
     """Create an empty owner-only (0600) file; ``FileExistsError`` if the name is taken."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_FILE_MODE)

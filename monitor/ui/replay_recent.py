@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 
+from monitor.recording.paths import ensure_private_folder, write_private_bytes
 from monitor.ui.settings_store import default_settings_path
 
 log = logging.getLogger(__name__)
@@ -70,10 +70,7 @@ class RecentFiles:
         return [p for p in files if p.is_file()]
 
     def _write(self, files: list[Path]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({"files": [str(p) for p in files]}, handle, indent=2)
-            handle.write("\n")
-        os.replace(partial, self.path)
+        # The list names session files (client codes, dates): owner-only like them.
+        ensure_private_folder(self.path.parent)
+        text = json.dumps({"files": [str(p) for p in files]}, indent=2) + "\n"
+        write_private_bytes(self.path, text.encode("utf-8"))

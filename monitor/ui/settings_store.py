@@ -18,6 +18,7 @@ from pathlib import Path
 import platformdirs
 
 from monitor.core.tolerance import ToleranceSettings
+from monitor.recording.paths import ensure_private_folder, write_private_bytes
 
 log = logging.getLogger(__name__)
 
@@ -153,12 +154,10 @@ def save_settings(settings: DashboardSettings, path: Path | None = None) -> Path
         The folder cannot be created or written.
     """
     path = path or default_settings_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".tmp")
-    # The adapter name says little, but the file is nobody else's business either.
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(settings.to_json(), handle, indent=2)
-        handle.write("\n")
-    os.replace(partial, path)
-    return path
+    # The adapter name says little, but the folder also lists recent session files: it is
+    # nobody else's business, whatever the umask.
+    ensure_private_folder(
+        path.parent, tighten_existing=path.parent == default_settings_path().parent
+    )
+    text = json.dumps(settings.to_json(), indent=2) + "\n"
+    return write_private_bytes(path, text.encode("utf-8"))
