@@ -13,6 +13,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -187,3 +188,34 @@ def test_a_session_stopped_by_a_full_disk_opens_in_every_command(tmp_path: Path)
     assert cli("report", str(out), "--out", str(tmp_path / "r.html")).returncode == 0
     assert len(read_session(out).beats) == beats
     assert digest(out) == before
+
+
+@pytest.mark.parametrize(
+    ("make_out", "fragment"),
+    [
+        (lambda tmp: _dangling_link(tmp), "symbolic link"),
+        (lambda tmp: _under_a_file(tmp), "is a file, not a folder"),
+    ],
+    ids=["dangling-symlink", "under-a-file"],
+)
+def test_record_onto_an_impossible_place_is_refused_in_one_line(
+    tmp_path: Path, make_out: Callable[[Path], Path], fragment: str
+) -> None:
+    """Before: a traceback and exit 1, and for the link a file created at its target."""
+    out = make_out(tmp_path)
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    command = ["record", "--simulate", "--headless", "--duration", "3", "--speed", "50"]
+    refused_in_one_line(cli(*command, "--out", str(out)), fragment)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+    assert not (tmp_path / "target.sqlite").exists()
+
+
+def _dangling_link(tmp_path: Path) -> Path:
+    link = tmp_path / "link.sqlite"
+    link.symlink_to(tmp_path / "target.sqlite")
+    return link
+
+
+def _under_a_file(tmp_path: Path) -> Path:
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    return tmp_path / "notes.txt" / "s.sqlite"
