@@ -18,10 +18,11 @@ import logging
 import logging.handlers
 import os
 import re
-import sys
 from pathlib import Path
 
 import platformdirs
+
+from monitor import stderr_lines
 
 LOG_DIR_ENV = "SESSION_MONITOR_LOG_DIR"
 """Environment variable naming another log folder (tests, a shared support folder)."""
@@ -110,7 +111,7 @@ class _StderrHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            sys.stderr.write(self.format(record) + "\n")
+            stderr_lines.say(self.format(record))
         except Exception:
             self.handleError(record)
 

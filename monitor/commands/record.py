@@ -12,12 +12,12 @@ import argparse
 import asyncio
 import math
 import signal
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor.commands import CliError
+from monitor.stderr_lines import say
 
 if TYPE_CHECKING:  # the session stack (scipy, bleak) loads only when the command runs
     from monitor.recording.session_file import SessionWriteError
@@ -82,7 +82,7 @@ def options_from(args: argparse.Namespace) -> LiveOptions:
         if found is None:
             raise CliError(f"no earlier session of {args.client} with a clean baseline in {folder}")
         reused = found[0]
-        print(f"reusing the baseline of {found[1].name}", file=sys.stderr)
+        say(f"reusing the baseline of {found[1].name}")
     return LiveOptions(
         device=getattr(args, "device", None),
         adapter=args.adapter,
@@ -164,7 +164,7 @@ def _read_marks_from_stdin(session: LiveSession) -> None:
     if readable:
         StdinMarks(session).start()
     elif readable is None:
-        print("running in the background: marks on standard input are not read", file=sys.stderr)
+        say("running in the background: marks on standard input are not read")
 
 
 async def _record(session: LiveSession) -> object:
@@ -230,7 +230,7 @@ class HeadlessPrinter:
             if event.kind in ("alert", "phase", "gap", "connection"):
                 label = event.data.get("alert_kind", event.kind)
                 ended = " (ended)" if event.end_s is not None else ""
-                print(f"[{update.t_s:7.1f} s] {label}{ended}: {event.text}", file=sys.stderr)
+                say(f"[{update.t_s:7.1f} s] {label}{ended}: {event.text}")
         if update.beat is not None and update.t_s >= self._next_status_s:
             self._next_status_s = update.t_s + STATUS_EVERY_S
             reading = update.reading
@@ -238,7 +238,4 @@ class HeadlessPrinter:
             hr = update.beat.indices.hr_10s_bpm
             rmssd = update.beat.indices.rmssd_ms
             rmssd_text = "—" if math.isnan(rmssd) else f"{rmssd:.0f} ms"
-            print(
-                f"[{update.t_s:7.1f} s] HR {hr:.0f} bpm, RMSSD {rmssd_text}, zone {zone}",
-                file=sys.stderr,
-            )
+            say(f"[{update.t_s:7.1f} s] HR {hr:.0f} bpm, RMSSD {rmssd_text}, zone {zone}")

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
+from monitor import stderr_lines
 from monitor.session.engine import DEFAULT_PHASES
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ class StdinMarks:
     ) -> None:
         self.session = session
         self.stream = stream if stream is not None else sys.stdin
-        self.say = say or (lambda text: print(text, file=sys.stderr, flush=True))
+        self.say = say or stderr_lines.say
         self._before_grounding: str | None = None
         self.thread = threading.Thread(target=self._read, name="stdin-marks", daemon=True)
 
