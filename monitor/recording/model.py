@@ -346,8 +346,8 @@ class SessionEvent:
             raise ValueError("an event's t_s, value and end_s are numbers")
         if not isinstance(fields["text"], str) or not isinstance(fields["data"], dict):
             raise ValueError("an event's text is a string and its data an object")
-        if any(n is not None and abs(n) > MAX_EVENT_TIME_S for n in numbers[::2]):
-            raise ValueError(f"an event time beyond {MAX_EVENT_TIME_S:g} s")
+        if any(n is not None and not abs(n) <= MAX_EVENT_TIME_S for n in numbers):
+            raise ValueError(f"an event number that is not finite or beyond {MAX_EVENT_TIME_S:g}")
         return cls(
             t_s=float(fields["t_s"]),
             kind=EventKind(fields["kind"]),

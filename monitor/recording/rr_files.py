@@ -257,7 +257,7 @@ _UNIT_WORDS = {"ms": "milliseconds", "s": "seconds"}
 def _event_of_line(path: Path, line_number: int, text: str) -> SessionEvent:
     try:
         return SessionEvent.from_fields(json.loads(text))
-    except (ValueError, TypeError, RecursionError) as error:
+    except (ValueError, TypeError, OverflowError, RecursionError) as error:
         reason = str(error).splitlines()[0][:80] if str(error) else type(error).__name__
         raise UnreadableFileError(
             f"{path}: line {line_number} is an '# Event:' line that is not an event ({reason})"
@@ -281,7 +281,11 @@ def _header_start(path: Path, line_number: int, text: str) -> dt.datetime | None
         start = dt.datetime.fromisoformat(text)
     except ValueError:
         start = None
-    if start is None or start.tzinfo is None:
+    if (
+        start is None
+        or start.tzinfo is None
+        or not PLAUSIBLE_YEARS[0] <= start.year <= PLAUSIBLE_YEARS[1]
+    ):
         raise UnreadableFileError(
             f"{path}: line {line_number} gives no UTC start time ({text[:40]!r})"
         )
@@ -419,12 +423,13 @@ def _hrm_start_time(params: dict[str, str]) -> dt.datetime | None:
         time = dt.datetime.strptime(params["StartTime"].strip().split(".")[0], "%H:%M:%S").time()
     except (KeyError, ValueError):
         return None
-    if not _PLAUSIBLE_YEARS[0] <= date.year <= _PLAUSIBLE_YEARS[1]:
+    if not PLAUSIBLE_YEARS[0] <= date.year <= PLAUSIBLE_YEARS[1]:
         return None  # a recorder's unset clock (0001-01-01, 9999-12-31): no start time known
     return dt.datetime.combine(date, time)
 
 
-_PLAUSIBLE_YEARS = (1990, 2200)
+PLAUSIBLE_YEARS = (1990, 2200)
+"""A session start outside these years is an unset clock or damage, never a session."""
 
 
 def beat_times_and_gaps(recording: RRRecording) -> tuple[np.ndarray, list[SessionEvent]]:

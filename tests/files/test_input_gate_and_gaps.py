@@ -142,3 +142,45 @@ def test_round_trips_keep_client_code_start_gaps_and_events(tmp_path: Path, fmt:
     starts = [[a["start_s"] for a in s["alerts"]] for s in summaries]
     assert len(starts[0]) == len(starts[1]) > 0
     assert np.allclose(starts[0], starts[1], atol=2.0)
+
+
+@pytest.mark.parametrize(
+    ("line", "fragment"),
+    [
+        (
+            '# Event: {"t_s": 1, "kind": "zap", "value": null, "text": "", "end_s": null, '
+            '"data": {}}',
+            "not a valid EventKind",
+        ),
+        (
+            '# Event: {"t_s": 1, "kind": "suds", "value": Infinity, "text": "", "end_s": null, '
+            '"data": {}}',
+            "not finite",
+        ),
+        (
+            '# Event: {"t_s": 1e400, "kind": "note", "value": null, "text": "", "end_s": null, '
+            '"data": {}}',
+            "not finite",
+        ),
+        (
+            '# Event: {"t_s": 1, "kind": "note", "value": null, "text": "", "end_s": null, '
+            '"data": {"x": NaN}}',
+            "not JSON compliant",
+        ),
+        ("# Event: " + "[" * 5000, "not an event"),
+        ("# First beat: nan s after start", "gives no time"),
+        ("# File: session of client C1, start (UTC) 9999-12-31T23:59:59+00:00", "no UTC start"),
+        ("# File: session of client C1, start (UTC) 2026-12-03T10:00:00", "no UTC start"),
+    ],
+    ids=["kind", "suds-inf", "time-huge", "data-nan", "deep", "first-beat", "year", "naive"],
+)
+def test_a_damaged_kubios_header_line_is_refused_with_its_line(
+    tmp_path: Path, line: str, fragment: str
+) -> None:
+    """Our export's header lines are read back, so a damaged one is named, never skipped."""
+    text = tmp_path / "rr.txt"
+    text.write_text(f"# SIGNAL/SERIES EXPORT - KUBIOS\n{line}\n812\n790\n805\n")
+    out = tmp_path / "back.sqlite"
+    result = cli("import", str(text), "--out", str(out))
+    one_line_refusal(result, "line 2")
+    assert fragment in result.stderr and not out.exists()
