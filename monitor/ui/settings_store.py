@@ -155,9 +155,9 @@ def save_settings(settings: DashboardSettings, path: Path | None = None) -> Path
     """
     path = path or default_settings_path()
     # The adapter name says little, but the folder also lists recent session files: it is
-    # nobody else's business, whatever the umask.
-    ensure_private_folder(
-        path.parent, tighten_existing=path.parent == default_settings_path().parent
-    )
+    # nobody else's business, whatever the umask. Only the program's own config folder is
+    # tightened if it exists; a folder the user named keeps the permissions they gave it.
+    own_folder = platformdirs.user_config_path("session-monitor")
+    ensure_private_folder(path.parent, tighten_existing=path.parent == own_folder)
     text = json.dumps(settings.to_json(), indent=2) + "\n"
     return write_private_bytes(path, text.encode("utf-8"))
