@@ -55,7 +55,7 @@ from monitor.recording.model import (
     check_client_code,
 )
 from monitor.recording.reader import SQLITE_HEADER
-from monitor.recording.rr_files import PLAUSIBLE_YEARS, beat_times_and_gaps, read_rr_file
+from monitor.recording.rr_files import beat_times_and_gaps, parse_exported_start, read_rr_file
 from monitor.recording.session_file import write_session_file
 
 DEFAULT_CLIENT_CODE = "imported"
@@ -244,15 +244,9 @@ def _read_csv(path: Path, client_code: str | None) -> RecordedSession:
     start_utc = None
     if fields.get("start_utc"):
         try:
-            start_utc = dt.datetime.fromisoformat(fields["start_utc"])
-        except ValueError:
-            raise UnreadableFileError(
-                f"{session_path}: start_utc {fields['start_utc'][:40]!r} is not a time"
-            ) from None
-        if start_utc.tzinfo is None:
-            raise UnreadableFileError(f"{session_path}: start_utc has no time zone")
-        if not PLAUSIBLE_YEARS[0] <= start_utc.year <= PLAUSIBLE_YEARS[1]:
-            raise UnreadableFileError(f"{session_path}: start_utc {start_utc.year} is no session's")
+            start_utc = parse_exported_start(fields["start_utc"])
+        except ValueError as error:
+            raise UnreadableFileError(f"{session_path}: start_utc is no start ({error})") from None
     return _assemble(path, code, start_utc, RecordedBeats.from_beats(beats), events)
 
 

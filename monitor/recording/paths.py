@@ -204,16 +204,14 @@ def write_private_bytes(path: Path, data: bytes) -> Path:
     partial file beside it, which is renamed over ``path`` once complete.
     """
     path = Path(path)
-    partial = path.with_name(f".{path.name}.partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, PRIVATE_FILE_MODE)
+    partial = partial_path_for(path)
     try:
-        os.fchmod(fd, PRIVATE_FILE_MODE)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-    except BaseException:
+        create_private_file(partial)
+        partial.write_bytes(data)
+        fsync_file(partial)
+        publish(partial, path, overwrite=True)
+    finally:
         partial.unlink(missing_ok=True)
-        raise
-    os.replace(partial, path)
     return path
 
 

@@ -274,22 +274,31 @@ def _header_number(path: Path, line_number: int, text: str) -> float:
     return value
 
 
+def parse_exported_start(text: str) -> dt.datetime:
+    """A session start our exports wrote (ISO 8601 with its zone, in PLAUSIBLE_YEARS).
+
+    Raises
+    ------
+    ValueError
+        Not such a time, in words.
+    """
+    start = dt.datetime.fromisoformat(text)
+    if start.tzinfo is None:
+        raise ValueError(f"{text[:40]!r} has no time zone")
+    if not PLAUSIBLE_YEARS[0] <= start.year <= PLAUSIBLE_YEARS[1]:
+        raise ValueError(f"{text[:40]!r} is outside {PLAUSIBLE_YEARS[0]}-{PLAUSIBLE_YEARS[1]}")
+    return start
+
+
 def _header_start(path: Path, line_number: int, text: str) -> dt.datetime | None:
     if text == "unknown":
         return None
     try:
-        start = dt.datetime.fromisoformat(text)
+        return parse_exported_start(text)
     except ValueError:
-        start = None
-    if (
-        start is None
-        or start.tzinfo is None
-        or not PLAUSIBLE_YEARS[0] <= start.year <= PLAUSIBLE_YEARS[1]
-    ):
         raise UnreadableFileError(
             f"{path}: line {line_number} gives no UTC start time ({text[:40]!r})"
-        )
-    return start
+        ) from None
 
 
 def _refuse_too_long(path: Path, values: list[float], rr_ms: np.ndarray, unit: str) -> None:
