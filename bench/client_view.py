@@ -24,7 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from drivers.simulator import simulated_rr
-from monitor.core.pacer import BreathPacer
+from monitor.client.pacer import BreathPacer
 from monitor.core.resonance import ResonanceProtocol, analyse_protocol
 from monitor.session.resonance_finder import protocol_script
 

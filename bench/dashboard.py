@@ -1,6 +1,6 @@
 """Benchmark of the live dashboard: beat-to-screen latency, CPU share and memory over 3 hours.
 
-The real dashboard (:class:`monitor.ui.main_window.MainWindow`) runs a real live session (the
+The real dashboard (:class:`monitor.ui.dashboard.window.MainWindow`) runs a real live session (the
 simulator through :class:`monitor.session.live.LiveSession` on the worker thread, recording into
 a temporary folder), exactly as ``session-monitor demo`` does. Three runs:
 
@@ -46,7 +46,7 @@ from drivers.events import HeartRatePacket, SourceEvent
 from monitor.session.engine import SessionUpdate
 from monitor.session.live import LiveOptions, LiveSession
 from monitor.ui.app import configure_application
-from monitor.ui.main_window import REFRESH_HZ, MainWindow
+from monitor.ui.dashboard.window import REFRESH_HZ, MainWindow
 from monitor.ui.session_runner import SessionRunner
 from monitor.ui.settings_store import DashboardSettings
 

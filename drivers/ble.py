@@ -32,10 +32,12 @@ import logging
 import re
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bleak import BleakClient, BleakScanner
+from bleak.args.bluez import BlueZClientArgs, BlueZScannerArgs
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
@@ -45,6 +47,9 @@ from bleak.exc import (
     BleakDBusError,
     BleakError,
 )
+
+if TYPE_CHECKING:
+    from dbus_fast.aio import MessageBus
 
 from drivers.events import (
     BatteryLevel,
@@ -253,7 +258,7 @@ async def _check_adapter(adapter: str | None) -> None:
                 others = f" (adapters here: {', '.join(known)})" if known else ""
                 raise StrapError(f"Bluetooth adapter {adapter} not found{others}")
             raise StrapError(
-                explain_bluetooth_error(BleakDBusError(reply.error_name, reply.body), adapter)
+                explain_bluetooth_error(BleakDBusError(reply.error_name or "", reply.body), adapter)
             )
         if not reply.body[0].value:
             raise StrapError(
@@ -266,7 +271,7 @@ async def _check_adapter(adapter: str | None) -> None:
         bus.disconnect()
 
 
-async def _adapter_names(bus) -> list[str]:
+async def _adapter_names(bus: MessageBus) -> list[str]:
     from dbus_fast import Message, MessageType
 
     reply = await bus.call(
@@ -286,8 +291,12 @@ async def _adapter_names(bus) -> list[str]:
     )
 
 
-def _bluez_args(adapter: str | None) -> dict[str, str]:
-    return {"adapter": adapter} if adapter else {}
+def _scanner_args(adapter: str | None) -> BlueZScannerArgs:
+    return BlueZScannerArgs(adapter=adapter) if adapter else BlueZScannerArgs()
+
+
+def _client_args(adapter: str | None) -> BlueZClientArgs:
+    return BlueZClientArgs(adapter=adapter) if adapter else BlueZClientArgs()
 
 
 async def scan_straps(adapter: str | None = None, timeout_s: float = 5.0) -> list[StrapInfo]:
@@ -316,7 +325,7 @@ async def scan_straps(adapter: str | None = None, timeout_s: float = 5.0) -> lis
             timeout=timeout_s,
             return_adv=True,
             service_uuids=[HEART_RATE_SERVICE_UUID],
-            bluez=_bluez_args(adapter),
+            bluez=_scanner_args(adapter),
         )
     except StrapError:
         raise
@@ -581,12 +590,14 @@ class BleHeartRateSource:
             return _same_address(device, self.device)
         return self.device in (advertisement.local_name, device.name)
 
-    async def _find(self, timeout_s: float, match) -> BLEDevice | None:
+    async def _find(
+        self, timeout_s: float, match: Callable[[BLEDevice, AdvertisementData], bool]
+    ) -> BLEDevice | None:
         """Scan until a matching device advertises, the timeout passes, or stop is asked."""
         assert self._stop_requested is not None
         search = asyncio.create_task(
             BleakScanner.find_device_by_filter(
-                match, timeout=timeout_s, bluez=_bluez_args(self.adapter)
+                match, timeout=timeout_s, bluez=_scanner_args(self.adapter)
             )
         )
         stop = asyncio.create_task(self._stop_requested.wait())
@@ -613,7 +624,7 @@ class BleHeartRateSource:
         client = BleakClient(
             ble_device,
             disconnected_callback=lambda _client: disconnected.set(),
-            bluez=_bluez_args(self.adapter),
+            bluez=_client_args(self.adapter),
             timeout=self.connect_timeout_s,
         )
         try:
@@ -759,7 +770,7 @@ def _same_address(device: BLEDevice, address: str) -> bool:
     return device.address.replace("-", ":").lower() == address.replace("-", ":").lower()
 
 
-async def _quietly(operation) -> None:
+async def _quietly(operation: Awaitable[object]) -> None:
     """Run a teardown step with a time limit; a failed teardown must not hide the outcome."""
     try:
         await asyncio.wait_for(operation, _GATT_TIMEOUT_S)

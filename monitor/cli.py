@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from monitor import __version__
-from monitor.commands import CliError
+from monitor.user_errors import UserError
 
 # Subcommand modules, in the order ``--help`` lists them. A module that is not there yet (a
 # capability still to come) is simply left out of the list.
@@ -63,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     start_log_file(args.command, __version__, (client,) if isinstance(client, str) else ())
     try:
         return int(handler(args) or 0)
-    except CliError as error:
+    except UserError as error:
         logging.getLogger("monitor.cli").warning("%s: %s", args.command, error, extra=FILE_ONLY)
         print(f"session-monitor {args.command}: error: {error}", file=sys.stderr)
         return error.exit_code

@@ -4,11 +4,10 @@
     The full scripted imagery-rescripting session of :mod:`drivers.simulator` (seed 2025, about
     21 minutes) as the live engine records it: every notification, beats from the beat clock
     (re-anchored after a gap), their artefact classes, the simulator's connection, battery,
-    contact and gap events, the alerts the session engine raised, plus the therapist's phase
-    markers, SUDS ratings and notes. A few
-    ectopic and missed beats and one 8-s drop-out are injected, so replay and reports show
-    artefacts and a gap. Classes come from the whole-recording classifier
-    (:func:`monitor.core.artefacts.classify_beats`).
+    contact and gap events and the gaps the engine found, the alerts it raised, plus the
+    therapist's phase markers, SUDS ratings and notes. A few ectopic and missed beats and one
+    8-s drop-out are injected, so replay and reports show artefacts and a gap. Classes come
+    from the whole-recording classifier (:func:`monitor.core.artefacts.classify_beats`).
 ``example_rest_rri_import.sqlite``
     ``tests/data/rest_rri.txt`` (a real seated-rest recording, see ``recordings/README.md``)
     imported as ``session-monitor import`` does.
@@ -30,8 +29,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from drivers.beat_clock import BeatClock  # noqa: E402
-from drivers.events import DeviceInfo, HeartRatePacket, SignalGap  # noqa: E402
+from drivers.events import DeviceInfo, HeartRatePacket  # noqa: E402
 from drivers.simulator import (  # noqa: E402
     Disturbances,
     HeartSimulator,
@@ -81,7 +79,6 @@ def software_version() -> str:
 def make_simulated(folder: Path, version: str) -> Path:
     script = default_session_script()
     simulator = HeartSimulator(script, seed=SEED, disturbances=DISTURBANCES)
-    clock = BeatClock()
     packets: list[tuple[float, bytes]] = []
     beats: list[tuple[float, float, float]] = []
     events: list[SessionEvent] = []
@@ -98,23 +95,26 @@ def make_simulated(folder: Path, version: str) -> Path:
     for event in simulator.events():
         while pending_markers and pending_markers[0][0] <= event.arrival_s:
             engine.add_phase(*pending_markers.pop(0))
-        engine.handle(event)
-        if isinstance(event, HeartRatePacket):
-            packets.append((event.arrival_s, event.raw))
-            beats.extend((b.t_s, b.rr_ms, b.arrival_s) for b in clock.push(event))
-            continue
-        if isinstance(event, SignalGap):
-            clock.reset()  # never bridge a gap (DESIGN.md "Time")
-        if isinstance(event, DeviceInfo):
-            device = event
-        session_event = session_event_from_source(event)
-        if session_event is not None:
-            events.append(session_event)
+        # What the live recorder would store: the engine's updates say it completely (the
+        # packets, the beats as its clock made them, the gaps it found besides the source's).
+        for update in engine.handle(event):
+            if update.raw_beat is not None:
+                beat = update.raw_beat
+                beats.append((beat.t_s, beat.rr_ms, beat.arrival_s))
+            for source_event in update.source_events:
+                if isinstance(source_event, HeartRatePacket):
+                    packets.append((source_event.arrival_s, source_event.raw))
+                    continue
+                if isinstance(source_event, DeviceInfo):
+                    device = source_event
+                session_event = session_event_from_source(source_event)
+                if session_event is not None:
+                    events.append(session_event)
     engine.finish()
     events += [SessionEvent.phase(t_s, name) for t_s, name in markers]
     events += [
         SessionEvent.alert(alert.start_s, str(alert.kind), alert.reason, alert.end_s)
-        for alert in engine.window.alerts
+        for alert in engine.judge.alerts
     ]
     events += [SessionEvent.suds(t_s, rating) for t_s, rating in SUDS_RATINGS]
     events += [SessionEvent.note(t_s, text) for t_s, text in NOTES]

@@ -1,4 +1,6 @@
-"""Module boundaries (DESIGN.md): the core is pure, drivers stand alone, only one module talks BLE.
+"""Module boundaries (docs/architecture.md, "The rooms"): the core is pure, drivers stand alone,
+only one module talks BLE, the session never touches Qt, the recording never the session, and the
+views never the commands.
 
 Imports are read from the source with ``ast`` (every import statement, also inside functions), so
 a forbidden import fails here even if no test happens to execute it.
@@ -29,7 +31,27 @@ RULES = {
     ),
     "drivers": ("monitor", "PySide6", "pyqtgraph", "neurokit2"),
     "monitor": ("neurokit2", "bluezoo"),
+    "monitor/client": (
+        "PySide6",
+        "pyqtgraph",
+        "monitor.ui",
+        "monitor.session",
+        "monitor.recording",
+        "monitor.commands",
+    ),
+    "monitor/recording": (
+        "PySide6",
+        "pyqtgraph",
+        "monitor.session",
+        "monitor.ui",
+        "monitor.report",
+        "monitor.commands",
+    ),
+    "monitor/session": ("PySide6", "pyqtgraph", "monitor.ui", "monitor.commands"),
+    "monitor/report": ("PySide6", "pyqtgraph", "monitor.ui", "monitor.commands"),
+    "monitor/ui": ("monitor.commands",),
 }
+"""Per folder: the modules it must not import (the folder's own and everything below)."""
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -56,6 +78,19 @@ def violations(package: str, forbidden: tuple[str, ...]) -> list[str]:
 @pytest.mark.parametrize("package", sorted(RULES))
 def test_package_respects_its_import_rules(package: str) -> None:
     assert violations(package, RULES[package]) == []
+
+
+def test_the_core_imports_nothing_of_ours_above_it() -> None:
+    """Of this project, ``monitor/core`` may import only ``monitor.core``."""
+    ours = ("monitor", "drivers")
+    found = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in sorted((ROOT / "monitor" / "core").rglob("*.py"))
+        for name in imported_modules(path)
+        if name.split(".")[0] in ours
+        and not (name == "monitor.core" or name.startswith("monitor.core."))
+    ]
+    assert found == []
 
 
 def test_the_checker_catches_a_forbidden_import(tmp_path: Path) -> None:

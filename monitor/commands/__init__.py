@@ -7,8 +7,8 @@ raised as :class:`CliError` and printed as one line, without a traceback.
 
 from __future__ import annotations
 
+from monitor.user_errors import UserError
 
-class CliError(Exception):
+
+class CliError(UserError):
     """A problem the user can fix (bad file, missing device, wrong flag): one line, exit code 2."""
-
-    exit_code = 2

@@ -30,7 +30,7 @@ from monitor.commands.progress import progress_bar
 if TYPE_CHECKING:  # the analysis stack (scipy) loads only when the command runs
     import numpy as np
 
-    from monitor.core.tolerance_summary import ToleranceSummary
+    from monitor.core.judge import ToleranceSummary
     from monitor.recording.beat_input import BeatInput
 
 # Label, key and format of each line of the human-readable summary.
@@ -82,7 +82,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from monitor.core.analysis import summarize
     from monitor.recording.beat_input import read_beat_input, tolerance_inputs_for
     from monitor.recording.errors import UnreadableFileError
     from monitor.timeline import parallel_timeline
@@ -95,22 +94,32 @@ def run(args: argparse.Namespace) -> int:
         beats = read_beat_input(args.file)
     except UnreadableFileError as error:
         raise CliError(str(error)) from None
-    summary = summarize(beats.rr_ms, beats.t_s).as_dict()
     table = parallel_timeline(
         beats.t_s, beats.rr_ms, gap_after=beats.gap_after, progress=progress_bar("analysis")
     )
     if args.timeline is not None:
         _write_timeline(args.timeline, table, overwrite=args.force)
     tolerance = tolerance_inputs_for(beats, table, args.baseline_s).evaluate()
+    summary = analysis_keys(beats, tolerance)
+    if args.json:
+        print(json.dumps(summary, allow_nan=False))
+    else:
+        print_text(args.file, summary)
+    return 0
+
+
+def analysis_keys(beats: BeatInput, tolerance: ToleranceSummary) -> dict[str, object]:
+    """What ``analyze --json`` prints: the whole recording's HRV, the window of tolerance's
+    verdict (``tolerance``) and how an RR file was read. ``replay --headless --json`` prints the
+    same keys, with the live engine's ``tolerance``."""
+    from monitor.core.analysis import summarize
+
+    summary = summarize(beats.rr_ms, beats.t_s).as_dict()
     summary.update(_tolerance_json(tolerance, beats=beats))
     if beats.layout:
         # How an RR file's numbers were read (unit, layout): stated, never assumed quietly.
         summary["read_as"] = beats.layout
-    if args.json:
-        print(json.dumps(summary, allow_nan=False))
-    else:
-        _print_text(args.file, summary)
-    return 0
+    return summary
 
 
 def _rounded(value: float | None) -> float | None:
@@ -186,7 +195,8 @@ def _write_timeline(path: Path, table: np.ndarray, *, overwrite: bool) -> None:
         raise CliError(f"cannot write {path}: {error.strerror or error}") from None
 
 
-def _print_text(path: Path, summary: dict[str, object]) -> None:
+def print_text(path: Path, summary: dict[str, object]) -> None:
+    """The summary of ``analyze`` (and ``replay --headless``) as lines for a person."""
     print(f"{path.name}: whole-recording HRV over artefact-corrected NN intervals")
     if "read_as" in summary:
         print(f"  read as: {summary['read_as']}")

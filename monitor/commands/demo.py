@@ -120,11 +120,15 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as error:  # e.g. Qt's system libraries missing on a fresh machine
         raise CliError(f"the dashboard cannot start: {error}") from None
     check_display()
-    if args.duration is None:
+
+    def say_how_it_ends() -> None:
+        # Once the window is up: Ctrl-C from then on closes it cleanly (before, it interrupts).
         print(
             "session-monitor demo: runs until you close its window (--duration S stops it)",
             file=sys.stderr,
+            flush=True,
         )
+
     with tempfile.TemporaryDirectory(prefix="session-monitor-demo-") as folder:
         options = LiveOptions(
             simulate=True,
@@ -144,4 +148,5 @@ def run(args: argparse.Namespace) -> int:
             screenshot_dir=args.screenshot_dir,
             client_view=args.client_view,
             client_store=ClientStore(Path(folder) / "clients"),
+            on_running=say_how_it_ends if args.duration is None else None,
         )

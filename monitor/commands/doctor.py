@@ -156,7 +156,7 @@ def bluetooth_checks(adapter: str | None, timeout_s: float) -> list[Check]:
 def chime_player() -> str | None:
     """The program that would play the chime, or None."""
     try:
-        from monitor.ui.chime import EXTERNAL_PLAYERS
+        from monitor.ui.dashboard.chime import EXTERNAL_PLAYERS
     except ImportError:
         return None
     return next((name for name in EXTERNAL_PLAYERS if shutil.which(name)), None)

@@ -193,8 +193,8 @@ def recording_failed_text(session: LiveSession, error: SessionWriteError) -> str
     """The one line that says the recording failed, when, and what the file still holds."""
     from monitor.ui.formatting import clock_text
 
-    engine = session.engine
-    failed_s = None if engine is None else engine.write_error_s
+    recorder = session.recorder
+    failed_s = None if recorder is None else recorder.error_s
     when = "" if failed_s is None else f" at {clock_text(failed_s)} session time"
     # Where the file is now: moved while recording, it is no longer at its old name; deleted,
     # the reason itself says that everything is lost.

@@ -6,6 +6,9 @@
 ``replay FILE --duration S --screenshot-dir DIR``
     Play S seconds of the session, save a PNG of the window into DIR and quit (works offscreen
     with ``QT_QPA_PLATFORM=offscreen``).
+``replay FILE --headless [--json]``
+    No window, no Qt: the file's raw packets and markers through the live engine as fast as
+    possible (:mod:`monitor.session.headless_replay`), printed with the keys of ``analyze``.
 
 The session file is only read, never changed. The file is checked before any window opens, so a
 foreign or damaged file is one line on stderr and exit code 2.
@@ -59,6 +62,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="with --duration: save a PNG of the window into DIR before quitting",
     )
+    parser.add_argument(
+        "--headless",
+        action="store_true",
+        help="no window: run the live engine over the file's packets as fast as possible and "
+        "print what `analyze` prints (the alerts the live engine raises)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="with --headless: print one JSON object"
+    )
     parser.set_defaults(handler=run)
 
 
@@ -82,6 +94,25 @@ def check_args(args: argparse.Namespace) -> None:
         raise CliError("--duration and --screenshot-dir need a session FILE")
     if args.screenshot_dir is not None and args.duration is None:
         raise CliError("--screenshot-dir goes with --duration (the pictures are taken at its end)")
+    if args.json and not args.headless:
+        raise CliError("--json goes with --headless (the window prints nothing)")
+    if args.headless:
+        if args.file is None:
+            raise CliError("--headless needs a session FILE")
+        window_only = [
+            flag
+            for flag, given in (
+                ("--speed", args.speed != 1.0),
+                ("--start", args.start != 0.0),
+                ("--duration", args.duration is not None),
+                ("--screenshot-dir", args.screenshot_dir is not None),
+            )
+            if given
+        ]
+        if window_only:
+            verb = "is" if len(window_only) == 1 else "are"
+            flags = ", ".join(window_only)
+            raise CliError(f"{flags} {verb} for the window, not for --headless")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -96,6 +127,8 @@ def run(args: argparse.Namespace) -> int:
                 pass
         except UnreadableFileError as error:
             raise CliError(str(error)) from None
+    if args.headless:
+        return _run_headless(args)
     from monitor.ui.app import check_display
 
     check_display()
@@ -104,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_window(args: argparse.Namespace) -> int:
     from monitor.ui.app import configure_application, run_event_loop
-    from monitor.ui.replay_window import ReplayWindow
+    from monitor.ui.replay.window import ReplayWindow
 
     app = configure_application()
     window = ReplayWindow(speed=args.speed)
@@ -120,4 +153,25 @@ def _run_window(args: argparse.Namespace) -> int:
     run_event_loop(app, on_interrupt=window.close)
     for path in window.screenshots:
         print(path)
+    return 0
+
+
+def _run_headless(args: argparse.Namespace) -> int:
+    import json
+
+    from monitor.commands.analyze import analysis_keys, print_text
+    from monitor.recording.beat_input import read_beat_input
+    from monitor.recording.errors import UnreadableFileError
+    from monitor.session.headless_replay import replay_headless
+
+    try:
+        replay = replay_headless(args.file)
+        beats = read_beat_input(args.file)
+    except UnreadableFileError as error:
+        raise CliError(str(error)) from None
+    summary = analysis_keys(beats, replay.tolerance)
+    if args.json:
+        print(json.dumps(summary, allow_nan=False))
+    else:
+        print_text(args.file, summary)
     return 0

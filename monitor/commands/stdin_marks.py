@@ -148,12 +148,12 @@ class StdinMarks:
         if mark.kind == "phase":
             return engine.add_phase(now_s, mark.text)
         if mark.kind == "grounding":
-            if engine.current_phase != "grounding":
+            if not engine.in_grounding:
                 self._before_grounding = engine.current_phase
             return engine.mark_grounding(now_s)
         if mark.kind == "resume":
             target = self._before_grounding
-            if engine.current_phase != "grounding" or target is None:
+            if not engine.in_grounding or target is None:
                 self.say("session-monitor record: r ignored: nothing to resume (mark g first)")
                 return []
             self._before_grounding = None

@@ -25,6 +25,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -176,7 +177,8 @@ def _without_short_indices(
         if reason is not None:
             values[name] = float("nan")
             absent[name] = reason
-    return dataclasses.replace(summary, **values, absent=absent)
+    changes: dict[str, Any] = {**values, "absent": absent}
+    return dataclasses.replace(summary, **changes)
 
 
 def _first_interval_s(rr: np.ndarray) -> float:
@@ -195,7 +197,7 @@ def _epoch_averaged_psd(t_s: np.ndarray, nn_ms: np.ndarray) -> np.ndarray:
         for start in starts
         if (in_epoch := (t_s >= start) & (t_s < start + SPECTRAL_EPOCH_S)).any()
     ]
-    return np.nanmean(spectra, axis=0)
+    return np.asarray(np.nanmean(spectra, axis=0))
 
 
 def _epoch_coherence_and_breathing(t_s: np.ndarray, nn_ms: np.ndarray) -> tuple[float, float]:

@@ -64,7 +64,7 @@ def _build_box_layout(n_points: int, box_sizes: tuple[int, ...]) -> _BoxLayout:
         size_number.append(np.full(n_boxes * size, i))
         box_size_of_box.append(np.full(n_boxes, float(size)))
         boxes_so_far += n_boxes
-    size = np.concatenate(box_size_of_box)
+    box_size = np.concatenate(box_size_of_box)
     covered = np.array([(n_points // b) * b for b in box_sizes], dtype=float)
     with np.errstate(divide="ignore"):
         inverse_points = np.where(covered > 0, 1.0 / covered, np.nan)
@@ -73,8 +73,8 @@ def _build_box_layout(n_points: int, box_sizes: tuple[int, ...]) -> _BoxLayout:
         box=np.concatenate(box),
         centred_j=np.concatenate(centred_j),
         size_number=np.concatenate(size_number),
-        inverse_size=1.0 / size,
-        inverse_spread=12.0 / (size * (size * size - 1.0)),
+        inverse_size=1.0 / box_size,
+        inverse_spread=12.0 / (box_size * (box_size * box_size - 1.0)),
         inverse_points=inverse_points,
     )
 
@@ -100,7 +100,7 @@ def fluctuations(nn_ms: ArrayLike, box_sizes: tuple[int, ...] = DEFAULT_BOX_SIZE
     slope = np.bincount(layout.box, weights=y * layout.centred_j) * layout.inverse_spread
     y -= slope[layout.box] * layout.centred_j
     rss_per_size = np.bincount(layout.size_number, weights=y * y, minlength=len(box_sizes))
-    return np.sqrt(rss_per_size * layout.inverse_points)
+    return np.asarray(np.sqrt(rss_per_size * layout.inverse_points))
 
 
 def dfa_alpha1(nn_ms: ArrayLike, box_sizes: tuple[int, ...] = DEFAULT_BOX_SIZES) -> float:
@@ -133,7 +133,7 @@ def _slope_weights(box_sizes: tuple[int, ...]) -> np.ndarray:
     """w such that w · log F is the least-squares slope of log F on log n."""
     log_n = np.log(np.asarray(box_sizes, dtype=float))
     log_n -= log_n.mean()
-    return log_n / (log_n @ log_n)
+    return np.asarray(log_n / (log_n @ log_n))
 
 
 def dfa_alpha1_of_windows(
@@ -197,7 +197,7 @@ def _box_residuals(nn_ms: np.ndarray, box_size: int) -> np.ndarray:
     centred_j = np.arange(box_size) - (box_size - 1) / 2.0
     slope = profile @ (centred_j / (centred_j @ centred_j))
     residual = profile - slope[:, np.newaxis] * centred_j
-    return np.einsum("ij,ij->i", residual, residual)
+    return np.asarray(np.einsum("ij,ij->i", residual, residual))
 
 
 def _running_sums_every(values: np.ndarray, step: int) -> np.ndarray:

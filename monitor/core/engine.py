@@ -182,7 +182,7 @@ class HrvEngine:
         def psd_of(row: int) -> np.ndarray:
             if not spectra:
                 spectra.append(self._spectra.psds())
-            return spectra[0][row]
+            return np.asarray(spectra[0][row])
 
         return window_indices(
             self._t_s[:n],

@@ -123,7 +123,7 @@ def percent(part: int, whole: int) -> float:
 
 def corrected_pct(corrected: np.ndarray) -> float:
     """Share of a window's NN intervals the artefact stage corrected (%)."""
-    return percent(np.count_nonzero(corrected), corrected.size)
+    return percent(int(np.count_nonzero(corrected)), corrected.size)
 
 
 def is_ready(span_s: float | np.ndarray, window_s: float, windows: HrvWindows) -> bool | np.ndarray:

@@ -157,7 +157,7 @@ class ResonanceProtocol:
     settle_s : float
         Start of each step left out of the analysis.
     inhale_fraction : float
-        In-breath share of each breath the pacer shows (see :mod:`monitor.core.pacer`).
+        In-breath share of each breath the pacer shows (see :mod:`monitor.client.pacer`).
     """
 
     rates_per_min: tuple[float, ...] = DEFAULT_RATES_PER_MIN

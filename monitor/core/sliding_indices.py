@@ -66,11 +66,11 @@ class _Windows:
 
     def sums(self, running: np.ndarray) -> np.ndarray:
         """Per window, the sum of the values whose running sum is given."""
-        return running[self.stops] - running[self.starts]
+        return np.asarray(running[self.stops] - running[self.starts])
 
     def successive_sums(self, running: np.ndarray) -> np.ndarray:
         """The same over the window's successive differences (one fewer than its beats)."""
-        return running[self.stops - 1] - running[self.starts]
+        return np.asarray(running[self.stops - 1] - running[self.starts])
 
 
 def indices_of_stretch(

@@ -88,7 +88,7 @@ def lomb_scargle_psd(
     # well conditioned for long recordings.
     periodogram = lombscargle(t - t[0], nn - nn.mean(), 2.0 * np.pi * freqs_hz, floating_mean=True)
     mean_interval_s = nn.mean() / 1000.0
-    return 2.0 * periodogram * mean_interval_s
+    return np.asarray(2.0 * periodogram * mean_interval_s)
 
 
 def band_power_ms2(freqs_hz: np.ndarray, psd: np.ndarray, band_hz: tuple[float, float]) -> float:
@@ -105,7 +105,7 @@ def band_powers_ms2(
     # function wrappers cost more than the work on a 256-point grid.
     low = freqs_hz.searchsorted(band_hz[0])
     high = freqs_hz.searchsorted(band_hz[1])
-    return psds[..., low:high].sum(axis=-1) * float(freqs_hz[1] - freqs_hz[0])
+    return np.asarray(psds[..., low:high].sum(axis=-1) * float(freqs_hz[1] - freqs_hz[0]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +156,8 @@ def coherence_of_rows(freqs_hz: np.ndarray, psds: np.ndarray) -> np.ndarray:
     in_peak = (grid >= low) & (grid < high)
     peak = np.where(in_peak, psds, 0.0).sum(axis=1) * float(freqs_hz[1] - freqs_hz[0])
     rest = band_powers_ms2(freqs_hz, psds, COHERENCE_TOTAL_BAND_HZ) - peak
-    return np.divide(peak, rest, out=np.full_like(peak, np.nan), where=rest > NEGLIGIBLE_POWER_MS2)
+    ratio = np.divide(peak, rest, out=np.full_like(peak, np.nan), where=rest > NEGLIGIBLE_POWER_MS2)
+    return np.asarray(ratio)
 
 
 def _peak_frequencies_hz(
@@ -166,7 +167,7 @@ def _peak_frequencies_hz(
     (meaningless for a NaN row, which the callers leave NaN)."""
     low = freqs_hz.searchsorted(band_hz[0], side="left")
     high = freqs_hz.searchsorted(band_hz[1], side="right")
-    return freqs_hz[low + psds[:, low:high].argmax(axis=1)]
+    return np.asarray(freqs_hz[low + psds[:, low:high].argmax(axis=1)])
 
 
 def psd_from_sums(
@@ -220,7 +221,7 @@ def psd_from_sums(
     # ``2·explained`` is the variance the best sinusoid at ω accounts for; n times it is the
     # drop in χ², twice scipy's floating-mean periodogram (see lomb_scargle_psd).
     mean_interval_s = (sum_y / n + y_ref_ms) / 1000.0
-    psd = explained.reshape(rows, size)
+    psd = np.asarray(explained.reshape(rows, size))
     psd *= (2.0 * n * mean_interval_s)[:, np.newaxis]
     psd[beats < MIN_BEATS] = np.nan
     return psd

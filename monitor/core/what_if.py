@@ -25,13 +25,15 @@ from typing import Protocol, runtime_checkable
 
 from monitor.core.baseline import Baseline, BaselineSettings
 from monitor.core.engine import HrvSnapshot
-from monitor.core.tolerance import Alert, ToleranceSettings
-from monitor.core.tolerance_summary import (
+from monitor.core.judge import (
+    ContactMarker,
     PhaseMarker,
     SettingsChange,
+    StrapLost,
     ToleranceSummary,
-    evaluate_tolerance,
 )
+from monitor.core.tolerance import Alert, ToleranceSettings
+from monitor.core.tolerance_summary import evaluate_tolerance
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class ToleranceInputs:
         The window's settings at the start of the recording (the defaults when it has none).
     settings_changes : tuple of SettingsChange
         The therapist's live changes of the window, in time order.
+    signal_events : tuple of ContactMarker or StrapLost
+        Where the live session lost skin contact or the strap (judging stopped there).
     """
 
     snapshots: Sequence[HrvSnapshot]
@@ -70,6 +74,7 @@ class ToleranceInputs:
     reused_baseline: Baseline | None = None
     recorded_settings: ToleranceSettings = field(default_factory=ToleranceSettings)
     settings_changes: tuple[SettingsChange, ...] = ()
+    signal_events: tuple[ContactMarker | StrapLost, ...] = ()
 
     def evaluate(self, settings: ToleranceSettings | None = None) -> ToleranceSummary:
         """The window of tolerance over these inputs.
@@ -91,6 +96,7 @@ class ToleranceInputs:
             baseline_settings=self.baseline_settings,
             reused_baseline=self.reused_baseline,
             settings_changes=self.settings_changes if as_recorded else (),
+            signal_events=self.signal_events,
         )
 
 

@@ -6,16 +6,17 @@ received) plus where the signal was lost, so they can run the same engine the li
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from drivers.events import ConnectionState
 from monitor.core.analysis import snapshots_from_table
 from monitor.core.baseline import BaselineSettings
-from monitor.core.tolerance_summary import PhaseMarker
+from monitor.core.judge import ContactMarker, PhaseMarker, StrapLost
 from monitor.core.what_if import ToleranceInputs
 from monitor.recording.errors import UnreadableFileError
 from monitor.recording.input_files import require_regular_input
@@ -114,6 +115,24 @@ def read_beat_input(path: str | Path) -> BeatInput:
     )
 
 
+_SUSPENDING_STATES = {str(ConnectionState.LOST), str(ConnectionState.RECONNECTING)}
+"""Connection states in which the live session stopped judging (:class:`SessionEngine`)."""
+
+
+def signal_events(events: Sequence[SessionEvent]) -> tuple[ContactMarker | StrapLost, ...]:
+    """The skin-contact and connection changes a session recorded, as the judge's inputs: the
+    live session stopped judging while the strap was lost or without contact, and so must every
+    later reading of the file (:mod:`monitor.core.judge`)."""
+    found: list[ContactMarker | StrapLost] = []
+    for event in events:
+        if event.kind == EventKind.CONTACT and event.value is not None:
+            found.append(ContactMarker(event.t_s, event.value != 0.0))
+        elif event.kind == EventKind.CONNECTION and event.text in _SUSPENDING_STATES:
+            detail = event.data.get("detail", "")
+            found.append(StrapLost(event.t_s, f"strap {event.text}: {detail}"))
+    return tuple(found)
+
+
 def tolerance_inputs_for(
     beats: BeatInput, table: np.ndarray, baseline_s: float | None = None
 ) -> ToleranceInputs:
@@ -153,6 +172,7 @@ def tolerance_inputs_for(
         snapshots=snapshots_from_table(table),
         phases=phases,
         gaps=gaps,
+        signal_events=signal_events(beats.events),
         baseline_span_s=span,
         baseline_settings=settings,
         reused_baseline=reused,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import platformdirs
 
-from monitor.core import pacer
+from monitor.client import pacer
 from monitor.core.resonance import ResonanceResult
 from monitor.recording.model import check_client_code
 from monitor.recording.paths import (

@@ -15,6 +15,7 @@ import os
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import numpy as np
@@ -153,7 +154,7 @@ class SessionReader:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _query(self, sql: str) -> list[tuple]:
+    def _query(self, sql: str) -> list[tuple[Any, ...]]:
         try:
             return self._connection.execute(sql).fetchall()
         except sqlite3.DatabaseError as error:

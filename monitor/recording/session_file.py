@@ -287,7 +287,13 @@ class SessionWriter:
         # A session must end cleanly even when the program leaves through an exception; a
         # weak reference keeps the exit hook from holding a finished writer alive.
         self_ref = weakref.ref(self)
-        self._exit_hook = lambda: (w := self_ref()) is not None and w.close()
+
+        def exit_hook() -> None:
+            writer = self_ref()
+            if writer is not None:
+                writer.close()
+
+        self._exit_hook = exit_hook
         atexit.register(self._exit_hook)
 
     # -- creation ---------------------------------------------------------------------------
@@ -717,7 +723,7 @@ class SessionWriter:
                         connection.execute("BEGIN")
                         pending_since = time.monotonic()
                     if item.many:
-                        connection.executemany(item.sql, item.params)  # type: ignore[arg-type]
+                        connection.executemany(item.sql, item.params)
                     else:
                         connection.execute(item.sql, item.params)  # type: ignore[arg-type]
                     if time.monotonic() - pending_since >= self._commit_interval_s:
@@ -827,7 +833,8 @@ def _kept_path_after(error: BaseException, path: Path) -> Path | None:
     if isinstance(error, _FileDeleted):
         return None
     if isinstance(error, _FileMoved):
-        return error.args[0]
+        moved_to: Path = error.args[0]
+        return moved_to
     return path
 
 

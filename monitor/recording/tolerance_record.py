@@ -21,8 +21,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from monitor.core.baseline import Baseline
+from monitor.core.judge import SettingsChange
 from monitor.core.tolerance import ToleranceSettings
-from monitor.core.tolerance_summary import SettingsChange
 from monitor.recording.model import EventKind, SessionEvent
 
 log = logging.getLogger(__name__)

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from monitor.core.analysis import RecordingSummary, summarize
+from monitor.core.judge import PhaseMarker, SettingsChange, ToleranceSummary
 from monitor.core.tolerance import Alert, ToleranceSettings
-from monitor.core.tolerance_summary import PhaseMarker, SettingsChange, ToleranceSummary
 from monitor.core.what_if import ToleranceInputs, what_if
 from monitor.recording.beat_input import BeatInput, read_beat_input, tolerance_inputs_for
 from monitor.recording.errors import UnreadableFileError

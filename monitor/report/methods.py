@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from monitor.core.baseline import MAD_TO_SD, BaselineSettings
+from monitor.core.judge import MAX_BEAT_SPACING_S, SettingsChange
 from monitor.core.settings import HrvWindows
 from monitor.core.tolerance import ToleranceSettings
-from monitor.core.tolerance_summary import MAX_BEAT_SPACING_S, SettingsChange
 from monitor.report.formatting import clock, sd
 
 WINDOW_FIELDS = ("upper_sd", "edge_sd", "lower_sd", "dwell_s")

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from monitor import __version__
 from monitor.core.baseline import BaselineSettings
+from monitor.core.judge import SettingsChange
 from monitor.core.tolerance import AlertKind, ToleranceSettings
-from monitor.core.tolerance_summary import SettingsChange
 from monitor.recording.client_sessions import find_client_sessions  # noqa: F401 (re-export)
 from monitor.recording.errors import UnreadableFileError
 from monitor.report.analysis import SessionAnalysis, analyse_session

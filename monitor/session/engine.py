@@ -1,11 +1,12 @@
-"""The session engine: one source → beats → HRV → window of tolerance → recorder → updates.
+"""The session engine: one source → beats → HRV → the judge → complete updates.
 
 The live dashboard, the headless recorder, the demo and replay all drive this one class, so what
-the therapist saw live is what a replay shows. It is synchronous and does no I/O of its own
-beyond the (threaded, non-blocking) session writer: feed it source events with :meth:`handle`
-and the therapist's input with :meth:`add_phase`, :meth:`add_suds`, :meth:`add_note`, ...; each
-call returns the :class:`SessionUpdate` objects to render. :func:`run_source` is the asyncio loop
-that pumps a source into it.
+the therapist saw live is what a replay shows. It is synchronous and does no I/O: feed it source
+events with :meth:`SessionEngine.handle` and the therapist's input with
+:meth:`~SessionEngine.add_phase`, :meth:`~SessionEngine.add_suds`, ...; each call returns the
+:class:`SessionUpdate` objects that say everything that changed. The views render them; the
+recorder (:class:`monitor.recording.recorder.SessionRecorder`) writes them to the session file
+(docs/architecture.md, "The flow of one beat").
 
 Times inside the engine and in the file are *session time*: seconds since ``time_origin_s`` on
 the source's clock (``time.monotonic()`` for a strap).
@@ -14,7 +15,8 @@ the source's clock (``time.monotonic()`` for a strap).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from drivers.beat_clock import BeatClock
@@ -29,23 +31,25 @@ from drivers.events import (
     SourceEvent,
     StateChanged,
 )
+from monitor.core.artefacts import RawBeatDecision
 from monitor.core.baseline import Baseline, BaselineSettings
 from monitor.core.engine import HrvEngine, HrvSnapshot
+from monitor.core.judge import (
+    AlertChange,
+    ContactMarker,
+    GapMarker,
+    PhaseMarker,
+    SettingsChange,
+    StrapLost,
+    ToleranceJudge,
+)
+from monitor.core.protocol import DEFAULT_PROTOCOL, Phase, phase_of
 from monitor.core.settings import HrvWindows
-from monitor.core.tolerance import ArousalReading, ToleranceSettings, WindowOfTolerance
+from monitor.core.tolerance import ArousalReading, ToleranceSettings
 from monitor.recording.model import SessionEvent, session_event_from_source
-from monitor.recording.session_file import SessionWriteError, SessionWriter
 from monitor.recording.tolerance_record import REUSED_BASELINE_KEY, tolerance_event
 
-DEFAULT_PHASES = (
-    "baseline",
-    "preparation",
-    "imagery",
-    "rescripting",
-    "grounding",
-    "calm place",
-    "debrief",
-)
+DEFAULT_PHASES = DEFAULT_PROTOCOL
 """The protocol's phases, in session order (configurable per session)."""
 
 GAP_FROM_REANCHOR_S = 1.5
@@ -66,7 +70,7 @@ class SourceStatus:
 
 @dataclass(frozen=True)
 class SessionUpdate:
-    """One thing that changed, for the views and the log.
+    """One thing that changed: everything the views show and the recorder writes.
 
     Attributes
     ----------
@@ -79,11 +83,25 @@ class SessionUpdate:
     status : SourceStatus
         The strap's state after this update.
     events : tuple of SessionEvent
-        Events of this update (phases, SUDS, notes, alerts, gaps, connection states).
+        Events of this update for the views (phases, SUDS, notes, alerts, gaps, connection).
+    baseline : Baseline or None
+        The baseline the session is judged against now (None while calibrating).
+    source_events : tuple of SourceEvent
+        What the source sent (in session time), and gaps the engine found: recorded as is.
+    raw_beat : Beat or None
+        The strap's beat before artefact correction (recorded with its arrival time).
+    beat_classes : tuple of RawBeatDecision
+        The artefact filter's decisions on earlier raw beats (by their index).
+    recorded_events : tuple of SessionEvent
+        The therapist's input to record (phases, SUDS, notes, changes of the window).
+    alert_changes : tuple of AlertChange
+        Alerts that started or ended.
+    settings : dict or None
+        The session's settings to store, when they change (the calibrated baseline at the end).
     recording_error : str or None
-        Set once writing the session file has failed, on this and every later update: why, in
-        a few plain words (e.g. "the disk is full"). The monitoring goes on, the recording does
-        not, and the therapist must be told; the file keeps what was written before.
+        Set by whoever records (:class:`~monitor.recording.recorder.SessionRecorder`) once
+        writing the session file has failed, on this and every later update: why, in a few
+        plain words. The monitoring goes on; the therapist must be told.
     """
 
     t_s: float
@@ -91,6 +109,13 @@ class SessionUpdate:
     reading: ArousalReading | None = None
     status: SourceStatus = SourceStatus()
     events: tuple[SessionEvent, ...] = ()
+    baseline: Baseline | None = None
+    source_events: tuple[SourceEvent, ...] = ()
+    raw_beat: Beat | None = None
+    beat_classes: tuple[RawBeatDecision, ...] = ()
+    recorded_events: tuple[SessionEvent, ...] = ()
+    alert_changes: tuple[AlertChange, ...] = ()
+    settings: dict[str, object] | None = None
     recording_error: str | None = None
 
 
@@ -101,17 +126,14 @@ def _shift_times(event: SourceEvent, origin_s: float) -> SourceEvent:
         return dataclasses.replace(
             event, start_s=event.start_s - origin_s, end_s=event.end_s - origin_s
         )
-    return dataclasses.replace(event, arrival_s=event.arrival_s - origin_s)  # type: ignore[arg-type]
+    return dataclasses.replace(event, arrival_s=event.arrival_s - origin_s)
 
 
 class SessionEngine:
-    """Wires a heart-rate source to the HRV core, the window of tolerance and the recorder.
+    """Wires a heart-rate source to the HRV core and the window of tolerance's judge.
 
     Parameters
     ----------
-    writer : SessionWriter, optional
-        Where to record (created with ``time_origin_s=0``: the engine passes session times).
-        ``None`` for replay and analysis, which must not touch the file.
     time_origin_s : float
         Session start on the source's clock.
     windows : HrvWindows, optional
@@ -127,7 +149,6 @@ class SessionEngine:
 
     def __init__(
         self,
-        writer: SessionWriter | None = None,
         *,
         time_origin_s: float = 0.0,
         windows: HrvWindows | None = None,
@@ -136,28 +157,16 @@ class SessionEngine:
         reused_baseline: Baseline | None = None,
         phases: Sequence[str] = DEFAULT_PHASES,
     ) -> None:
-        self.writer = writer
         self.time_origin_s = time_origin_s
         self.phases = tuple(phases)
         self.hrv = HrvEngine(windows)
         self.reused_baseline = reused_baseline
-        self.window = WindowOfTolerance(tolerance, baseline_settings, reused_baseline)
-        self.start_tolerance = self.window.settings
-        """The window of tolerance as the session started (the file's settings keep it)."""
+        self.judge = ToleranceJudge(tolerance, baseline_settings, reused_baseline)
         self.status = SourceStatus()
         self.now_s = 0.0
         self.current_phase: str | None = None
-        self.write_error: str | None = None
-        """Why the recording stopped (plain words), once writing the file has failed."""
-        self.write_error_s: float | None = None
-        """Session time at which the failure was noticed (the file holds what came before)."""
         self._beat_clock = BeatClock()
         self._last_beat_s: float | None = None
-        self._beats_pushed = 0
-        self._alert_event_ids: dict[int, int] = {}
-        self._baseline_phase_start_s: float | None = None
-        self._contact_lost = False
-        self._last_judged_s: float | None = None
 
     # -- source events --------------------------------------------------------------------------
 
@@ -166,33 +175,50 @@ class SessionEngine:
         event = _shift_times(event, self.time_origin_s)
         self.now_s = max(self.now_s, event.arrival_s)
         if isinstance(event, HeartRatePacket):
-            self._record_source_event(event)
-            return self._on_packet(event)
-        recorded = self._record_source_event(event)
+            updates = self._on_packet(event)
+        else:
+            updates = self._on_event(event)
+        first = updates[0]
+        first = dataclasses.replace(first, source_events=(event, *first.source_events))
+        return [first, *updates[1:]]
+
+    def _on_event(self, event: SourceEvent) -> list[SessionUpdate]:
+        seen = self._as_session_events(event)
         match event:
             case StateChanged(state=state, detail=detail):
                 self.status = dataclasses.replace(self.status, state=state, detail=detail)
                 if state in (ConnectionState.LOST, ConnectionState.RECONNECTING):
-                    reading = self.window.suspend(event.arrival_s, f"strap {state}: {detail}")
-                    return [self._update(event.arrival_s, reading=reading, events=recorded)]
-            case SignalGap(start_s=start_s):
+                    reason = f"strap {state}: {detail}"
+                    self.judge.tell(StrapLost(event.arrival_s, reason))
+                    shown = self.judge.announce(event.arrival_s, reason)
+                    return [self._update(event.arrival_s, reading=shown, events=seen)]
+            case SignalGap():
+                # Beats after a drop-out are anchored afresh (docs/architecture.md, "Time").
                 self._beat_clock.reset()
-                updates = self._hrv_updates(self.hrv.mark_gap())
-                reading = self.window.suspend(start_s, "signal lost (gap)")
-                return [*updates, self._update(event.end_s, reading=reading, events=recorded)]
+                return self._on_gap(event, seen)
             case ContactChanged(contact=contact):
                 self.status = dataclasses.replace(self.status, contact=contact)
-                self._contact_lost = not contact
+                self.judge.tell(ContactMarker(event.arrival_s, contact))
                 if not contact:
-                    reading = self.window.suspend(event.arrival_s, "skin contact lost")
-                    return [self._update(event.arrival_s, reading=reading, events=recorded)]
+                    shown = self.judge.announce(event.arrival_s, "skin contact lost")
+                    return [self._update(event.arrival_s, reading=shown, events=seen)]
             case BatteryLevel(percent=percent):
                 self.status = dataclasses.replace(self.status, battery_pct=percent)
             case DeviceInfo(name=name, address=address):
                 self.status = dataclasses.replace(
                     self.status, device_name=name, device_address=address
                 )
-        return [self._update(event.arrival_s, events=recorded)]
+        return [self._update(event.arrival_s, events=seen)]
+
+    def _on_gap(self, gap: SignalGap, seen: tuple[SessionEvent, ...]) -> list[SessionUpdate]:
+        # Successive differences across a gap are not successive: the windows restart, and the
+        # beats still held for the artefact filter's look-ahead are judged now, before it.
+        updates = self._hrv_updates(self.hrv.mark_gap())
+        missing = gap.reason == "beats missing"
+        reason = "signal lost (beats missing)" if missing else "signal lost (gap)"
+        self.judge.tell(GapMarker(gap.start_s, gap.end_s, reason))
+        shown = self.judge.announce(gap.start_s, reason)
+        return [*updates, self._update(gap.end_s, reading=shown, events=seen)]
 
     def _on_packet(self, packet: HeartRatePacket) -> list[SessionUpdate]:
         updates: list[SessionUpdate] = []
@@ -209,76 +235,47 @@ class SessionEngine:
         if beat.reanchored and self._last_beat_s is not None:
             missing_s = beat.t_s - beat.rr_ms / 1000.0 - self._last_beat_s
             if missing_s > GAP_FROM_REANCHOR_S:
-                # Beats the strap never reported: successive differences across them are not
-                # successive, so the windows restart as after any gap.
+                # Beats the strap never reported: a gap the engine found, recorded as one.
                 gap = SignalGap(self._last_beat_s, beat.t_s - beat.rr_ms / 1000.0, "beats missing")
-                recorded = self._record_source_event(gap)
-                updates.extend(self._hrv_updates(self.hrv.mark_gap()))
-                reading = self.window.suspend(gap.start_s, "signal lost (beats missing)")
-                updates.append(self._update(gap.end_s, reading=reading, events=recorded))
+                found = self._on_gap(gap, self._as_session_events(gap))
+                updates.extend([*found[:-1], dataclasses.replace(found[-1], source_events=(gap,))])
         self._last_beat_s = beat.t_s
-        if self.writer is not None:
-            self._write(lambda w: w.add_beat(beat.t_s, beat.rr_ms, beat.arrival_s))
-        self._beats_pushed += 1
-        updates.extend(self._hrv_updates(self.hrv.push(beat.t_s, beat.rr_ms)))
+        judged = self._hrv_updates(self.hrv.push(beat.t_s, beat.rr_ms))
+        first = judged[0] if judged else self._update(beat.t_s)
+        updates.append(dataclasses.replace(first, raw_beat=beat))
+        updates.extend(judged[1:])
         return updates
 
     def _hrv_updates(self, snapshots: list[HrvSnapshot]) -> list[SessionUpdate]:
-        self._store_beat_classes()
+        classes = tuple(self.hrv.take_raw_decisions())
         updates = []
         for snapshot in snapshots:
-            if self._contact_lost:
-                reading = self.window.suspend(snapshot.t_s, "skin contact lost")
+            readings = self.judge.judge(snapshot)
+            changes = tuple(self.judge.alert_changes(readings))
+            events = tuple(self._alert_event(c) for c in changes)
+            update = self._update(snapshot.t_s, snapshot, readings[-1], events)
+            updates.append(dataclasses.replace(update, alert_changes=changes))
+        if classes:
+            if updates:
+                updates[0] = dataclasses.replace(updates[0], beat_classes=classes)
             else:
-                reading = self.window.update(snapshot.t_s, snapshot.indices, snapshot.corrected)
-            self._last_judged_s = snapshot.t_s
-            events = self._record_alerts(reading)
-            updates.append(self._update(snapshot.t_s, snapshot, reading, events))
+                updates.append(dataclasses.replace(self._update(self.now_s), beat_classes=classes))
         return updates
 
-    def _store_beat_classes(self) -> None:
-        decisions = self.hrv.take_raw_decisions()
-        if self.writer is None:
-            return
-        for decision in decisions:
-            self._write(lambda w, d=decision: w.set_beat_classes(d.index, [int(d.beat_class)]))
-
-    def _record_alerts(self, reading: ArousalReading) -> tuple[SessionEvent, ...]:
-        events = []
-        for alert in reading.started:
-            event = SessionEvent.alert(alert.start_s, str(alert.kind), alert.reason)
-            event_id = self._write(lambda w, e=event: w.add_event(e))
-            if event_id is not None:
-                self._alert_event_ids[id(alert)] = event_id
-            events.append(event)
-        for alert in reading.ended:
-            event_id = self._alert_event_ids.pop(id(alert), None)
-            if event_id is not None and alert.end_s is not None:
-                self._write(lambda w, i=event_id, a=alert: w.end_event(i, a.end_s))
-            events.append(
-                SessionEvent.alert(alert.start_s, str(alert.kind), alert.reason, alert.end_s)
-            )
-        return tuple(events)
+    @staticmethod
+    def _alert_event(change: AlertChange) -> SessionEvent:
+        a = change.alert
+        return SessionEvent.alert(
+            a.start_s, str(a.kind), a.reason, a.end_s if change.ended else None
+        )
 
     # -- the therapist's input ------------------------------------------------------------------
 
     def add_phase(self, t_s: float, name: str) -> list[SessionUpdate]:
-        """A protocol phase starts. ``grounding`` starts a recovery measurement; the end of a
-        ``baseline`` phase (the next phase) recalibrates the baseline to the marked span, unless
-        the session reuses an earlier baseline."""
-        # A reused baseline was asked for instead of calibrating, and the offline evaluation
-        # (evaluate_tolerance) keeps it over a marked phase too: recalibrating here would make
-        # the live alerts differ from every replay and report of the session.
-        if (
-            self.current_phase == "baseline"
-            and self._baseline_phase_start_s is not None
-            and self.reused_baseline is None
-        ):
-            self.window.mark_baseline(self._baseline_phase_start_s, t_s)
-        if name == "baseline":
-            self._baseline_phase_start_s = t_s
-        if name == "grounding":
-            self.window.mark_grounding(t_s)
+        """A protocol phase starts: the judge decides what it changes (:mod:`monitor.core.judge`:
+        ``grounding`` starts a recovery measurement, the end of ``baseline`` recalibrates unless
+        the session reuses an earlier baseline)."""
+        self.judge.tell(PhaseMarker(t_s, name))
         self.current_phase = name
         return self._user_event(SessionEvent.phase(t_s, name))
 
@@ -291,14 +288,22 @@ class SessionEngine:
 
     def mark_grounding(self, t_s: float) -> list[SessionUpdate]:
         """Grounding started (the dashboard's button): same as the ``grounding`` phase."""
-        return self.add_phase(t_s, "grounding")
+        return self.add_phase(t_s, Phase.GROUNDING.value)
+
+    @property
+    def in_grounding(self) -> bool:
+        """The current phase is grounding."""
+        return self.current_phase is not None and phase_of(self.current_phase) is Phase.GROUNDING
 
     def set_tolerance(self, t_s: float, settings: ToleranceSettings) -> list[SessionUpdate]:
         """The therapist widened or narrowed the window: beats judged from now on use
         ``settings``. Recorded as a ``tolerance`` event, with the last beat judged before, so
         a replay changes the window exactly where the live session did."""
-        self.window.set_settings(settings)
-        return self._user_event(tolerance_event(t_s, settings, self._last_judged_s))
+        after_beat_s = self.judge.last_judged_s
+        # None (no beat judged yet) is recorded as null and read back as -inf: from the first.
+        reached_s = -math.inf if after_beat_s is None else after_beat_s
+        self.judge.tell(SettingsChange(t_s, settings, reached_s))
+        return self._user_event(tolerance_event(t_s, settings, after_beat_s))
 
     def settings_dict(self) -> dict[str, object]:
         """The session's settings, for the session file: the window of tolerance as the session
@@ -306,8 +311,8 @@ class SessionEngine:
         when there is one (written at the start, so a file cut short still replays with it)."""
         settings: dict[str, object] = {
             "hrv_windows": self.hrv.windows.as_dict(),
-            "tolerance": self.start_tolerance.as_dict(),
-            "baseline": dataclasses.asdict(self.window.baseline_settings),
+            "tolerance": self.judge.start_settings.as_dict(),
+            "baseline": dataclasses.asdict(self.judge.window.baseline_settings),
             "phases": list(self.phases),
         }
         if self.reused_baseline is not None:
@@ -317,50 +322,34 @@ class SessionEngine:
     def finish(self) -> list[SessionUpdate]:
         """The source ended: decide the last beats and close open bookkeeping.
 
-        The baseline this session calibrated is stored as ``baseline_result``, which later
-        sessions may reuse (:func:`monitor.recording.client_sessions.latest_baseline`). A
-        session that reused one calibrated nothing: it stores none, so a later reuse finds the
-        session that did calibrate it, under its own date.
+        The baseline this session calibrated comes with the last update as the settings'
+        ``baseline_result``, which later sessions may reuse
+        (:func:`monitor.recording.client_sessions.latest_baseline`). A session that reused one
+        calibrated nothing: it stores none, so a later reuse finds the session that did
+        calibrate it, under its own date.
         """
         updates = self._hrv_updates(self.hrv.flush())
+        for reading in self.judge.finish():
+            updates.append(self._update(reading.t_s, reading=reading))
         if self.reused_baseline is not None:
             return updates
-        baseline = self.window.baseline_so_far()
-        if baseline is not None and self.writer is not None:
+        baseline = self.judge.baseline_so_far()
+        if baseline is not None:
             settings = {**self.settings_dict(), "baseline_result": baseline.as_dict()}
-            self._write(lambda w: w.update_metadata(settings=settings))
+            updates.append(dataclasses.replace(self._update(self.now_s), settings=settings))
         return updates
 
     # -- plumbing -----------------------------------------------------------------------------
 
     def _user_event(self, event: SessionEvent) -> list[SessionUpdate]:
-        self._write(lambda w: w.add_event(event))
-        return [self._update(event.t_s, events=(event,))]
+        update = self._update(event.t_s, events=(event,))
+        return [dataclasses.replace(update, recorded_events=(event,))]
 
-    def _record_source_event(self, event: SourceEvent) -> tuple[SessionEvent, ...]:
-        """Record a source event (when recording) and return it as a session event, so views
-        and replays see gaps and connection changes whether or not a file is written."""
-        self._write(lambda w: w.add_source_event(event))
-        if isinstance(event, HeartRatePacket):
-            return ()
-        recorded = session_event_from_source(event)
-        return () if recorded is None else (recorded,)
-
-    def _write(self, action: Callable[[SessionWriter], object]) -> object:
-        """Run a writer call; a failing disk must not stop the live monitoring.
-
-        The failure is not logged here: it travels on every later update
-        (:attr:`SessionUpdate.recording_error`) to whoever shows the session, which tells the
-        therapist once, in its own way.
-        """
-        if self.writer is None or self.write_error is not None:
-            return None
-        try:
-            return action(self.writer)
-        except SessionWriteError as error:
-            self.write_error = error.reason
-            self.write_error_s = self.now_s
-            return None
+    @staticmethod
+    def _as_session_events(event: SourceEvent) -> tuple[SessionEvent, ...]:
+        """A source event as the views see it (gaps and connection changes)."""
+        seen = session_event_from_source(event)
+        return () if seen is None else (seen,)
 
     def _update(
         self,
@@ -375,18 +364,5 @@ class SessionEngine:
             reading=reading,
             status=self.status,
             events=events,
-            recording_error=self.write_error,
+            baseline=self.judge.baseline,
         )
-
-
-async def run_source(
-    source: object,
-    engine: SessionEngine,
-    on_update: Callable[[SessionUpdate], None],
-) -> None:
-    """Pump every event of an async source (``source.events()``) through the engine."""
-    async for event in source.events():  # type: ignore[attr-defined]
-        for update in engine.handle(event):
-            on_update(update)
-    for update in engine.finish():
-        on_update(update)

@@ -17,18 +17,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from drivers.events import SourceEvent
 from drivers.simulator import (
     Disturbances,
     SimulatedHeartRateSource,
     default_session_script,
     phase_timeline,
 )
+from drivers.source import HeartRateSource
 from monitor import __version__
 from monitor.core.baseline import Baseline
 from monitor.core.tolerance import ToleranceSettings
 from monitor.recording.model import SessionMetadata, SourceKind, check_client_code
+from monitor.recording.recorder import SessionRecorder
 from monitor.recording.session_file import SessionWriter
 from monitor.session.engine import SessionEngine, SessionUpdate
+from monitor.session.pump import pump, recorded
 
 # The simulator's script phases, as the protocol phases a therapist would have marked.
 SIMULATED_PHASE_MARKERS = {
@@ -90,8 +94,8 @@ class LiveSession:
     options : LiveOptions
     on_update : callable
         Called with every :class:`SessionUpdate`, in the session's loop thread.
-    source : object, optional
-        A ready-made source (with ``events()`` and ``stop()``) instead of the one the options
+    source : HeartRateSource, optional
+        A ready-made source instead of the one the options
         describe, e.g. a strap with other timeouts; recorded as a strap unless ``simulate``.
     """
 
@@ -99,7 +103,7 @@ class LiveSession:
         self,
         options: LiveOptions,
         on_update: Callable[[SessionUpdate], None] | None = None,
-        source: object | None = None,
+        source: HeartRateSource | None = None,
     ) -> None:
         check_client_code(options.client_code)
         if not options.simulate and not options.device:
@@ -107,9 +111,11 @@ class LiveSession:
         self.options = options
         self.on_update = on_update or (lambda update: None)
         self.writer: SessionWriter | None = None
+        self.recorder: SessionRecorder | None = None
         self.engine: SessionEngine | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._source: object | None = source
+        self._source: HeartRateSource | None = source
+        self._stopping: asyncio.Task[None] | None = None
         self._stop = False
         self._clock_origin_s = 0.0
         self.discarded = False
@@ -140,7 +146,7 @@ class LiveSession:
             if self.engine is None:
                 return
             for update in action(self.engine, max(self.now_s(), self.engine.now_s)):
-                self.on_update(update)
+                self._publish(update)
 
         if self._loop is not None and self._loop.is_running():
             self._loop.call_soon_threadsafe(run)
@@ -170,8 +176,8 @@ class LiveSession:
                 device_name=device_name,
             )
             self.writer = SessionWriter.create(metadata, options.out, folder=options.folder)
+            self.recorder = SessionRecorder(self.writer)
         self.engine = SessionEngine(
-            self.writer,
             time_origin_s=self._clock_origin_s,
             tolerance=options.tolerance,
             reused_baseline=options.reused_baseline,
@@ -185,27 +191,31 @@ class LiveSession:
                 f"bpm, RMSSD {b.rmssd_ms:.0f} ms"
             )
             for update in self.engine.add_note(0.0, note):
-                self.on_update(update)
+                self._publish(update)
         markers = self._simulated_markers()
+        engine = self.engine
+
+        def on_event(event: SourceEvent) -> None:
+            # A simulated phase marker goes in before the first event after its time, which
+            # is where its recorded time puts it in a replay too.
+            while markers and markers[0][0] <= event.arrival_s - self._clock_origin_s:
+                t_s, name = markers.pop(0)
+                for marker_update in engine.add_phase(t_s, name):
+                    self._publish(marker_update)
+            for update in engine.handle(event):
+                self._publish(update)
+
+        def should_stop() -> bool:
+            ran_out = options.duration_s is not None and engine.now_s >= options.duration_s
+            return self._stop or ran_out
+
         failed = True
         try:
-            async for event in source.events():  # type: ignore[attr-defined]
-                # A simulated phase marker goes in before the first event after its time, which
-                # is where its recorded time puts it in a replay too.
-                while markers and markers[0][0] <= event.arrival_s - self._clock_origin_s:
-                    t_s, name = markers.pop(0)
-                    for marker_update in self.engine.add_phase(t_s, name):
-                        self.on_update(marker_update)
-                for update in self.engine.handle(event):
-                    self.on_update(update)
-                if options.duration_s is not None and self.engine.now_s >= options.duration_s:
-                    self._stop_source()
-                if self._stop:
-                    self._stop_source()
+            await pump(source, on_event, should_stop)
             failed = False
         finally:
-            for update in self.engine.finish():
-                self.on_update(update)
+            for update in engine.finish():
+                self._publish(update)
             if self.writer is not None:
                 try:
                     self.writer.close()
@@ -213,6 +223,9 @@ class LiveSession:
                     if failed and self.writer.packet_count == 0:
                         self._discard_empty_file()
         return self.path
+
+    def _publish(self, update: SessionUpdate) -> None:
+        self.on_update(recorded(update, self.recorder))
 
     def _discard_empty_file(self) -> None:
         """Remove the file of a session whose source failed before delivering anything (a strap
@@ -226,16 +239,12 @@ class LiveSession:
         self.discarded = True
 
     def _stop_source(self) -> None:
-        stopper = getattr(self._source, "request_stop", None)
-        if stopper is not None:
-            stopper()
-            return
-        stop = getattr(self._source, "stop", None)
-        if stop is not None and self._loop is not None:
-            with contextlib.suppress(RuntimeError):
-                self._loop.create_task(stop())
+        # Not only after the next event (the pump's should_stop): a strap still being looked
+        # for sends none.
+        if self._source is not None and self._loop is not None:
+            self._stopping = self._loop.create_task(self._source.stop())
 
-    def _make_source(self) -> tuple[object, SourceKind, str]:
+    def _make_source(self) -> tuple[HeartRateSource, SourceKind, str]:
         options = self.options
         if self._source is not None:
             kind = SourceKind.SIMULATOR if options.simulate else SourceKind.BLE

@@ -5,8 +5,8 @@ in session time: it says which rate the pacer should show now, collects the NN b
 from the session's updates, measures each step when it ends
 (:func:`~monitor.core.resonance.rate_metrics`) and, after the last, chooses the rate
 (:func:`~monitor.core.resonance.choose_resonance_rate`). It does no computation of its own and
-no I/O; the therapist's panel (:mod:`monitor.ui.resonance_panel`) drives it and stores the result
-(:mod:`monitor.recording.client_store`).
+no I/O; the therapist's panel (:mod:`monitor.ui.dashboard.resonance_panel`) drives it and
+stores the result (:mod:`monitor.recording.client_store`).
 
 Usage::
 

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from drivers.events import ConnectionState
 from monitor.core.tolerance import AlertKind
+from monitor.session.dashboard_model import DashboardModel
 from monitor.ui import theme
-from monitor.ui.dashboard_model import DashboardModel
 from monitor.ui.formatting import clock_text
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor import __version__
-from monitor.commands import CliError
+from monitor.user_errors import UserError
 
 if TYPE_CHECKING:  # the annotations only: importing them loads the HRV stack
     from monitor.recording.client_store import ClientStore
@@ -21,7 +21,7 @@ SIGNAL_POLL_MS = 200
 
 
 def check_display() -> None:
-    """Raise :class:`CliError` when Qt would have nowhere to show a window.
+    """Raise :class:`UserError` when Qt would have nowhere to show a window.
 
     Without this, Qt aborts the whole process with a core dump on a machine without a desktop.
     """
@@ -30,7 +30,7 @@ def check_display() -> None:
     if sys.platform.startswith("linux") and not (
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
     ):
-        raise CliError(
+        raise UserError(
             "no display to show the dashboard on: run it on a desktop, or set "
             "QT_QPA_PLATFORM=offscreen (the demo saves pictures with --screenshot-dir; record "
             "also runs with --headless)"
@@ -98,6 +98,7 @@ def run_dashboard(
     scripted_input: Sequence[tuple[float, str, object]] = (),
     client_view: bool = False,
     client_store: ClientStore | None = None,
+    on_running: Callable[[], object] | None = None,
 ) -> int:
     """Open the dashboard, start a session with ``options`` and run until the window closes.
 
@@ -122,6 +123,8 @@ def run_dashboard(
         last used for it, full screen if that is not the dashboard's; else beside the dashboard).
     client_store : ClientStore, optional
         Where clients' pacer rates are kept (the demo keeps them in its temporary folder).
+    on_running : callable, optional
+        Called once the window is up and Ctrl-C closes it cleanly (the event loop runs).
 
     Returns
     -------
@@ -130,12 +133,12 @@ def run_dashboard(
 
     Raises
     ------
-    CliError
+    UserError
         No display, or the session cannot start (bad client code, no strap chosen).
     """
     check_display()
 
-    from monitor.ui.main_window import MainWindow
+    from monitor.ui.dashboard.window import MainWindow
     from monitor.ui.settings_store import default_settings_path, load_settings
 
     app = configure_application()
@@ -149,20 +152,20 @@ def run_dashboard(
     window.scripted_input = sorted(scripted_input, key=lambda entry: entry[0])
     window.screenshot_dir = screenshot_dir
     if demo and screenshot_dir is not None:
-        from monitor.ui.moment_screenshots import MomentScreenshots
+        from monitor.ui.dashboard.moment_screenshots import MomentScreenshots
 
         window.moment_screenshots = MomentScreenshots(screenshot_dir)
     window.show()
     if not window.start_session():
         message = window.statusBar().currentMessage() or "the session could not start"
         window.close()
-        raise CliError(message.removeprefix("Cannot start: "))
+        raise UserError(message.removeprefix("Cannot start: "))
     if client_view:
         window.show_client_controls()
         window.open_client_view()
 
     # Ctrl-C in the terminal ends the session cleanly (file saved) without a question.
-    run_event_loop(app, on_interrupt=window.close_without_asking)
+    run_event_loop(app, on_interrupt=window.close_without_asking, on_running=on_running)
     # The session thread's last signals (its file, its error) may still be queued.
     app.processEvents()  # type: ignore[attr-defined]
     if window.last_error:
@@ -178,15 +181,22 @@ def run_dashboard(
     return 1 if (window.last_error and quit_when_finished) else 0
 
 
-def run_event_loop(app: object, on_interrupt: Callable[[], object]) -> None:
+def run_event_loop(
+    app: object,
+    on_interrupt: Callable[[], object],
+    on_running: Callable[[], object] | None = None,
+) -> None:
     """Run Qt's event loop with Ctrl-C in the terminal calling ``on_interrupt``.
 
     Python only runs signal handlers between bytecodes, and Qt's loop runs in C++: a timer
     wakes the interpreter every ``SIGNAL_POLL_MS`` so Ctrl-C is noticed promptly.
+    ``on_running`` is called from the loop's first turn (Ctrl-C is handled from then on).
     """
     from PySide6.QtCore import QTimer
 
     previous_handler = signal.signal(signal.SIGINT, lambda *_: on_interrupt())
+    if on_running is not None:
+        QTimer.singleShot(0, on_running)
     wake = QTimer()
     wake.start(SIGNAL_POLL_MS)
     wake.timeout.connect(lambda: None)

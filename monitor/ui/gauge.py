@@ -17,8 +17,8 @@ from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from drivers.events import ConnectionState
 from monitor.core.tolerance import ToleranceSettings, Zone
+from monitor.session.dashboard_model import DashboardModel
 from monitor.ui import theme
-from monitor.ui.dashboard_model import DashboardModel
 
 ZONE_TITLES: dict[Zone, str] = {
     Zone.HYPO: "Low arousal: check in",

@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.core.tolerance import Zone
+from monitor.session.dashboard_model import DashboardModel, Span
 from monitor.ui import theme
-from monitor.ui.dashboard_model import DashboardModel, Span
 from monitor.ui.formatting import clock_text
 
 TIME_TICK_STEPS_S = (5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)

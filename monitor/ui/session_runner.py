@@ -105,12 +105,12 @@ class SessionRunner(QObject):
         state = {"baseline": None, "announced": False}
 
         def forward(update: SessionUpdate) -> None:
-            # Runs in the session thread: read the engine's state here, never from the GUI.
+            # Runs in the session thread: read the session's state here, never from the GUI.
             if not state["announced"] and session.path is not None:
                 state["announced"] = True
                 self.recording.emit(session.path)
-            if update.reading is not None and session.engine is not None:
-                baseline = session.engine.window.baseline
+            if update.reading is not None:
+                baseline = update.baseline
                 if baseline is not state["baseline"]:
                     state["baseline"] = baseline
                     self.baseline.emit(baseline)

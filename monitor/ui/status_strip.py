@@ -13,8 +13,8 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from drivers.events import ConnectionState
+from monitor.session.dashboard_model import DashboardModel
 from monitor.ui import theme
-from monitor.ui.dashboard_model import DashboardModel
 from monitor.ui.formatting import clock_text
 
 STATUS_FIELDS = ("client", "clock", "phase", "recording", "strap", "battery", "contact", "signal")

@@ -7,8 +7,8 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from monitor.core.data_minimums import Readout
 from monitor.core.tolerance import Zone
+from monitor.session.dashboard_model import DashboardModel
 from monitor.ui import theme
-from monitor.ui.dashboard_model import DashboardModel
 from monitor.ui.formatting import number_text
 
 VITALS = (

@@ -17,7 +17,7 @@ from monitor.recording.client_sessions import latest_baseline
 from monitor.recording.model import EventKind
 from monitor.recording.reader import read_session
 from monitor.recording.tolerance_record import recorded_reused_baseline
-from monitor.ui.replay_model import replay_engine
+from monitor.session.replay_model import replay_engine
 
 
 def committed_beats(path: Path) -> int:
@@ -175,9 +175,9 @@ def test_a_session_killed_mid_way_still_replays_against_the_reused_baseline(
     assert session.metadata.end_utc is None, "killed, not closed"
     assert len(session.beats) > 20
     engine = replay_engine(session.metadata)
-    assert engine.window.baseline is not None
-    assert engine.window.baseline.hr_bpm == stored.hr_bpm
-    assert earlier.name in engine.window.baseline.source
+    assert engine.judge.baseline is not None
+    assert engine.judge.baseline.hr_bpm == stored.hr_bpm
+    assert earlier.name in engine.judge.baseline.source
 
 
 def test_a_file_moved_while_recording_is_named_where_it_went(tmp_path: Path) -> None:

@@ -9,8 +9,9 @@ import pytest
 
 from monitor.core.baseline import Baseline, BaselineSettings, compute_baseline
 from monitor.core.indices import WindowIndices
+from monitor.core.judge import PhaseMarker
 from monitor.core.tolerance import AlertKind, ToleranceSettings, ToleranceTracker, Zone
-from monitor.core.tolerance_summary import PhaseMarker, marked_baseline_span
+from monitor.core.tolerance_summary import marked_baseline_span
 
 BASELINE = Baseline(
     hr_bpm=70.0, hr_spread_bpm=4.0, ln_rmssd=math.log(40.0), ln_rmssd_spread=0.25,

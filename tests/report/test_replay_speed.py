@@ -69,7 +69,7 @@ def replay(path: Path, speed: float) -> Replayed:
     started = time.monotonic()
     asyncio.run(pump())
     out.wall_s = time.monotonic() - started
-    out.alerts = [(str(a.kind), a.start_s) for a in engine.window.alerts]
+    out.alerts = [(str(a.kind), a.start_s) for a in engine.judge.alerts]
     return out
 
 

@@ -20,8 +20,10 @@ from drivers.events import HeartRatePacket, SourceEvent
 from drivers.simulator import HeartSimulator
 from monitor.recording.model import EventKind, SessionMetadata, SourceKind
 from monitor.recording.reader import read_session
+from monitor.recording.recorder import SessionRecorder
 from monitor.recording.session_file import SessionWriteError, SessionWriter
 from monitor.session.engine import SessionEngine, SessionUpdate
+from monitor.session.pump import recorded
 
 DURATION_S = 480.0
 """Past the scripted session's first pause-for-grounding alert (~436 s)."""
@@ -36,8 +38,9 @@ while the session goes on, as it does live."""
 class Driver:
     """Feeds events and the phase markers to an engine as the live session does."""
 
-    def __init__(self, engine: SessionEngine) -> None:
+    def __init__(self, engine: SessionEngine, recorder: SessionRecorder | None = None) -> None:
         self.engine = engine
+        self.recorder = recorder
         self.pending = list(PHASES)
         self.updates: list[SessionUpdate] = []
 
@@ -47,11 +50,19 @@ class Driver:
                 time.sleep(pace_s)
             for update in self.engine.handle(event):
                 while self.pending and self.pending[0][0] <= update.t_s:
-                    self.updates.extend(self.engine.add_phase(*self.pending.pop(0)))
-                self.updates.append(update)
+                    self.updates.extend(
+                        map(self.record, self.engine.add_phase(*self.pending.pop(0)))
+                    )
+                self.updates.append(self.record(update))
+
+    def record(self, update: SessionUpdate) -> SessionUpdate:
+        """Record the update, marked as a live session marks it once the recording failed."""
+        if self.recorder is None:
+            return update
+        return recorded(update, self.recorder)
 
     def finish(self) -> list[SessionUpdate]:
-        self.updates.extend(self.engine.finish())
+        self.updates.extend(map(self.record, self.engine.finish()))
         return self.updates
 
 
@@ -70,8 +81,9 @@ def test_a_failing_disk_stops_the_recording_not_the_monitoring(
     path = tmp_path / "session.sqlite"
     metadata = SessionMetadata("C017", dt.datetime.now(dt.UTC), SourceKind.SIMULATOR, "test")
     writer = SessionWriter.create(metadata, path)
-    engine = SessionEngine(writer)
-    live = Driver(engine)
+    engine = SessionEngine()
+    recorder = SessionRecorder(writer)
+    live = Driver(engine, recorder)
     split = next(i for i, e in enumerate(events) if e.arrival_s >= LIMIT_FROM_S)
     live.feed(events[:split])
     writer.flush(5.0)
@@ -87,7 +99,7 @@ def test_a_failing_disk_stops_the_recording_not_the_monitoring(
     first = next(i for i, flag in enumerate(flags) if flag is not None)
     assert all(flag is None for flag in flags[:first])
     assert set(flags[first:]) == {"the disk refused a write (disk I/O error)"}
-    failed_s = engine.write_error_s
+    failed_s = recorder.error_s
     assert failed_s is not None and LIMIT_FROM_S <= failed_s < DURATION_S - 60
     # Beats are judged a few beats after they arrive: the first update may be a little older.
     assert failed_s - 10.0 < updates[first].t_s <= failed_s

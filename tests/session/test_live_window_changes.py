@@ -23,7 +23,7 @@ from monitor.recording.reader import read_session, replay_source
 from monitor.report.analysis import SessionAnalysis, analyse_session
 from monitor.session.engine import SessionEngine, SessionUpdate
 from monitor.session.live import LiveOptions, LiveSession
-from monitor.ui.replay_model import (
+from monitor.session.replay_model import (
     feed,
     judged_with,
     opening_updates,
@@ -87,7 +87,7 @@ def engine_run(settings: ToleranceSettings) -> tuple[Judged, list[Alert]]:
             updates.extend(engine.add_phase(*markers.pop(0)))
         updates.extend(engine.handle(event))
     updates.extend(engine.finish())
-    return judged(updates), engine.window.alerts
+    return judged(updates), engine.judge.alerts
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +111,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Judged, li
     session = LiveSession(options, on_update=on_update)
     assert asyncio.run(session.run()) == path
     assert session.engine is not None
-    return path, judged(updates), session.engine.window.alerts
+    return path, judged(updates), session.engine.judge.alerts
 
 
 def test_the_file_keeps_the_start_settings_and_the_change_at_its_time(
@@ -136,14 +136,14 @@ def test_a_replay_shows_what_the_therapist_saw(
     path, live, live_alerts = recorded
     session = read_session(path)
     engine = replay_engine(session.metadata)
-    assert engine.window.settings == START
+    assert engine.judge.settings == START
     updates = list(opening_updates(engine, session))
     for item in replay_source(session, speed=math.inf).items():
         updates.extend(feed(engine, item))
     updates.extend(engine.finish())
-    assert engine.window.settings == WIDER
+    assert engine.judge.settings == WIDER
     assert judged(updates) == live
-    assert spans(engine.window.alerts) == spans(live_alerts)
+    assert spans(engine.judge.alerts) == spans(live_alerts)
     # The alerts the live session stored are the ones the replay raises again.
     assert spans(recorded_alerts(session.events)) == spans(live_alerts)
 

@@ -16,7 +16,7 @@ from monitor.core.tolerance import ToleranceSettings
 from monitor.recording.model import EventKind
 from monitor.recording.reader import read_session, replay_source
 from monitor.report.analysis import analyse_session
-from monitor.ui.replay_model import feed, replay_engine, session_overview
+from monitor.session.replay_model import feed, replay_engine, session_overview
 
 OLD_FILE = Path(__file__).parents[1] / "data" / "session_schema1_live_widen.sqlite"
 ENDED_WITH = ToleranceSettings().widened(1.0)
@@ -43,7 +43,7 @@ def test_it_replays_with_the_window_it_ended_with_throughout() -> None:
     judged = 0
     for item in replay_source(session, speed=math.inf).items():
         for update in feed(engine, item):
-            seen.add(engine.window.settings)
+            seen.add(engine.judge.settings)
             judged += update.beat is not None
     assert seen == {ENDED_WITH}
     assert judged > 500

@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 
 from monitor.core.baseline import Baseline
+from monitor.core.judge import MAX_BEAT_SPACING_S
 from monitor.core.tolerance import Alert, ToleranceSettings
-from monitor.core.tolerance_summary import MAX_BEAT_SPACING_S
 from monitor.recording.beat_input import read_beat_input, tolerance_inputs_for
 from monitor.recording.reader import read_session, replay_source
 from monitor.recording.tolerance_record import REUSED_BASELINE_KEY, recorded_reused_baseline
@@ -34,7 +34,7 @@ from monitor.report.html import render_html
 from monitor.report.session_report import build_session_report
 from monitor.session.engine import SessionEngine, SessionUpdate
 from monitor.session.live import LiveOptions, LiveSession
-from monitor.ui.replay_model import feed, opening_updates, replay_engine
+from monitor.session.replay_model import feed, opening_updates, replay_engine
 
 DURATION_S = 800.0
 SEED = 4
@@ -98,7 +98,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Judged, li
     session = LiveSession(options, on_update=updates.append)
     assert asyncio.run(session.run()) == path
     assert session.engine is not None
-    return path, judged(updates), session.engine.window.alerts
+    return path, judged(updates), session.engine.judge.alerts
 
 
 def replayed(path: Path, engine: SessionEngine) -> tuple[Judged, list[Alert]]:
@@ -108,7 +108,7 @@ def replayed(path: Path, engine: SessionEngine) -> tuple[Judged, list[Alert]]:
     for item in replay_source(session, speed=math.inf).items():
         updates.extend(feed(engine, item))
     updates.extend(engine.finish())
-    return judged(updates), engine.window.alerts
+    return judged(updates), engine.judge.alerts
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +134,7 @@ def test_a_replay_judges_against_the_reused_baseline_as_live(
 ) -> None:
     path, live, live_alerts = recorded
     engine = replay_engine(read_session(path).metadata)
-    assert engine.window.baseline == REUSED
+    assert engine.judge.baseline == REUSED
     replay, replay_alerts = replayed(path, engine)
     assert replay == live
     assert alert_spans(replay_alerts) == alert_spans(live_alerts)
@@ -250,7 +250,7 @@ def test_a_malformed_entry_is_logged_once_and_the_session_recalibrated(
     metadata = read_session(path).metadata
     with caplog.at_level(logging.WARNING):
         engine = replay_engine(metadata)
-    assert engine.window.baseline is None  # calibrating from the session's own beats
+    assert engine.judge.baseline is None  # calibrating from the session's own beats
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
     assert "reused baseline unusable" in warnings[0].getMessage()
@@ -277,7 +277,7 @@ def test_files_without_the_entry_are_judged_as_before(
     with caplog.at_level(logging.WARNING):
         assert recorded_reused_baseline(read_session(path).metadata.settings) is None
         engine = replay_engine(read_session(path).metadata)
-    assert engine.window.baseline is None
+    assert engine.judge.baseline is None
     assert not caplog.records
     recalibrated, _ = replayed(path, engine)
     assert recalibrated == replayed(path, SessionEngine())[0]

@@ -43,7 +43,7 @@ def run(script, seed: int = 1, disturbances=None, corrupt=None) -> tuple[Session
 
 
 def alerts_of(engine: SessionEngine, kind: AlertKind | None = None) -> list:
-    return [a for a in engine.window.alerts if kind is None or a.kind == kind]
+    return [a for a in engine.judge.alerts if kind is None or a.kind == kind]
 
 
 def test_calm_session_gives_no_alert() -> None:
@@ -65,7 +65,7 @@ def test_paced_breathing_reads_neither_hyper_nor_hypo() -> None:
     assert paced and all(r.zone in (Zone.INSIDE, Zone.EDGE) for r in paced)
     # And it really was resonance breathing: RMSSD far above baseline.
     last = [u.beat for u in updates if u.beat is not None][-1]
-    assert last.indices.rmssd_ms > 1.2 * engine.window.baseline.rmssd_ms
+    assert last.indices.rmssd_ms > 1.2 * engine.judge.baseline.rmssd_ms
 
 
 def first_dwell_met_s(updates, start_s: float, end_s: float, settings: ToleranceSettings):
@@ -97,7 +97,7 @@ def test_each_sustained_activation_is_alerted_once_and_promptly() -> None:
     spans = {s.name: s for s in phase_timeline(script)}
     hyper = alerts_of(engine, AlertKind.HYPER)
     assert len(hyper) == 2, [a.as_dict() for a in hyper]
-    settings = engine.window.settings
+    settings = engine.judge.settings
     for alert, name in zip(hyper, ["activation 1", "activation 2"], strict=True):
         span = spans[name]
         dwell_met_s = first_dwell_met_s(updates, span.start_s, span.end_s + 60, settings)
@@ -105,7 +105,7 @@ def test_each_sustained_activation_is_alerted_once_and_promptly() -> None:
         assert dwell_met_s - 1.5 <= alert.start_s <= dwell_met_s + 30
         assert alert.end_s is not None, "each episode ends once the client has recovered"
         assert "HR" in alert.reason and "bpm" in alert.reason and "RMSSD" in alert.reason
-    assert engine.window.recoveries and all(r.inside_s for r in engine.window.recoveries)
+    assert engine.judge.recoveries and all(r.inside_s for r in engine.judge.recoveries)
 
 
 def test_an_episode_hovering_at_the_bound_does_not_flap() -> None:
@@ -115,7 +115,7 @@ def test_an_episode_hovering_at_the_bound_does_not_flap() -> None:
     arousal = np.array(
         [u.reading.arousal for u in updates if u.reading and u.t_s > 400 and u.beat is not None]
     )
-    upper = engine.window.settings.upper_sd
+    upper = engine.judge.settings.upper_sd
     # The scenario must really hover: arousal on both sides of the bound, many times.
     crossings = np.count_nonzero(np.diff(np.sign(arousal - upper)) != 0)
     assert crossings >= 4 and abs(np.median(arousal) - upper) < 1.0, (crossings, np.median(arousal))

@@ -21,7 +21,7 @@ from PySide6.QtGui import QGuiApplication, QImage
 
 from drivers.events import ConnectionState
 from drivers.simulator import HeartSimulator
-from monitor.core.calm_scene import (
+from monitor.client.calm_scene import (
     GROUNDING_PROMPTS,
     MODE_FADE_S,
     ClientMode,
@@ -31,9 +31,9 @@ from monitor.core.resonance import ResonanceProtocol
 from monitor.recording.client_store import ClientStore
 from monitor.session.engine import SessionEngine, SessionUpdate, SourceStatus
 from monitor.session.resonance_finder import protocol_script
-from monitor.ui.client_paint import CUE_WORDS
-from monitor.ui.client_view import ClientView, open_client_view, scene_drive_of
-from monitor.ui.resonance_panel import ResonancePanel
+from monitor.ui.client.paint import CUE_WORDS
+from monitor.ui.client.view import ClientView, open_client_view, scene_drive_of
+from monitor.ui.dashboard.resonance_panel import ResonancePanel
 
 SCREENSHOT_ENV = "SESSION_MONITOR_CLIENT_SCREENSHOTS"
 SHOT_SIZE = (1280, 720)

@@ -19,17 +19,17 @@ from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox
 
 from drivers.events import ConnectionState
 from drivers.simulator import HeartSimulator
-from monitor.core.calm_scene import GROUNDING_PROMPTS, ClientMode
+from monitor.client.calm_scene import GROUNDING_PROMPTS, ClientMode
 from monitor.core.resonance import ResonanceProtocol
 from monitor.recording.client_store import ClientStore
 from monitor.session.engine import SessionEngine, SessionUpdate
 from monitor.session.live import LiveOptions
 from monitor.session.resonance_finder import protocol_script
-from monitor.ui.chime import ChimePlayer
-from monitor.ui.client_controls import ProtocolFollower, opens_full_screen
-from monitor.ui.client_view import ClientView
-from monitor.ui.main_window import MainWindow
-from monitor.ui.settings_dialog import SettingsDialog
+from monitor.ui.client.controls import ProtocolFollower, opens_full_screen
+from monitor.ui.client.view import ClientView
+from monitor.ui.dashboard.chime import ChimePlayer
+from monitor.ui.dashboard.settings_dialog import SettingsDialog
+from monitor.ui.dashboard.window import MainWindow
 from monitor.ui.settings_store import DashboardSettings, load_settings, save_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -367,7 +367,7 @@ TWO_SCREEN_SCRIPT = textwrap.dedent(
     from PySide6.QtGui import QGuiApplication
     from monitor.session.live import LiveOptions
     from monitor.ui.app import configure_application
-    from monitor.ui.main_window import MainWindow
+    from monitor.ui.dashboard.window import MainWindow
     from monitor.ui.settings_store import DashboardSettings, load_settings, save_settings
 
     app = configure_application()

@@ -10,8 +10,8 @@ from engine_runs import DROPOUT_S
 from drivers.events import ConnectionState
 from monitor.core.tolerance import Alert, AlertKind, ArousalReading, Zone
 from monitor.recording.model import SessionEvent
+from monitor.session.dashboard_model import BEAT_COLUMNS, DashboardModel
 from monitor.session.engine import SessionUpdate, SourceStatus
-from monitor.ui.dashboard_model import BEAT_COLUMNS, DashboardModel
 
 
 def model_of(updates: list[SessionUpdate]) -> DashboardModel:

@@ -21,7 +21,7 @@ from PySide6.QtCore import Qt
 from monitor.recording.model import EventKind
 from monitor.recording.reader import read_session
 from monitor.session.live import LiveOptions
-from monitor.ui.main_window import MainWindow
+from monitor.ui.dashboard.window import MainWindow
 from monitor.ui.settings_store import DashboardSettings
 
 CARRIED_SOURCE = "session just before, whose recording failed (session.sqlite)"

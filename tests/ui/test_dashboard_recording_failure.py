@@ -15,7 +15,7 @@ from engine_runs import committed_beats
 
 from monitor.recording.reader import read_session
 from monitor.session.live import LiveOptions
-from monitor.ui.main_window import MainWindow
+from monitor.ui.dashboard.window import MainWindow
 from monitor.ui.settings_store import DashboardSettings
 
 SPEED = 20.0

@@ -11,9 +11,9 @@ from PySide6.QtCore import Qt
 from monitor.recording.model import EventKind
 from monitor.recording.reader import SessionReader
 from monitor.session.live import LiveOptions
-from monitor.ui.main_window import MainWindow
+from monitor.ui.dashboard.shortcuts import SudsKeypad, assign_phase_keys
+from monitor.ui.dashboard.window import MainWindow
 from monitor.ui.settings_store import DashboardSettings, load_settings
-from monitor.ui.shortcuts import SudsKeypad, assign_phase_keys
 
 SPEED = 20.0
 

@@ -21,13 +21,13 @@ from monitor.core.clock_format import clock_text
 from monitor.recording.model import EventKind
 from monitor.recording.reader import read_session, replay_source
 from monitor.report import formatting as report_formatting
+from monitor.session.dashboard_model import DashboardModel
 from monitor.session.live import LiveOptions
+from monitor.session.replay_model import feed, opening_updates, recorded_settings, replay_engine
 from monitor.ui import formatting as ui_formatting
-from monitor.ui.dashboard_model import DashboardModel
-from monitor.ui.main_window import MainWindow
-from monitor.ui.replay_model import feed, opening_updates, recorded_settings, replay_engine
-from monitor.ui.replay_recent import RecentFiles
-from monitor.ui.replay_window import ReplayWindow
+from monitor.ui.dashboard.window import MainWindow
+from monitor.ui.replay.recent import RecentFiles
+from monitor.ui.replay.window import ReplayWindow
 from monitor.ui.settings_store import DashboardSettings
 from tests.report.conftest import html_tables
 

@@ -12,10 +12,10 @@ from PySide6.QtGui import QImage
 
 from monitor.core.baseline import Baseline
 from monitor.core.tolerance import Zone
+from monitor.session.dashboard_model import DashboardModel
 from monitor.session.engine import SessionUpdate
 from monitor.session.live import LiveOptions
-from monitor.ui.dashboard_model import DashboardModel
-from monitor.ui.main_window import MainWindow
+from monitor.ui.dashboard.window import MainWindow
 from monitor.ui.plots import LnMillisecondAxis, SessionPlots, TimeAxis
 from monitor.ui.screenshots import save_window_screenshots
 from monitor.ui.settings_store import DashboardSettings

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QLabel
 
-from monitor.ui.replay_recent import RecentFiles
+from monitor.ui.replay.recent import RecentFiles
 from monitor.ui.screenshots import save_window_screenshots
 from monitor.ui.settings_store import DashboardSettings, load_settings, save_settings
 

@@ -20,17 +20,17 @@ from PySide6.QtCore import Qt
 from monitor.core.tolerance import Alert, ToleranceSettings
 from monitor.recording.reader import read_session
 from monitor.report.analysis import SessionAnalysis, analyse_session
-from monitor.ui.formatting import clock_text
-from monitor.ui.replay_model import (
+from monitor.session.replay_model import (
     WhatIfRequest,
     judged_with,
     recorded_alerts,
     session_overview,
     what_if_outcome,
 )
-from monitor.ui.replay_recent import RecentFiles
-from monitor.ui.replay_whatif import WIDEN_STEP_SD
-from monitor.ui.replay_window import ReplayWindow
+from monitor.ui.formatting import clock_text
+from monitor.ui.replay.recent import RecentFiles
+from monitor.ui.replay.whatif import WIDEN_STEP_SD
+from monitor.ui.replay.window import ReplayWindow
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "recordings" / "example_simulated_session.sqlite"

@@ -22,12 +22,12 @@ from drivers.replay import ReplayMarker
 from monitor.core.tolerance import AlertKind, ToleranceSettings
 from monitor.recording.model import EventKind, RecordedSession
 from monitor.recording.reader import read_session, replay_source
+from monitor.session.dashboard_model import BEAT_COLUMNS, DashboardModel
 from monitor.session.engine import SessionEngine
-from monitor.ui.dashboard_model import BEAT_COLUMNS, DashboardModel
+from monitor.session.replay_model import recorded_settings
 from monitor.ui.formatting import clock_text
-from monitor.ui.replay_model import recorded_settings
-from monitor.ui.replay_recent import RecentFiles
-from monitor.ui.replay_window import ReplayWindow
+from monitor.ui.replay.recent import RecentFiles
+from monitor.ui.replay.window import ReplayWindow
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "recordings" / "example_simulated_session.sqlite"
@@ -61,7 +61,7 @@ def straight_run(session: RecordedSession, until_s: float) -> DashboardModel:
     """A fresh engine fed every recorded item before ``until_s``, markers as the dashboard gave
     them (written out here rather than reusing the replay's own dispatch)."""
     settings = recorded_settings(session.metadata)
-    engine = SessionEngine(None, tolerance=settings.tolerance, windows=settings.windows)
+    engine = SessionEngine(tolerance=settings.tolerance, windows=settings.windows)
     model = DashboardModel(tolerance=settings.tolerance, window_from_events=True)
     for item in replay_source(session).items():
         if item.arrival_s >= until_s:
@@ -83,7 +83,7 @@ def straight_run(session: RecordedSession, until_s: float) -> DashboardModel:
             updates = engine.handle(item)
         for update in updates:
             model.apply(update)
-        model.set_baseline(engine.window.baseline)
+        model.set_baseline(engine.judge.baseline)
     return model
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from monitor.core.tolerance import ToleranceSettings
-from monitor.ui.chime import (
+from monitor.ui.dashboard.chime import (
     CHIME_DURATION_S,
     PEAK_AT_FULL_VOLUME,
     SAMPLE_RATE_HZ,
@@ -22,7 +22,7 @@ from monitor.ui.chime import (
     chime_samples,
     chime_wav,
 )
-from monitor.ui.settings_dialog import SettingsDialog
+from monitor.ui.dashboard.settings_dialog import SettingsDialog
 from monitor.ui.settings_store import (
     DashboardSettings,
     default_settings_path,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from drivers.ble import StrapError, StrapInfo
-from monitor.ui.strap_picker import StrapPickerDialog
+from monitor.ui.dashboard.strap_picker import StrapPickerDialog
 
 STRAPS = [
     StrapInfo("Polar H10 A1B2C3D4", "A0:9E:1A:00:00:01", -58),

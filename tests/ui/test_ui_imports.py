@@ -24,7 +24,7 @@ def test_ui_source_does_not_import_bleak() -> None:
 
 def test_opening_the_dashboard_loads_no_bleak() -> None:
     code = (
-        "import sys, monitor.ui.app, monitor.ui.main_window, monitor.commands.demo;"
+        "import sys, monitor.ui.app, monitor.ui.dashboard.window, monitor.commands.demo;"
         "print('bleak' in sys.modules)"
     )
     result = subprocess.run(

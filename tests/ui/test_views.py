@@ -12,13 +12,13 @@ from drivers.events import ConnectionState
 from monitor.core.engine import HrvEngine
 from monitor.core.respiration import NO_CLEAR_PEAK_REASON
 from monitor.core.tolerance import Alert, AlertKind, ArousalReading, Zone
+from monitor.session.dashboard_model import DashboardModel
 from monitor.session.engine import SessionUpdate, SourceStatus
 from monitor.session.live import LiveOptions
 from monitor.ui.alert_banner import BANNER_COLOURS, AlertBanner, banner_state
-from monitor.ui.chime import ChimePlayer
-from monitor.ui.dashboard_model import DashboardModel
+from monitor.ui.dashboard.chime import ChimePlayer
+from monitor.ui.dashboard.window import MainWindow
 from monitor.ui.gauge import ArousalGaugePanel, gauge_state
-from monitor.ui.main_window import MainWindow
 from monitor.ui.settings_store import DashboardSettings
 from monitor.ui.status_strip import RecordingState, StatusStrip
 from monitor.ui.vitals import BREATHING_SOURCE, VitalsRow

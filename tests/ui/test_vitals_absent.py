@@ -13,8 +13,8 @@ from engine_runs import DROPOUT_S
 
 from drivers.events import ConnectionState
 from monitor.core.data_minimums import Readout
+from monitor.session.dashboard_model import DashboardModel
 from monitor.session.engine import SessionUpdate
-from monitor.ui.dashboard_model import DashboardModel
 from monitor.ui.vitals import VitalsRow
 
 

@@ -2,7 +2,7 @@
 
 :class:`ClientControls` holds what the client should see (mode, pacer rate and in:out ratio,
 grounding prompt, breathing guide and meter on or off) whether or not the client view is open, and
-applies it to the :class:`~monitor.ui.client_view.ClientView` while one is attached, so a view
+applies it to the :class:`~monitor.ui.client.view.ClientView` while one is attached, so a view
 opened mid-session starts in the right state. The resonance-rate finder paces the client through
 these controls too (they have the view's ``set_pacer_rate`` / ``pacer_rate_per_min``), so the
 rate box always shows the rate the client is breathing at.
@@ -47,9 +47,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from monitor.core import pacer as pacer_core
-from monitor.core.calm_scene import GROUNDING_PROMPTS, ClientMode
-from monitor.ui.client_view import ClientView
+from monitor.client import pacer as pacer_core
+from monitor.client.calm_scene import GROUNDING_PROMPTS, ClientMode
+from monitor.ui.client.view import ClientView
 
 PHASE_CLIENT_MODES: dict[str, ClientMode] = {
     "grounding": ClientMode.GROUNDING,

@@ -20,9 +20,9 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
+from monitor.session.dashboard_model import DashboardModel
 from monitor.ui import theme
 from monitor.ui.alert_banner import title_and_detail
-from monitor.ui.dashboard_model import DashboardModel
 from monitor.ui.formatting import clock_text
 
 RECORD_AGAIN_TEXT = "Record again in a new file"

@@ -8,9 +8,9 @@ through the controller methods below, and the dashboard forwards each
 
 What the client sees never alarms: no numbers (the optional meter is a plain bar), no red, no
 flashing, nothing about the strap. When the signal is lost the
-scene simply rests. All timing and all mapping are computed in :mod:`monitor.core.pacer` and
-:mod:`monitor.core.calm_scene`; this module holds the state, reads the clock once per frame and
-paints (:mod:`monitor.ui.client_paint`).
+scene simply rests. All timing and all mapping are computed in :mod:`monitor.client.pacer` and
+:mod:`monitor.client.calm_scene`; this module holds the state, reads the clock once per frame and
+paints (:mod:`monitor.ui.client.paint`).
 
 Frames are drawn from a precise timer at the screen's refresh rate (60 Hz when unknown). Each
 paint reads the monotonic clock and asks the pure pacer where the breath is at that instant, so
@@ -37,8 +37,8 @@ from PySide6.QtGui import QCloseEvent, QGuiApplication, QPainter, QPaintEvent, Q
 from PySide6.QtWidgets import QWidget
 
 from drivers.events import ConnectionState
-from monitor.core import pacer as pacer_core
-from monitor.core.calm_scene import (
+from monitor.client import pacer as pacer_core
+from monitor.client.calm_scene import (
     GROUNDING_PROMPTS,
     MODE_FADE_S,
     CalmScene,
@@ -54,7 +54,7 @@ from monitor.core.calm_scene import (
 from monitor.core.tolerance import Zone
 from monitor.recording.client_store import ClientStore, ClientStoreError
 from monitor.session.engine import SessionUpdate
-from monitor.ui.client_paint import ScenePainter
+from monitor.ui.client.paint import ScenePainter
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +195,7 @@ class ClientView(QWidget):
         self, rate_per_min: float | None = None, inhale_fraction: float | None = None
     ) -> float:
         """New pacer rate (breaths/min, limited to 4.5–7) and/or in-breath share, from the end of
-        the breath in progress (no jump; see :mod:`monitor.core.pacer`). Returns the clock time
+        the breath in progress (no jump; see :mod:`monitor.client.pacer`). Returns the clock time
         at which the change takes effect."""
         rate = None if rate_per_min is None else pacer_core.clamp_rate_per_min(rate_per_min)
         return self.pacer.set_timing(rate, inhale_fraction)

@@ -5,10 +5,10 @@ packets through the same session engine the live dashboard ran, so the gauge, ba
 status and plots show at each moment what they showed live. Play, pause, 1× to 60×, and exact
 seeking by clicking the overview strip or the plots.
 
-Threading: the replay runs on a worker thread (:class:`~monitor.ui.replay_runner.ReplayRunner`,
+Threading: the replay runs on a worker thread (:class:`~monitor.ui.replay.runner.ReplayRunner`,
 an asyncio loop pumping a :class:`~drivers.replay.ReplaySource` through the engine); the what-if
-and the report run on another (:class:`~monitor.ui.replay_analysis.SessionAnalyst`). The GUI
-thread only stores what they produce in a :class:`~monitor.ui.dashboard_model.DashboardModel`
+and the report run on another (:class:`~monitor.ui.replay.analysis.SessionAnalyst`). The GUI
+thread only stores what they produce in a :class:`~monitor.session.dashboard_model.DashboardModel`
 and redraws from it on a timer at most :data:`REFRESH_HZ` times a second.
 
 The session file is opened read-only and never written: what-if settings live in the window
@@ -40,25 +40,25 @@ from monitor.recording.errors import UnreadableFileError
 from monitor.recording.model import RecordedSession
 from monitor.recording.paths import default_recordings_folder
 from monitor.recording.reader import read_session
-from monitor.ui import theme
-from monitor.ui.about import add_help_menu
-from monitor.ui.alert_banner import AlertBanner
-from monitor.ui.dashboard_model import DashboardModel
-from monitor.ui.formatting import clock_text
-from monitor.ui.gauge import ArousalGaugePanel
-from monitor.ui.plots import SessionPlots
-from monitor.ui.replay_analysis import SessionAnalyst
-from monitor.ui.replay_model import (
+from monitor.session.dashboard_model import DashboardModel
+from monitor.session.replay_model import (
     SessionOverview,
     WhatIfOutcome,
     WhatIfRequest,
     recorded_settings,
     session_overview,
 )
-from monitor.ui.replay_overview import OverviewStrip
-from monitor.ui.replay_recent import RecentFiles
-from monitor.ui.replay_runner import BaselineChanged, Ended, Held, ReplayRunner, Restarted
-from monitor.ui.replay_whatif import WhatIfPanel
+from monitor.ui import theme
+from monitor.ui.about import add_help_menu
+from monitor.ui.alert_banner import AlertBanner
+from monitor.ui.formatting import clock_text
+from monitor.ui.gauge import ArousalGaugePanel
+from monitor.ui.plots import SessionPlots
+from monitor.ui.replay.analysis import SessionAnalyst
+from monitor.ui.replay.overview import OverviewStrip
+from monitor.ui.replay.recent import RecentFiles
+from monitor.ui.replay.runner import BaselineChanged, Ended, Held, ReplayRunner, Restarted
+from monitor.ui.replay.whatif import WhatIfPanel
 from monitor.ui.screenshots import save_window_screenshots
 from monitor.ui.status_strip import RecordingState, StatusStrip
 from monitor.ui.vitals import VitalsRow

@@ -27,7 +27,7 @@ from PySide6.QtCore import QObject, Signal
 
 from monitor.core.tolerance import ToleranceSettings
 from monitor.recording.errors import UnreadableFileError
-from monitor.ui.replay_model import (
+from monitor.session.replay_model import (
     SessionOverview,
     WhatIfOutcome,
     WhatIfRequest,
@@ -90,7 +90,7 @@ class SessionAnalyst(QObject):
 
     def request(self, settings: ToleranceSettings | WhatIfRequest) -> Future | None:
         """Evaluate the whole session with ``settings`` (the latest request wins; see
-        :func:`~monitor.ui.replay_model.judged_with` for what they mean)."""
+        :func:`~monitor.session.replay_model.judged_with` for what they mean)."""
         with self._lock:
             self._wanted = settings
             generation = self._generation

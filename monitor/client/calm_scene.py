@@ -439,7 +439,7 @@ def compose_frame(
     weights : tuple of 3 floats
         Current cross-fade weights of calm place, grounding, paused (sum 1).
     breath_size : float or None
-        The pacer's eased size 0..1 (:class:`~monitor.core.pacer.PacerState`), ``None`` without
+        The pacer's eased size 0..1 (:class:`~monitor.client.pacer.PacerState`), ``None`` without
         a pacer.
     inhaling, cue_alpha : bool, float
         The breath part and the cue word's opacity (shown in grounding).

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from monitor.ui.chime import ChimePlayer
+from monitor.ui.dashboard.chime import ChimePlayer
 from monitor.ui.settings_store import DashboardSettings
 
 

@@ -1,7 +1,7 @@
 """What the replay window decides without Qt: the session overview, the replay engine, what-if.
 
 The replay must show what the therapist saw live, so it runs the live
-:class:`~monitor.session.engine.SessionEngine` (without a writer: the file is never touched) on
+:class:`~monitor.session.engine.SessionEngine` (with no recorder: the file is never touched) on
 the raw packets of the file, built with the settings the session started with, and feeds it the
 therapist's markers (phases, SUDS, notes, changes of the window) at their times, as the
 dashboard fed them: a phase marker drives the baseline span and grounding, and a widened or
@@ -32,9 +32,10 @@ from typing import TYPE_CHECKING, Any
 from drivers.events import ConnectionState, StateChanged
 from drivers.replay import ReplayMarker, ReplaySource
 from monitor.core.baseline import BaselineSettings
+from monitor.core.clock_format import clock_text
+from monitor.core.judge import WHOLE_SESSION, SettingsChange
 from monitor.core.settings import HrvWindows
 from monitor.core.tolerance import Alert, AlertKind, ToleranceSettings
-from monitor.core.tolerance_summary import SettingsChange
 from monitor.core.what_if import compare_alerts
 from monitor.recording.model import (
     EventKind,
@@ -49,9 +50,8 @@ from monitor.recording.tolerance_record import (
     settings_after,
     tolerance_changes,
 )
+from monitor.session.dashboard_model import Mark, Span
 from monitor.session.engine import DEFAULT_PHASES, SessionEngine, SessionUpdate
-from monitor.ui.dashboard_model import Mark, Span
-from monitor.ui.formatting import clock_text
 
 if TYPE_CHECKING:
     from drivers.events import SourceEvent
@@ -65,9 +65,6 @@ ALERT_NAMES = {
     AlertKind.HYPO: "Check in",
 }
 """The alert kinds as the therapist knows them (the dashboard's banner words)."""
-
-WHOLE_SESSION = "whole session"
-"""The key of :attr:`ToleranceSummary.time_in_zones_s` for the whole recording."""
 
 
 # -- the overview -------------------------------------------------------------------------------
@@ -229,7 +226,7 @@ def recorded_settings(metadata: SessionMetadata) -> EngineSettings:
 
 
 def replay_engine(metadata: SessionMetadata) -> SessionEngine:
-    """A fresh engine as the session ran it, without a writer (replay never writes).
+    """A fresh engine as the session ran it (replay records nothing).
 
     A session that reused an earlier baseline is judged against that baseline from its first
     beat, as live, instead of calibrating (:func:`recorded_reused_baseline`; an unusable entry
@@ -237,7 +234,6 @@ def replay_engine(metadata: SessionMetadata) -> SessionEngine:
     """
     settings = recorded_settings(metadata)
     return SessionEngine(
-        None,
         windows=settings.windows,
         tolerance=settings.tolerance,
         baseline_settings=settings.baseline,
@@ -268,7 +264,7 @@ def feed(engine: SessionEngine, item: SourceEvent | ReplayMarker) -> list[Sessio
             case EventKind.NOTE:
                 return engine.add_note(event.t_s, event.text)
             case EventKind.TOLERANCE:
-                settings = settings_after(engine.window.settings, event)
+                settings = settings_after(engine.judge.settings, event)
                 return engine.set_tolerance(event.t_s, settings)
     except ValueError as error:  # a SUDS rating out of range in a damaged file
         log.warning("replay: marker at %.1f s skipped (%s)", event.t_s, error)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.core.calm_scene import (
+from monitor.client.calm_scene import (
     MODE_FADE_S,
     MODES,
     NEUTRAL_COHERENCE,
@@ -28,7 +28,7 @@ from monitor.core.calm_scene import (
     slew_step,
     target_level,
 )
-from monitor.core.pacer import PacerTimeline
+from monitor.client.pacer import PacerTimeline
 
 SETTINGS = CalmSceneSettings()
 drives = st.floats(-50.0, 50.0, allow_nan=False)
@@ -162,7 +162,7 @@ def _all_colours(level: float, weights: tuple[float, float, float]) -> list:
 
 
 def test_no_colour_of_the_scene_is_red() -> None:
-    from monitor.core.calm_scene import METER_FILL, ORB_COLOUR, PROMPT_BACKING, PROMPT_COLOUR
+    from monitor.client.calm_scene import METER_FILL, ORB_COLOUR, PROMPT_BACKING, PROMPT_COLOUR
 
     weights = [mode_weights(m) for m in MODES] + [(0.5, 0.5, 0.0), (0.3, 0.3, 0.4)]
     colours = [ORB_COLOUR, PROMPT_COLOUR, PROMPT_BACKING, METER_FILL]

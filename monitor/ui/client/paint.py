@@ -1,7 +1,7 @@
-"""Painting one :class:`~monitor.core.calm_scene.SceneFrame` of the client's calm view.
+"""Painting one :class:`~monitor.client.calm_scene.SceneFrame` of the client's calm view.
 
 Only drawing: every colour, position, size and opacity comes from the frame, which
-:func:`monitor.core.calm_scene.compose_frame` computed. Shapes are soft (gradients, feathered
+:func:`monitor.client.calm_scene.compose_frame` computed. Shapes are soft (gradients, feathered
 edges, no outlines), so nothing on the client's screen has a hard, high-contrast edge.
 """
 
@@ -20,7 +20,7 @@ from PySide6.QtGui import (
     QRadialGradient,
 )
 
-from monitor.core.calm_scene import (
+from monitor.client.calm_scene import (
     METER_FILL,
     ORB_COLOUR,
     PROMPT_BACKING,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.core.pacer import (
+from monitor.client.pacer import (
     DEFAULT_INHALE_FRACTION,
     DEFAULT_RATE_PER_MIN,
     BreathPacer,

@@ -38,7 +38,7 @@ from monitor.core.baseline import Baseline
 from monitor.recording.model import RecordedSession
 from monitor.recording.reader import replay_source
 from monitor.session.engine import SessionEngine, SessionUpdate
-from monitor.ui.replay_model import (
+from monitor.session.replay_model import (
     feed,
     item_times,
     items_before,
@@ -363,8 +363,8 @@ class ReplayRunner(QObject):
 
     def _emit(self, update: SessionUpdate) -> None:
         self._push(update)
-        if update.reading is not None and self._engine is not None:
-            baseline = self._engine.window.baseline
+        if update.reading is not None:
+            baseline = update.baseline
             if baseline is not self._baseline:
                 self._baseline = baseline
                 self._push(BaselineChanged(baseline))

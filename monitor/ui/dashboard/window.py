@@ -1,7 +1,7 @@
 """The therapist's main window: status strip, banner, gauge, controls and plots.
 
 The window owns a :class:`~monitor.ui.session_runner.SessionRunner` (the session on its worker
-thread) and a :class:`~monitor.ui.dashboard_model.DashboardModel`. Updates arriving from the
+thread) and a :class:`~monitor.session.dashboard_model.DashboardModel`. Updates arriving from the
 session thread (queued signals) are only stored in the model; a frame timer redraws the views
 from it at most :data:`REFRESH_HZ` times a second, so a burst of beats costs one frame, not one
 per beat. The frame timer is armed by new data rather than ticking blindly: the first update
@@ -10,11 +10,11 @@ waiting up to a full period, which takes ~16 ms off the average beat-to-screen l
 costs nothing while no data comes; a slow clock timer keeps the session clock moving.
 Clicks and keys become engine calls with :meth:`SessionRunner.call`.
 
-The client's calm-place view (:mod:`monitor.ui.client_view`) is a second top-level window. The
+The client's calm-place view (:mod:`monitor.ui.client.view`) is a second top-level window. The
 "Client view" button shows a column at the right with its controls
-(:mod:`monitor.ui.client_controls`) and the resonance-rate finder
-(:mod:`monitor.ui.resonance_panel`) in two tabs. Every update the dashboard receives is passed on
-to both, and the phases marked set the view's mode (grounding, calm place, paused).
+(:mod:`monitor.ui.client.controls`) and the resonance-rate finder
+(:mod:`monitor.ui.dashboard.resonance_panel`) in two tabs. Every update the dashboard receives
+is passed on to both, and the phases marked set the view's mode (grounding, calm place, paused).
 """
 
 from __future__ import annotations
@@ -48,33 +48,34 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from monitor.core import pacer as pacer_core
+from monitor.client import pacer as pacer_core
 from monitor.core.baseline import Baseline
 from monitor.core.tolerance import AlertKind
 from monitor.recording.client_store import ClientStore, ClientStoreError
 from monitor.recording.model import EventKind
+from monitor.session.dashboard_model import DashboardModel
 from monitor.session.engine import DEFAULT_PHASES, SessionEngine, SessionUpdate
 from monitor.session.live import LiveOptions
-from monitor.ui import shortcuts, theme
+from monitor.ui import theme
 from monitor.ui.about import add_help_menu
 from monitor.ui.alert_banner import AlertBanner
-from monitor.ui.chime import ChimePlayer
-from monitor.ui.client_controls import ClientControls, ProtocolFollower, opens_full_screen
-from monitor.ui.client_view import ClientView
-from monitor.ui.dashboard_model import DashboardModel
+from monitor.ui.client.controls import ClientControls, ProtocolFollower, opens_full_screen
+from monitor.ui.client.view import ClientView
+from monitor.ui.dashboard import shortcuts
+from monitor.ui.dashboard.chime import ChimePlayer
+from monitor.ui.dashboard.moment_screenshots import MomentScreenshots
+from monitor.ui.dashboard.protocol_panel import ProtocolPanel
+from monitor.ui.dashboard.recording_notice import RecordingNotice
+from monitor.ui.dashboard.resonance_panel import ResonancePanel
+from monitor.ui.dashboard.settings_dialog import SettingsDialog
+from monitor.ui.dashboard.strap_picker import ScanFunction, StrapPickerDialog
 from monitor.ui.formatting import clock_text
 from monitor.ui.gauge import ArousalGaugePanel
-from monitor.ui.moment_screenshots import MomentScreenshots
 from monitor.ui.plots import SessionPlots
-from monitor.ui.protocol_panel import ProtocolPanel
-from monitor.ui.recording_notice import RecordingNotice
-from monitor.ui.resonance_panel import ResonancePanel
 from monitor.ui.screenshots import save_window_screenshots
 from monitor.ui.session_runner import SessionRunner
-from monitor.ui.settings_dialog import SettingsDialog
 from monitor.ui.settings_store import VIEW_SPANS_S, DashboardSettings, save_settings
 from monitor.ui.status_strip import RecordingState, StatusStrip
-from monitor.ui.strap_picker import ScanFunction, StrapPickerDialog
 from monitor.ui.vitals import VitalsRow
 
 log = logging.getLogger(__name__)

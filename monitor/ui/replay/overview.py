@@ -16,10 +16,10 @@ from PySide6.QtGui import QBrush, QColor, QFont, QMouseEvent, QPainter, QPen, QP
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from monitor.core.tolerance import Zone
+from monitor.session.dashboard_model import Span
+from monitor.session.replay_model import SessionOverview
 from monitor.ui import theme
-from monitor.ui.dashboard_model import Span
 from monitor.ui.formatting import clock_text
-from monitor.ui.replay_model import SessionOverview
 
 LABEL_WIDTH_PX = 74
 RIGHT_MARGIN_PX = 14

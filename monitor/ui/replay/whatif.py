@@ -10,7 +10,7 @@ ran, with any window the therapist widened or narrowed live at its time. Other v
 the whole session. A session with live changes also offers "Keep these settings all session":
 checked, even the start settings hold throughout, ignoring the live changes (what the session
 would have been had the therapist kept the starting window). What a request means is
-decided in one place, :func:`~monitor.ui.replay_model.judged_with`.
+decided in one place, :func:`~monitor.session.replay_model.judged_with`.
 """
 
 from __future__ import annotations
@@ -31,16 +31,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from monitor.core.judge import SettingsChange
 from monitor.core.tolerance import ToleranceSettings
-from monitor.core.tolerance_summary import SettingsChange
-from monitor.ui import theme
-from monitor.ui.formatting import clock_text
-from monitor.ui.replay_model import (
+from monitor.session.replay_model import (
     WhatIfOutcome,
     WhatIfRequest,
     settings_text,
     window_settings,
 )
+from monitor.ui import theme
+from monitor.ui.formatting import clock_text
 
 WIDEN_STEP_SD = 0.5
 """What Wider and Narrower change each bound by (the dashboard's +/− step)."""
@@ -66,7 +66,7 @@ class WhatIfPanel(QFrame):
     -------
     settings_changed(WhatIfRequest)
         The therapist set valid settings, or chose whether they hold for the whole session
-        (evaluate them: :func:`~monitor.ui.replay_model.what_if_outcome`).
+        (evaluate them: :func:`~monitor.session.replay_model.what_if_outcome`).
     seek_requested(float)
         An alert in the list was activated: go to its start.
     """

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.core.tolerance import ToleranceSettings
-from monitor.ui.dashboard_model import DashboardModel
-from monitor.ui.shortcuts import (
+from monitor.session.dashboard_model import DashboardModel
+from monitor.ui.dashboard.shortcuts import (
     GROUNDING_KEY,
     NARROW_KEY,
     NOTE_KEY,
