@@ -14,6 +14,7 @@ version, the command, and the error in the program's own words.
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 import os
@@ -94,10 +95,12 @@ class ScrubbingFormatter(logging.Formatter):
 class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """A rotating file handler whose files are created owner-only whatever the umask."""
 
-    def _open(self):  # type: ignore[no-untyped-def]
+    def _open(self) -> io.TextIOWrapper:
         descriptor = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         os.chmod(self.baseFilename, 0o600)
-        return os.fdopen(descriptor, self.mode.replace("w", "a"), encoding=self.encoding)
+        # "a" is the only mode this descriptor (write-only, appending) can take, and the one a
+        # rotating handler with maxBytes always has.
+        return os.fdopen(descriptor, "a", encoding=self.encoding)
 
     def handleError(self, record: logging.LogRecord) -> None:
         # A log that cannot be written (the disk just filled, the folder went away) must not

@@ -23,9 +23,13 @@ import sys
 import tempfile
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor.commands import CliError
 from monitor.commands.doctor_checks import Check, FolderState, Status
+
+if TYPE_CHECKING:  # annotations only: the settings are loaded lazily, in _settings()
+    from monitor.ui.settings_store import DashboardSettings
 
 PACKAGES = (
     "numpy",
@@ -93,7 +97,10 @@ def gather(adapter: str | None, timeout_s: float) -> list[Check]:
     chosen_adapter = adapter or (settings.adapter if settings is not None else "") or None
     sound_on = bool(settings.sound_on) if settings is not None else False
     report = [
-        checks.check_python(tuple(sys.version_info[:3]), sys.executable),
+        checks.check_python(
+            (sys.version_info.major, sys.version_info.minor, sys.version_info.micro),
+            sys.executable,
+        ),
         checks.check_packages({"session-monitor": __version__, **package_versions()}),
         checks.check_display(sys.platform, dict(os.environ), qt_import_error()),
         *bluetooth_checks(chosen_adapter, timeout_s),
@@ -207,7 +214,7 @@ def _mode(path: Path) -> int | None:
         return None
 
 
-def _settings() -> object | None:
+def _settings() -> DashboardSettings | None:
     try:
         from monitor.ui.settings_store import default_settings_path, load_settings
 

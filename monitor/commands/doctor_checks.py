@@ -393,8 +393,7 @@ def check_log_file(
             f"{path} cannot be written",
             "give this user write access to its folder, or set SESSION_MONITOR_LOG_DIR",
         )
-    readable_by_others = mode is not None and mode & (stat.S_IRWXG | stat.S_IRWXO)
-    if exists and platform != "win32" and readable_by_others:
+    if exists and platform != "win32" and mode is not None and mode & (stat.S_IRWXG | stat.S_IRWXO):
         return Check(
             "log file",
             Status.FIX,

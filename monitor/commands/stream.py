@@ -14,7 +14,7 @@ import asyncio
 import json
 import math
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drivers.events import (
     BatteryLevel,
@@ -26,6 +26,10 @@ from drivers.events import (
     StateChanged,
 )
 from monitor.commands import CliError
+
+if TYPE_CHECKING:  # annotations only: bleak is imported when a strap is really asked for
+    from drivers.ble import BleHeartRateSource
+    from drivers.simulator import SimulatedHeartRateSource
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -133,13 +137,15 @@ def run(args: argparse.Namespace) -> int:
     from drivers.ble import BleHeartRateSource, StrapError, with_doctor_hint
 
     try:
-        source = BleHeartRateSource(args.device, adapter=args.adapter, find_timeout_s=args.timeout)
-        return asyncio.run(_stream(source, wall_duration_s=args.duration))
+        strap = BleHeartRateSource(args.device, adapter=args.adapter, find_timeout_s=args.timeout)
+        return asyncio.run(_stream(strap, wall_duration_s=args.duration))
     except StrapError as error:
         raise CliError(with_doctor_hint(str(error))) from None
 
 
-async def _stream(source, wall_duration_s: float | None) -> int:
+async def _stream(
+    source: SimulatedHeartRateSource | BleHeartRateSource, wall_duration_s: float | None
+) -> int:
     timer = None
     if wall_duration_s is not None:
         timer = asyncio.get_running_loop().call_later(

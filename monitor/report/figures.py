@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import numpy as np
@@ -30,6 +30,9 @@ from monitor.report.document import Rect
 from monitor.report.formatting import clock, sd
 
 if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+    from numpy.typing import ArrayLike
+
     from monitor.report.analysis import SessionAnalysis
     from monitor.report.progress import ProgressRow
 
@@ -65,7 +68,7 @@ PHASE_COLOURS = {
 }
 _SPARE_PHASE_COLOURS = ("#e9dde6", "#dde3ea", "#e6eadb", "#ece2d8")
 
-STYLE = {
+STYLE: dict[RcKeyType, Any] = {
     "font.family": "DejaVu Sans",
     "font.size": 7.5,
     "axes.edgecolor": RULE,
@@ -113,7 +116,11 @@ def _minutes_axis(ax: Axes, end_min: float, labels: bool) -> None:
     ax.tick_params(axis="x", labelbottom=labels)
 
 
-def _safe_log(values: np.ndarray) -> np.ndarray:
+def _rmssd_ms(ln_rmssd: ArrayLike) -> np.ndarray:
+    return np.exp(ln_rmssd)
+
+
+def _safe_log(values: ArrayLike) -> np.ndarray:
     return np.log(np.clip(values, 1e-9, None))
 
 
@@ -144,7 +151,9 @@ def _sub_rect(rect: Rect, fig: Figure, top_in: float, height_in: float, left_in:
 def _label_min(ax: Axes, text: str, size_pt: float) -> float:
     """About how many minutes of ``ax``'s x axis a label takes."""
     x0, x1 = ax.get_xlim()
-    width_in = ax.get_position().width * ax.figure.get_size_inches()[0]
+    fig = ax.get_figure(root=True)
+    assert fig is not None  # the report's axes are all made by fig.add_axes
+    width_in = ax.get_position().width * fig.get_size_inches()[0]
     return (0.55 * size_pt / 72.0 * len(text) + 0.06) / width_in * (x1 - x0)
 
 
@@ -189,7 +198,7 @@ def draw_session(fig: Figure, rect: Rect, analysis: SessionAnalysis) -> None:
     _draw_arousal(arousal, analysis, end_min)
     _draw_vital(hr, analysis, "hr_10s_bpm", "HR (bpm)", HR)
     _draw_vital(vagal, analysis, "ln_rmssd", "lnRMSSD", VAGAL)
-    rmssd_axis = vagal.secondary_yaxis("right", functions=(np.exp, _safe_log))
+    rmssd_axis = vagal.secondary_yaxis("right", functions=(_rmssd_ms, _safe_log))
     rmssd_axis.set_ylabel("RMSSD (ms)", color=MUTED)
     rmssd_axis.yaxis.set_major_locator(MaxNLocator(4))
     rmssd_axis.tick_params(colors=MUTED)

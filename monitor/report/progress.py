@@ -113,7 +113,7 @@ class ProgressRow:
         """Reduce one analysed session to its row."""
         tolerance = analysis.tolerance
         baseline = tolerance.baseline
-        usable = baseline is not None and baseline.is_usable
+        usable = baseline if baseline is not None and baseline.is_usable else None
         recoveries = [r for r in tolerance.recoveries if r.started_by == "grounding"]
         started_by = "grounding"
         if not recoveries:
@@ -123,11 +123,9 @@ class ProgressRow:
             file_name=analysis.path.name,
             start_utc=analysis.metadata.start_utc,
             duration_s=analysis.duration_s,
-            baseline_hr_bpm=baseline.hr_bpm if usable else math.nan,  # type: ignore[union-attr]
-            baseline_ln_rmssd=baseline.ln_rmssd if usable else math.nan,  # type: ignore[union-attr]
-            baseline_ln_rmssd_spread=(
-                baseline.ln_rmssd_spread if usable else math.nan  # type: ignore[union-attr]
-            ),
+            baseline_hr_bpm=usable.hr_bpm if usable is not None else math.nan,
+            baseline_ln_rmssd=usable.ln_rmssd if usable is not None else math.nan,
+            baseline_ln_rmssd_spread=usable.ln_rmssd_spread if usable is not None else math.nan,
             baseline_warnings=tuple(baseline.warnings) if baseline is not None else (),
             zones_s=dict(tolerance.time_in_zones_s.get("whole session", {})),
             alerts={str(k): sum(a.kind == k for a in tolerance.alerts) for k in AlertKind},

@@ -72,6 +72,7 @@ def build_session_report(
     doc.add(KeyValues(_header_rows(analysis)))
     what_if = original is not None and analysis is not original
     if what_if:
+        assert original is not None  # what_if says so
         doc.add(Paragraph(_what_if_notice(analysis, original), tone="notice"))
     doc.add(
         Plot(
@@ -486,14 +487,14 @@ HRV_LINES = (
 
 def _hrv_section(analysis: SessionAnalysis) -> list[Block]:
     """The whole-session values; an absent one is "—" with a numbered note saying why."""
-    summary = analysis.summary.as_dict()
     absent = analysis.summary.absent
     notes: list[str] = []  # each distinct reason once, numbered in order of first use
     rows = []
     for label, keys, digits, unit in HRV_LINES:
         names = keys if isinstance(keys, tuple) else (keys,)
-        values = [summary[name] for name in names]
-        text = " / ".join(number(v, digits) for v in values)  # type: ignore[arg-type]
+        # Every name in HRV_LINES is a float field of RecordingSummary, NaN where absent.
+        values: list[float] = [getattr(analysis.summary, name) for name in names]
+        text = " / ".join(number(v, digits) for v in values)
         if DASH not in text:
             rows.append([label, f"{text} {unit}".strip()])
             continue

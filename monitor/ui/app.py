@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING
 from monitor import __version__
 from monitor.user_errors import UserError
 
-if TYPE_CHECKING:  # the annotations only: importing them loads the HRV stack
+if TYPE_CHECKING:  # the annotations only: importing them loads the HRV stack (and Qt)
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication
+
     from monitor.recording.client_store import ClientStore
     from monitor.session.live import LiveOptions
 
@@ -50,7 +53,7 @@ def _qt_message_filter(mode: object, context: object, message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def configure_application() -> object:
+def configure_application() -> QApplication:
     """The QApplication (made if needed) with the dashboard's style and plot defaults."""
     import pyqtgraph as pg
     from PySide6.QtCore import qInstallMessageHandler
@@ -60,6 +63,9 @@ def configure_application() -> object:
     from monitor.ui import theme
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "session-monitor"])
+    # instance() is typed as Qt's base QCoreApplication; here it is always a QApplication (this
+    # one, or pytest-qt's), which the widgets need.
+    assert isinstance(app, QApplication)
     qInstallMessageHandler(_qt_message_filter)
     app.setApplicationName("Session Monitor")
     app.setApplicationVersion(__version__)
@@ -74,7 +80,7 @@ def configure_application() -> object:
     return app
 
 
-def application_icon() -> object:
+def application_icon() -> QIcon:
     """The app's icon (package data: the SVG, with the PNG for platforms without SVG icons)."""
     from importlib import resources
 
@@ -167,7 +173,7 @@ def run_dashboard(
     # Ctrl-C in the terminal ends the session cleanly (file saved) without a question.
     run_event_loop(app, on_interrupt=window.close_without_asking, on_running=on_running)
     # The session thread's last signals (its file, its error) may still be queued.
-    app.processEvents()  # type: ignore[attr-defined]
+    app.processEvents()
     if window.last_error:
         print(f"session ended: {window.last_error}", file=sys.stderr)
     if window.last_session_path is not None and not demo:
@@ -182,7 +188,7 @@ def run_dashboard(
 
 
 def run_event_loop(
-    app: object,
+    app: QApplication,
     on_interrupt: Callable[[], object],
     on_running: Callable[[], object] | None = None,
 ) -> None:
@@ -201,7 +207,7 @@ def run_event_loop(
     wake.start(SIGNAL_POLL_MS)
     wake.timeout.connect(lambda: None)
     try:
-        app.exec()  # type: ignore[attr-defined]
+        app.exec()
     finally:
         wake.stop()
         signal.signal(signal.SIGINT, previous_handler)

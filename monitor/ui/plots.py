@@ -28,9 +28,11 @@ from PySide6.QtWidgets import (
     QGraphicsPathItem,
     QGraphicsRectItem,
     QGraphicsSimpleTextItem,
+    QStyleOptionGraphicsItem,
+    QWidget,
 )
 
-from monitor.core.tolerance import Zone
+from monitor.core.tolerance import ToleranceSettings, Zone
 from monitor.session.dashboard_model import DashboardModel, Span
 from monitor.ui import theme
 from monitor.ui.formatting import clock_text
@@ -157,7 +159,12 @@ def _text(text: str, colour: str, anchor: tuple[float, float] = (0.0, 0.0)) -> Q
 class _Curve(QGraphicsPathItem):
     """A data line, antialiased (the rest of the plot is not: it costs twice the paint time)."""
 
-    def paint(self, painter: QPainter, option: object, widget: object = None) -> None:
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionGraphicsItem,
+        widget: QWidget | None = None,
+    ) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         super().paint(painter, option, widget)
 
@@ -184,6 +191,7 @@ class _SpanItems:
         self.items: list[_Band | QGraphicsLineItem] = []
         tip = f"{span.kind}: {span.text}" if span.text else span.kind
         for plot in plots:
+            item: _Band | QGraphicsLineItem
             if plot is lane:
                 item = QGraphicsLineItem()
                 item.setPen(_cosmetic_pen(_span_colour(span, ALERT_BAR_ALPHA), 9))
@@ -303,7 +311,7 @@ class SessionPlots(pg.GraphicsLayoutWidget):
         self._suds_count = 0
         self._suds_labels: list[QGraphicsItem] = []
         self._notes_count = 0
-        self._tolerance = None
+        self._tolerance: ToleranceSettings | None = None
 
         for plot in self.plots:
             plot.vb.sigRangeChangedManually.connect(self._manual_range_change)

@@ -14,6 +14,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -106,7 +107,9 @@ class DashboardSettings:
         settings = cls()
         if not isinstance(data, dict):
             return settings
-        values: dict[str, object] = {}
+        # Any: each value is converted to its own field's type below (``kind(value)``), which a
+        # checker cannot follow through the loop over the fields.
+        values: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
             if f.name not in data:
                 continue

@@ -78,8 +78,9 @@ def _smooth_path(
 def _soft_fill(rgb: RGB, alpha: float, top: float, bottom: float) -> QLinearGradient:
     """A land colour a little lighter at its top edge, for depth without outlines."""
     gradient = QLinearGradient(0.0, top, 0.0, bottom)
-    lighter = tuple(c + (1.0 - c) * 0.12 for c in rgb)
-    gradient.setColorAt(0.0, qcolour(lighter, alpha))  # type: ignore[arg-type]
+    red, green, blue = rgb
+    lighter = (red + (1.0 - red) * 0.12, green + (1.0 - green) * 0.12, blue + (1.0 - blue) * 0.12)
+    gradient.setColorAt(0.0, qcolour(lighter, alpha))
     gradient.setColorAt(1.0, qcolour(rgb, alpha))
     return gradient
 

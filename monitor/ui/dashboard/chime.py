@@ -19,9 +19,13 @@ import shutil
 import tempfile
 import wave
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, QProcess
+
+if TYPE_CHECKING:  # QtMultimedia is loaded only when Qt plays the chime itself
+    from PySide6.QtMultimedia import QSoundEffect
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +95,7 @@ class ChimePlayer(QObject):
         super().__init__(parent)
         self._folder: Path | None = None
         self._files: dict[int, Path] = {}
-        self._effect: object | None = None
+        self._effect: QSoundEffect | None = None
         self._processes: list[QProcess] = []
         self.backend = backend or self._find_backend()
 
@@ -158,9 +162,8 @@ class ChimePlayer(QObject):
 
         if self._effect is None:
             self._effect = QSoundEffect(self)
-        effect: QSoundEffect = self._effect  # type: ignore[assignment]
-        effect.setSource(QUrl.fromLocalFile(str(path)))
-        effect.play()
+        self._effect.setSource(QUrl.fromLocalFile(str(path)))
+        self._effect.play()
         return True
 
     def _forget(self, process: QProcess) -> None:

@@ -14,9 +14,13 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor.core.tolerance import AlertKind
 from monitor.ui.screenshots import save_window_screenshots
+
+if TYPE_CHECKING:
+    from monitor.session.dashboard_model import DashboardModel
 
 WARNING = str(AlertKind.WARNING)
 
@@ -46,12 +50,12 @@ class MomentScreenshots:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
         self.taken: list[Path] = []
-        self._model: object | None = None
+        self._model: DashboardModel | None = None
         self._phases_seen = 0
         self._first_taken: set[str] = set()
         self._number = 0
 
-    def take_due(self, model: object) -> list[Path]:
+    def take_due(self, model: DashboardModel) -> list[Path]:
         """Picture every moment ``model`` (a :class:`DashboardModel`) reached since the last call.
 
         Returns
@@ -62,12 +66,12 @@ class MomentScreenshots:
         if model is not self._model:  # a new session's model: its phases count from the start
             self._model, self._phases_seen = model, 0
         written: list[Path] = []
-        phases = model.phases  # type: ignore[attr-defined]
+        phases = model.phases
         while self._phases_seen < len(phases):
             mark = phases[self._phases_seen]
             self._phases_seen += 1
             written += self._save(f"phase {mark.text}")
-        for span in model.alerts:  # type: ignore[attr-defined]
+        for span in model.alerts:
             # The early warning and the pause-for-grounding alert (above or below) look
             # different on screen: the first of each is pictured.
             moment = "first warning" if span.kind == WARNING else "first alert"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Protocol
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor
@@ -49,6 +50,12 @@ from monitor.ui.formatting import clock_text
 COLUMNS = ("rate\n/min", "LF peak\nms²", "HR swing\nbpm", "coher-\nence", "score")
 TICK_MS = 500
 """How often the panel advances the run by the clock when no beats arrive (a lost strap)."""
+
+
+class PacedView(Protocol):
+    """What the finder paces: the client view, or the controls that drive it."""
+
+    def set_pacer_rate(self, rate_per_min: float) -> object: ...
 
 
 def _button(text: str) -> QPushButton:
@@ -110,7 +117,7 @@ class ResonancePanel(QFrame):
         self.client_code = client_code
         self.clock = clock
         self._rate_before: float | None = None
-        self._client_view: object | None = None
+        self._client_view: PacedView | None = None
         self._build()
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
@@ -182,10 +189,10 @@ class ResonancePanel(QFrame):
 
     # -- wiring ---------------------------------------------------------------------------------
 
-    def attach_client_view(self, view: object) -> None:
+    def attach_client_view(self, view: PacedView) -> None:
         """Let the finder pace the client view (its ``set_pacer_rate``)."""
         self._client_view = view
-        self.pacer_rate_requested.connect(view.set_pacer_rate)  # type: ignore[attr-defined]
+        self.pacer_rate_requested.connect(view.set_pacer_rate)
 
     def set_client_code(self, client_code: str) -> None:
         self.client_code = client_code

@@ -63,12 +63,13 @@ class SettingsDialog(QDialog):
         form = QFormLayout()
         self.upper = _spin(0.5, 8.0, 0.25, settings.upper_sd, " SD")
         self.edge = _spin(0.25, 7.0, 0.25, settings.edge_sd, " SD")
-        self.lower = _spin(-8.0, -0.25, 0.25, settings.lower_sd, " SD")
+        # Not ``lower``: that would hide QWidget.lower() (send the widget to the back).
+        self.lower_bound = _spin(-8.0, -0.25, 0.25, settings.lower_sd, " SD")
         self.dwell = _spin(5.0, 180.0, 5.0, settings.dwell_s, " s")
         self.dwell.setDecimals(0)
         form.addRow("Above the window from", self.upper)
         form.addRow("Upper edge (early warning) from", self.edge)
-        form.addRow("Below the window from", self.lower)
+        form.addRow("Below the window from", self.lower_bound)
         form.addRow("Alert after staying beyond for", self.dwell)
 
         self.sound = QCheckBox("Soft chime when a pause-for-grounding alert starts")
@@ -123,7 +124,7 @@ class SettingsDialog(QDialog):
             self._result,
             upper_sd=self.upper.value(),
             edge_sd=self.edge.value(),
-            lower_sd=self.lower.value(),
+            lower_sd=self.lower_bound.value(),
             dwell_s=self.dwell.value(),
             sound_on=self.sound.isChecked(),
             volume_pct=self.volume.value(),

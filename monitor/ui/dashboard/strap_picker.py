@@ -12,8 +12,8 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
@@ -30,15 +30,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+if TYPE_CHECKING:  # for the annotations only: this module must not import bleak at start-up
+    from drivers.ble import StrapInfo
+
 log = logging.getLogger(__name__)
 
-ScanFunction = Callable[[str | None, float], Awaitable[list[Any]]]
+# A coroutine function, not any awaitable: the scan runs under its own asyncio.run.
+ScanFunction = Callable[[str | None, float], Coroutine[Any, Any, "list[StrapInfo]"]]
 """``scan(adapter, timeout_s) -> [StrapInfo, ...]`` (name, address, rssi)."""
 
 SCAN_TIMEOUT_S = 5.0
 
 
-async def _scan_with_driver(adapter: str | None, timeout_s: float) -> list[Any]:
+async def _scan_with_driver(adapter: str | None, timeout_s: float) -> list[StrapInfo]:
     from drivers.ble import scan_straps
 
     return await scan_straps(adapter, timeout_s)
@@ -75,7 +79,7 @@ class StrapPickerDialog(QDialog):
         self.adapter = adapter
         self._scan = scan or _scan_with_driver
         self._timeout_s = timeout_s
-        self._found: list[Any] = []
+        self._found: list[StrapInfo] = []
         self._thread: threading.Thread | None = None
         self._relay = _ScanRelay(self)
         self._relay.done.connect(self._show_results)
@@ -119,7 +123,7 @@ class StrapPickerDialog(QDialog):
         return self._thread is not None and self._thread.is_alive()
 
     @property
-    def chosen(self) -> Any | None:
+    def chosen(self) -> StrapInfo | None:
         """The selected strap (a :class:`drivers.ble.StrapInfo`), if any."""
         rows = self.table.selectionModel().selectedRows()
         if not rows:
@@ -151,7 +155,7 @@ class StrapPickerDialog(QDialog):
         self._thread = threading.Thread(target=work, name="strap-scan", daemon=True)
         self._thread.start()
 
-    def _show_results(self, found: list[Any]) -> None:
+    def _show_results(self, found: list[StrapInfo]) -> None:
         self.scan_button.setEnabled(True)
         self._found = found
         self.table.setRowCount(len(found))

@@ -23,7 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, SignalInstance
 
 from monitor.core.tolerance import ToleranceSettings
 from monitor.recording.errors import UnreadableFileError
@@ -70,7 +70,7 @@ class SessionAnalyst(QObject):
         self._analysis: SessionAnalysis | None = None
         self._analysed_generation = -1
         self._reference: tuple[str, list] = ("recorded", [])
-        self._evaluated: ToleranceSettings | None = None
+        self._evaluated: ToleranceSettings | WhatIfRequest | None = None
         self.error = ""
 
     @property
@@ -126,9 +126,9 @@ class SessionAnalyst(QObject):
         with self._lock:
             return generation == self._generation and not self._closed
 
-    def _emit(self, signal: Signal, *args: object) -> None:
+    def _emit(self, signal: SignalInstance, *args: object) -> None:
         with contextlib.suppress(RuntimeError):  # the window was deleted meanwhile
-            signal.emit(*args)  # type: ignore[attr-defined]
+            signal.emit(*args)
 
     def _analyse(self, generation: int, overview: SessionOverview) -> None:
         if not self._current(generation):

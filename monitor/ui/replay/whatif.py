@@ -103,17 +103,18 @@ class WhatIfPanel(QFrame):
 
         self.upper = _spin(0.6, 20.0, 0.1, 2, " SD")
         self.edge = _spin(0.5, 19.5, 0.1, 2, " SD")
-        self.lower = _spin(-20.0, -0.5, 0.1, 2, " SD")
+        # Not ``lower``: that would hide QWidget.lower() (send the widget to the back).
+        self.lower_bound = _spin(-20.0, -0.5, 0.1, 2, " SD")
         self.dwell = _spin(1.0, 600.0, 5.0, 0, " s")
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
         form.setSpacing(4)
         form.addRow("Upper bound", self.upper)
         form.addRow("Upper edge", self.edge)
-        form.addRow("Lower bound", self.lower)
+        form.addRow("Lower bound", self.lower_bound)
         form.addRow("Dwell", self.dwell)
         layout.addLayout(form)
-        for box in (self.upper, self.edge, self.lower, self.dwell):
+        for box in (self.upper, self.edge, self.lower_bound, self.dwell):
             box.valueChanged.connect(self._edited)
 
         steps = QHBoxLayout()
@@ -213,7 +214,7 @@ class WhatIfPanel(QFrame):
         try:
             self.upper.setValue(upper_sd)
             self.edge.setValue(edge_sd)
-            self.lower.setValue(lower_sd)
+            self.lower_bound.setValue(lower_sd)
             self.dwell.setValue(dwell_s)
         finally:
             self._updating = False
@@ -244,7 +245,7 @@ class WhatIfPanel(QFrame):
         try:
             self.upper.setValue(settings.upper_sd)
             self.edge.setValue(settings.edge_sd)
-            self.lower.setValue(settings.lower_sd)
+            self.lower_bound.setValue(settings.lower_sd)
             self.dwell.setValue(settings.dwell_s)
         finally:
             self._updating = False
@@ -277,7 +278,7 @@ class WhatIfPanel(QFrame):
             return
         try:
             settings = window_settings(
-                self.recorded, self.upper.value(), self.edge.value(), self.lower.value(),
+                self.recorded, self.upper.value(), self.edge.value(), self.lower_bound.value(),
                 self.dwell.value(),
             )  # fmt: skip
         except ValueError as error:

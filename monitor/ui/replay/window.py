@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QFont, QKeySequence, QShortcut
@@ -62,6 +63,9 @@ from monitor.ui.replay.whatif import WhatIfPanel
 from monitor.ui.screenshots import save_window_screenshots
 from monitor.ui.status_strip import RecordingState, StatusStrip
 from monitor.ui.vitals import VitalsRow
+
+if TYPE_CHECKING:
+    from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 
 log = logging.getLogger(__name__)
 
@@ -161,9 +165,9 @@ class ReplayWindow(QMainWindow):
         self.report_button = QPushButton("Report…")
         self.report_button.setToolTip("Write the session report with the what-if settings")
         self.report_button.clicked.connect(self.report_dialog)
-        for widget in (self.open_button, self.recent_button, self.report_button):
-            widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            self.status_strip.add_widget(widget)
+        for button in (self.open_button, self.recent_button, self.report_button):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            self.status_strip.add_widget(button)
         outer.addWidget(self.status_strip)
 
         transport = QFrame()
@@ -282,8 +286,9 @@ class ReplayWindow(QMainWindow):
         """The recent files as buttons on the welcome page."""
         while self.recent_list.count():
             item = self.recent_list.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         paths = self.recent.paths()
         self.recent_caption.setVisible(bool(paths))
         for path in paths:
@@ -433,10 +438,10 @@ class ReplayWindow(QMainWindow):
             self.runner.set_speed(speed)
         self.refresh()
 
-    def _plot_clicked(self, event: object) -> None:
-        if event.button() != Qt.MouseButton.LeftButton or event.double():  # type: ignore[attr-defined]
+    def _plot_clicked(self, event: MouseClickEvent) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or event.double():
             return
-        t_s = self.plots.arousal.vb.mapSceneToView(event.scenePos()).x()  # type: ignore[attr-defined]
+        t_s = self.plots.arousal.vb.mapSceneToView(event.scenePos()).x()
         self.seek(t_s)
 
     # -- what-if and report ---------------------------------------------------------------------
