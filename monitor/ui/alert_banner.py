@@ -107,7 +107,7 @@ class AlertBanner(QFrame):
         self.state = BannerState(None)
         self.hide()
 
-    def render(self, model: DashboardModel) -> None:
+    def show_model(self, model: DashboardModel) -> None:
         """Show, change or hide the banner for the model's state."""
         state = banner_state(model)
         if state == self.state:

@@ -186,7 +186,7 @@ class ArousalGaugePanel(QFrame):
         layout.addWidget(self.reason)
         self.state = GaugeState("", "", None, None)
 
-    def render(self, model: DashboardModel) -> None:
+    def show_model(self, model: DashboardModel) -> None:
         """Show the model's latest reading (cheap when nothing changed)."""
         state = gauge_state(model)
         self.bar.set_state(state, model.tolerance)

@@ -389,7 +389,7 @@ class SessionPlots(pg.GraphicsLayoutWidget):
         """The (time, value) points a curve draws now (for tests and the benchmark)."""
         return self._shown.get(name, (np.empty(0), np.empty(0)))
 
-    def render(self, model: DashboardModel) -> bool:
+    def show_model(self, model: DashboardModel) -> bool:
         """Redraw from the model if it changed (or the view moved); True if anything was drawn."""
         if model.revision == self._rendered_revision and not self._view_dirty:
             return False

@@ -138,7 +138,7 @@ class StatusStrip(QFrame):
         """The text a field shows now (one of :data:`STATUS_FIELDS`)."""
         return self.fields[name].text()
 
-    def render(
+    def show_model(
         self, model: DashboardModel, client_code: str, clock_s: float, recording: RecordingState
     ) -> None:
         """Update the fields whose text or colour changed."""

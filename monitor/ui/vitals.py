@@ -102,7 +102,7 @@ class VitalsRow(QFrame):
             self.values[name] = value
         layout.addStretch(1)
 
-    def render(self, model: DashboardModel) -> None:
+    def show_model(self, model: DashboardModel) -> None:
         """Show the model's latest values (labels change only when their text does)."""
         for name, readout in vitals_readouts(model).items():
             label = self.values[name]

@@ -48,8 +48,8 @@ def test_plots_paint_the_session_with_axes(
     plots.resize(900, 640)
     with qtbot.waitExposed(plots):
         plots.show()
-    assert plots.render(model)
-    assert not plots.render(model)  # nothing changed: nothing redrawn
+    assert plots.show_model(model)
+    assert not plots.show_model(model)  # nothing changed: nothing redrawn
     # The curves hold the visible slice of the engine's values.
     x, y = plots.curve_data("hr_bpm")
     assert x[-1] == pytest.approx(model.beats.column("t_s")[-1])
@@ -74,17 +74,17 @@ def test_looking_back_stops_following_until_asked(
     model = _model(alert_run)
     plots = SessionPlots(span_s=120.0)
     qtbot.addWidget(plots)
-    plots.render(model)
+    plots.show_model(model)
     following = []
     plots.signals.following_changed.connect(following.append)
     plots.arousal.vb.sigRangeChangedManually.emit([True, False])
     plots.arousal.setXRange(100.0, 200.0, padding=0)
-    plots.render(model)
+    plots.show_model(model)
     x, _ = plots.curve_data("hr_bpm")
     assert x[0] <= 100.0 + 2 and x[-1] <= 205.0
     assert following == [False]
     plots.follow()
-    plots.render(model)
+    plots.show_model(model)
     assert following == [False, True]
     (x0, x1), _ = plots.arousal.vb.viewRange()
     assert x1 >= model.latest_t_s and x1 - x0 == pytest.approx(120.0, abs=1)

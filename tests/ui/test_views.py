@@ -51,7 +51,7 @@ def test_gauge_says_calibrating_and_why_instead_of_guessing(
     model = feed(alert_run, until_s=120.0)
     panel = ArousalGaugePanel()
     qtbot.addWidget(panel)
-    panel.render(model)
+    panel.show_model(model)
     assert panel.state.zone is None and panel.state.arousal is None
     assert panel.title.text() == "Calibrating the baseline"
     assert "s to go" in panel.reason.text()
@@ -63,7 +63,7 @@ def test_gauge_shows_the_zone_the_engine_decided(
     model = feed(alert_run)
     panel = ArousalGaugePanel()
     qtbot.addWidget(panel)
-    panel.render(model)
+    panel.show_model(model)
     assert panel.state.zone == Zone.HYPER == model.reading.zone
     assert panel.state.arousal == model.reading.arousal
     assert panel.title.text() == "Above the window"
@@ -80,14 +80,14 @@ def test_a_lost_strap_shows_reconnecting_and_no_zone(
     strip = StatusStrip()
     qtbot.addWidget(panel)
     qtbot.addWidget(strip)
-    panel.render(model)
-    strip.render(model, "C017", model.latest_t_s, RecordingState(True, "on"))
+    panel.show_model(model)
+    strip.show_model(model, "C017", model.latest_t_s, RecordingState(True, "on"))
     assert panel.state.zone is None and panel.state.arousal is None
     assert "reconnecting" in panel.title.text().lower()
     assert strip.text("strap") == "reconnecting"
     # Back, the engine suspends judgement until its windows are full again: still no zone.
     model = feed(dropout_run, until_s=DROPOUT_S[1] + 5)
-    panel.render(model)
+    panel.show_model(model)
     assert model.status.state == ConnectionState.CONNECTED
     assert panel.state.zone is None
     assert panel.title.text() == "Not judging right now"
@@ -99,7 +99,7 @@ def test_status_strip_reads_at_a_glance(
     model = feed(alert_run)
     strip = StatusStrip()
     qtbot.addWidget(strip)
-    strip.render(model, "C017", 3725.0, RecordingState(True, "on"))
+    strip.show_model(model, "C017", 3725.0, RecordingState(True, "on"))
     assert strip.text("client") == "C017"
     assert strip.text("clock") == "1:02:05"
     assert strip.text("phase") == "imagery"
@@ -118,14 +118,14 @@ def test_hyper_alert_raises_the_banner_with_its_reason(
     alert = model.open_alert(AlertKind.HYPER)
     banner = AlertBanner()
     qtbot.addWidget(banner)
-    banner.render(model)
+    banner.show_model(model)
     assert not banner.isHidden()
     assert banner.state.kind == "alert"
     assert banner.title.text() == "Pause for grounding"
     assert alert.text in banner.detail.text()
     assert BANNER_COLOURS["alert"] in banner.styleSheet()
     before_alert = feed(alert_run, until_s=alert.start_s - 1)
-    banner.render(before_alert)
+    banner.show_model(before_alert)
     assert banner.isHidden()
 
 
@@ -203,9 +203,9 @@ def test_breathing_without_a_clear_peak_shows_a_dash_and_says_why(
     row = VitalsRow()
     qtbot.addWidget(row)
     assert not noise.strap_is_down and np.isfinite(noise.indices.coherence)
-    row.render(noise)
+    row.show_model(noise)
     assert row.values["breathing"].text() == "—"
     assert row.values["breathing"].toolTip() == f"Not shown: {NO_CLEAR_PEAK_REASON}."
-    row.render(rsa)
+    row.show_model(rsa)
     assert row.values["breathing"].text() == "15.0 /min"
     assert row.values["breathing"].toolTip() == BREATHING_SOURCE

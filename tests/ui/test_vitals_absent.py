@@ -38,7 +38,7 @@ def test_rmssd_while_its_window_fills_says_how_long_it_waits(
     assert 25.0 < so_far_s <= 30.0
     row = VitalsRow()
     qtbot.addWidget(row)
-    row.render(model)
+    row.show_model(model)
     assert row.values["rmssd"].text() == "—"
     assert row.values["rmssd"].toolTip() == (
         "Not shown: calibrating: needs 54 s of signal (90% of its 60-s window) since the start "
@@ -48,7 +48,7 @@ def test_rmssd_while_its_window_fills_says_how_long_it_waits(
     assert row.values["hr"].text().endswith(" bpm") and row.values["hr"].toolTip() == ""
 
     later = model_until(alert_run, 70.0)
-    row.render(later)
+    row.show_model(later)
     assert row.values["rmssd"].text().endswith(" ms")
     assert row.values["rmssd"].toolTip() == ""
 
@@ -64,7 +64,7 @@ def test_a_lost_strap_says_so_on_every_readout(
     assert model.status.state is not ConnectionState.CONNECTED
     row = VitalsRow()
     qtbot.addWidget(row)
-    row.render(model)
+    row.show_model(model)
     state = model.status.state.value
     for name in ("hr", "rmssd", "breathing", "arousal"):
         assert row.values[name].text() == "—", name

@@ -95,8 +95,8 @@ class ProtocolPanel(QFrame):
         layout.setSpacing(8)
 
         # The two big buttons sit under the gauge (the main window places them there).
-        self.actions = QWidget()
-        row = QVBoxLayout(self.actions)
+        self.action_row = QWidget()
+        row = QVBoxLayout(self.action_row)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(6)
         self.grounding_button = _button(
@@ -164,7 +164,7 @@ class ProtocolPanel(QFrame):
         """Show what the SUDS keypad is waiting for (empty: nothing)."""
         self.suds_status.setText(text)
 
-    def render(self, model: DashboardModel, session_running: bool) -> None:
+    def show_model(self, model: DashboardModel, session_running: bool) -> None:
         """Reflect the current phase, what resume would do and the window's bounds."""
         current = model.current_phase
         for name, button in self.phase_buttons.items():

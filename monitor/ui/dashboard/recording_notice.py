@@ -110,7 +110,7 @@ class RecordingNotice(QFrame):
         self.record_again_button.setEnabled(False)
         self.record_again.emit()
 
-    def render(self, model: DashboardModel, path: Path | None) -> None:
+    def show_model(self, model: DashboardModel, path: Path | None) -> None:
         """Show, change or hide the notice for the model's state."""
         state = recording_notice(model, path)
         if state == self.state:

@@ -255,7 +255,7 @@ class MainWindow(QMainWindow):
         left.setContentsMargins(0, 0, 0, 0)
         left.setSpacing(8)
         left.addWidget(self.gauge, 1)
-        left.addWidget(self.panel.actions)
+        left.addWidget(self.panel.action_row)
         left_widget = QWidget()
         left_widget.setLayout(left)
         left_widget.setFixedWidth(GAUGE_COLUMN_WIDTH_PX)
@@ -826,9 +826,11 @@ class MainWindow(QMainWindow):
         now_s = self.runner.now_s()
         clock_s = model.latest_t_s if now_s is None else max(now_s, model.latest_t_s)
         running = self.runner.running
-        self.status_strip.render(model, self.options.client_code, clock_s, self.recording_state())
+        self.status_strip.show_model(
+            model, self.options.client_code, clock_s, self.recording_state()
+        )
         kept_path = self._kept_path()
-        self.recording_notice.render(model, kept_path)
+        self.recording_notice.show_model(model, kept_path)
         tooltip = str(kept_path or "")
         if model.recording_error is not None:
             # The path alone would read as the file being written: say what it still holds.
@@ -842,11 +844,11 @@ class MainWindow(QMainWindow):
             self.start_stop_button.setText(button_text)
             self.start_stop_button.setToolTip(button_tip)
         self.strap_button.setEnabled(not running)
-        self.gauge.render(model)
-        self.banner.render(model)
-        self.panel.render(model, running)
-        self.vitals.render(model)
-        self.plots.render(model)
+        self.gauge.show_model(model)
+        self.banner.show_model(model)
+        self.panel.show_model(model, running)
+        self.vitals.show_model(model)
+        self.plots.show_model(model)
         self.client_controls.set_finder_running(self.resonance_panel.finder.running)
         self._maybe_chime()
         if self.moment_screenshots is not None:

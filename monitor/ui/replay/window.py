@@ -540,11 +540,11 @@ class ReplayWindow(QMainWindow):
         position_s = self.runner.position_s() if self.session is not None else 0.0
         code = self.overview.client_code if self.overview is not None else "—"
         state = RecordingState(False, f"replay · {self.replay_state()}")
-        self.status_strip.render(model, code, position_s, state)
-        self.gauge.render(model)
-        self.banner.render(model)
-        self.vitals.render(model)
-        self.plots.render(model)
+        self.status_strip.show_model(model, code, position_s, state)
+        self.gauge.show_model(model)
+        self.banner.show_model(model)
+        self.vitals.show_model(model)
+        self.plots.show_model(model)
         self.strip.set_position(position_s)
         if self.overview is not None:
             text = f"{clock_text(position_s)} / {clock_text(self.overview.duration_s)}"
@@ -579,7 +579,7 @@ class ReplayWindow(QMainWindow):
         if self.screenshot_dir is None or self.screenshots:
             return self.screenshots
         self._take_updates()
-        self.plots.render(self.model)
+        self.plots.show_model(self.model)
         try:
             self.screenshots = save_window_screenshots(self.screenshot_dir)
         except OSError as error:
