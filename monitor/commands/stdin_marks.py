@@ -178,7 +178,7 @@ def stdin_can_be_read(stream: IO[str] | None = None) -> bool | None:
     """
     stream = stream if stream is not None else sys.stdin
     try:
-        descriptor = stream.fileno()  # type: ignore[union-attr]
+        descriptor = stream.fileno()
     except (OSError, ValueError, AttributeError):
         return False
     if not os.isatty(descriptor) or not hasattr(os, "tcgetpgrp"):

@@ -448,7 +448,9 @@ class WhatIfOutcome:
         return [Span(a.start_s, a.end_s, str(a.kind), a.reason) for a in self.alerts]
 
 
-def reference_alerts(overview: SessionOverview, analysis: SessionAnalysis) -> tuple[str, list]:
+def reference_alerts(
+    overview: SessionOverview, analysis: SessionAnalysis
+) -> tuple[str, list[Alert]]:
     """What a what-if is compared with: the recorded alerts, or for an imported recording the
     alerts at the recorded settings (``analysis`` must be at those settings)."""
     if overview.imported:

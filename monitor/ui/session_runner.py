@@ -20,6 +20,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from monitor.core.baseline import Baseline
 from monitor.recording.session_file import SessionWriteError
 from monitor.session.engine import SessionEngine, SessionUpdate
 from monitor.session.live import LiveOptions, LiveSession
@@ -102,18 +103,18 @@ class SessionRunner(QObject):
         self._thread.start()
 
     def _make_forwarder(self, session: LiveSession) -> Callable[[SessionUpdate], None]:
-        state = {"baseline": None, "announced": False}
+        announced = False
+        last_baseline: Baseline | None = None
 
         def forward(update: SessionUpdate) -> None:
             # Runs in the session thread: read the session's state here, never from the GUI.
-            if not state["announced"] and session.path is not None:
-                state["announced"] = True
+            nonlocal announced, last_baseline
+            if not announced and session.path is not None:
+                announced = True
                 self.recording.emit(session.path)
-            if update.reading is not None:
-                baseline = update.baseline
-                if baseline is not state["baseline"]:
-                    state["baseline"] = baseline
-                    self.baseline.emit(baseline)
+            if update.reading is not None and update.baseline is not last_baseline:
+                last_baseline = update.baseline
+                self.baseline.emit(update.baseline)
             self.update.emit(update)
 
         return forward

@@ -20,6 +20,7 @@ is passed on to both, and the phases marked set the view's mode (grounding, calm
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
 import time
@@ -50,7 +51,8 @@ from PySide6.QtWidgets import (
 
 from monitor.client import pacer as pacer_core
 from monitor.core.baseline import Baseline
-from monitor.core.tolerance import AlertKind
+from monitor.core.protocol import Phase, is_phase
+from monitor.core.tolerance import AlertKind, ToleranceSettings
 from monitor.recording.client_store import ClientStore, ClientStoreError
 from monitor.recording.model import EventKind
 from monitor.session.dashboard_model import DashboardModel
@@ -356,13 +358,13 @@ class MainWindow(QMainWindow):
         self.suds_keypad.committed.connect(self.record_suds)
         self.suds_keypad.pending_changed.connect(self.panel.set_suds_status)
         for digit in range(10):
-            bind(str(digit), lambda d=digit: self.suds_keypad.press(d))
+            bind(str(digit), functools.partial(self.suds_keypad.press, digit))
         # Enter is not a shortcut: the note field needs it. It reaches keyPressEvent below
         # whenever no field has the focus.
         for name, key in self.phase_keys.items():
-            if name == "grounding":
+            if is_phase(name, Phase.GROUNDING):
                 continue
-            bind(key, lambda n=name: self.mark_phase(n))
+            bind(key, functools.partial(self.mark_phase, name))
         bind(shortcuts.GROUNDING_KEY, self.grounding_started)
         bind(shortcuts.RESUME_KEY, self.resume)
         bind(shortcuts.NOTE_KEY, self.panel.note_field.setFocus)
@@ -455,7 +457,7 @@ class MainWindow(QMainWindow):
         self.runner.stop()
         self.show_message("Ending this session to record again into a new file…", timeout_ms=0)
 
-    def _reset_views(self, tolerance: object) -> None:
+    def _reset_views(self, tolerance: ToleranceSettings | None) -> None:
         self.model = DashboardModel(tolerance=tolerance or self.settings.tolerance())
         self._chimed_alerts = 0
         old = self.plots
@@ -502,7 +504,7 @@ class MainWindow(QMainWindow):
         """The session file exists (queued from the session thread)."""
         self.recording_path = Path(path)
 
-    def on_finished(self, path: object, error: str) -> None:
+    def on_finished(self, path: Path | None, error: str) -> None:
         """The session thread ended: show where the file is, or why it failed."""
         self.last_session_path = Path(path) if path is not None else None
         self.recording_path = None
