@@ -1,4 +1,4 @@
-"""Beat times from Heart Rate Measurement packets (DESIGN.md "Time").
+"""Beat times from Heart Rate Measurement packets (docs/architecture.md, "Time").
 
 A BLE heart-rate notification carries no timestamp, only the RR intervals measured since the
 previous notification (zero, one or several). This module turns packets into beats with a

@@ -20,8 +20,8 @@ session that once connected, so a 50-minute session survives any number of drops
 Threading
 ---------
 Every bleak object is created and closed inside the event loop that iterates
-:meth:`BleHeartRateSource.events` (DESIGN.md: one loop on a worker thread). Nothing here
-knows about Qt.
+:meth:`BleHeartRateSource.events` (docs/architecture.md, "Threading": one loop on a worker
+thread). Nothing here knows about Qt.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from drivers.events import ConnectionState, HeartRatePacket, SourceEvent, StateChanged
 from drivers.hrs import MalformedPacketError, parse_heart_rate_measurement
+from drivers.pacing import PacingClock, check_speed
 
 FAST = math.inf
 """``speed`` for as fast as possible."""
@@ -125,7 +126,7 @@ class ReplaySource:
         parse: PacketParser = parse_heart_rate_measurement,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        _check_speed(speed)
+        check_speed(speed)
         self.malformed_packets = 0
         entries: list[_Entry] = []
         for arrival_s, raw in packets:
@@ -144,7 +145,7 @@ class ReplaySource:
         entries.sort(key=lambda e: (e.t_s, e.rank, e.order))
         self._timeline = entries
         self._lock = threading.Lock()
-        self._media = _MediaClock(clock, float(speed))
+        self._media = PacingClock(clock, float(speed))
         self._stop_requested = False
         self._seek_target_s: float | None = float(start_s) if start_s > 0 else None
         self._next = 0
@@ -181,7 +182,7 @@ class ReplaySource:
 
     def set_speed(self, speed: float) -> None:
         """Change the pace; takes effect at once, from the current position."""
-        _check_speed(speed)
+        check_speed(speed)
         with self._lock:
             self._media.set_speed(float(speed))
         self._poke()
@@ -264,7 +265,7 @@ class ReplaySource:
             entry = self._timeline[self._next]
             if entry.t_s >= catch_up_until_s and not math.isinf(speed):
                 with self._lock:
-                    delay_s = (entry.t_s - self._media.now()) / speed
+                    delay_s = self._media.wait_s(entry.t_s)
                 if delay_s > 0:
                     await self._sleep(delay_s)
                     continue
@@ -295,35 +296,3 @@ class ReplaySource:
         loop, wake = self._loop, self._wake
         if loop is not None and wake is not None and not loop.is_closed():
             loop.call_soon_threadsafe(wake.set)
-
-
-class _MediaClock:
-    """Recorded time as a function of wall time: runs at ``speed``, can pause and jump."""
-
-    def __init__(self, wall: Callable[[], float], speed: float) -> None:
-        self._wall = wall
-        self.speed = speed
-        self.paused = False
-        self._anchor_media_s = 0.0
-        self._anchor_wall_s = wall()
-
-    def now(self) -> float:
-        if self.paused or math.isinf(self.speed):
-            return self._anchor_media_s
-        return self._anchor_media_s + (self._wall() - self._anchor_wall_s) * self.speed
-
-    def jump(self, media_s: float) -> None:
-        self._anchor_media_s, self._anchor_wall_s = media_s, self._wall()
-
-    def set_speed(self, speed: float) -> None:
-        self.jump(self.now())
-        self.speed = speed
-
-    def set_paused(self, paused: bool) -> None:
-        self.jump(self.now())
-        self.paused = paused
-
-
-def _check_speed(speed: float) -> None:
-    if not speed > 0:
-        raise ValueError(f"speed must be positive (math.inf for as fast as possible), got {speed}")

@@ -4,6 +4,15 @@ The simulator emits the same typed events as the BLE strap driver (packets about
 with 0–3 RR intervals and real Heart Rate Measurement bytes, connection states, contact changes,
 signal gaps), so the demo, the tests and the benchmarks drive the whole pipeline without a strap.
 
+The parts
+---------
+- :mod:`drivers.simulated_heart`: the physiology (a scripted session's true beats);
+- :mod:`drivers.simulated_disturbances`: injected artefacts and lost signal;
+- :mod:`drivers.simulated_strap`: beats as a strap's notifications and events;
+- here: :class:`HeartSimulator`, which puts them together over simulated time, and
+  :class:`SimulatedHeartRateSource`, the async source paced by :mod:`drivers.pacing` (the clock
+  replay uses too).
+
 The heart model
 ---------------
 The instantaneous heart period (ms) is a sum of physiological components, after the sum-of-
@@ -34,7 +43,7 @@ The script
 ----------
 A session is a sequence of :class:`Phase` (duration, HR level, RSA amplitude, breathing rate,
 LF amplitude, noise), with linear transitions of ``ramp_s`` at each phase start.
-:func:`default_session_script` is the imagery-rescripting session of DESIGN.md; build your own
+:func:`default_session_script` is a scripted imagery-rescripting session; build your own
 the same way::
 
     edge = [
@@ -58,323 +67,43 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from drivers.events import (
-    BatteryLevel,
-    ConnectionState,
-    DeviceInfo,
-    SignalGap,
-    SourceEvent,
-    StateChanged,
+from drivers.events import ConnectionState, SourceEvent, StateChanged
+from drivers.pacing import PacingClock, check_speed
+from drivers.simulated_disturbances import Disturbances, InjectedArtefact, detected_beats
+from drivers.simulated_heart import (
+    RESONANCE_HZ,
+    Phase,
+    PhaseSpan,
+    SimulatedBeat,
+    default_session_script,
+    heart_beats,
+    phase_timeline,
+    resonance_gain,
+    script_duration_s,
 )
-from drivers.hrs import (
-    ContactTracker,
-    encode_heart_rate_measurement,
-    parse_heart_rate_measurement,
-)
+from drivers.simulated_strap import strap_events
 
-REFERENCE_BREATHING_HZ = 0.25
-"""Breathing rate at which a phase's ``rsa_ms`` is defined (15 breaths/min)."""
-RESONANCE_HZ = 0.1
-"""Baroreflex resonance frequency (Vaschillo 2002: 0.075–0.11 Hz across adults)."""
-RESONANCE_Q = 1.5
-"""Sharpness of the resonance: 6/min breathing gives ~3.3x the RSA of 15/min breathing."""
-
-_STEP_S = 0.05  # IPFM integration step; the fastest component (breathing) is < 0.6 Hz
-_NOISE_TAUS_S = (1.0, 4.0, 16.0, 64.0)
-_R_PEAK_JITTER_MS = 1.5
-
-
-@dataclass(frozen=True, slots=True)
-class Phase:
-    """One stretch of a scripted session.
-
-    Attributes
-    ----------
-    name : str
-        Label ("baseline", "imagery", ...), reported by :func:`phase_timeline`.
-    duration_s : float
-        How long the phase lasts.
-    hr_bpm : float
-        Mean heart rate the phase settles at.
-    rsa_ms : float
-        Respiratory sinus arrhythmia amplitude (ms of heart period, peak) at 15 breaths/min;
-        other breathing rates scale it by the resonance gain (see module docstring).
-    breathing_per_min : float
-        Breathing rate.
-    lf_ms : float
-        Amplitude of the ~0.1 Hz Mayer-wave oscillation (ms, peak).
-    noise_ms : float
-        Standard deviation of the 1/f-like fluctuation of heart period (ms).
-    ramp_s : float
-        Time over which the parameters move linearly from the previous phase's values to this
-        one's (at the phase start). Ignored for the first phase.
-    paced : bool
-        Breathing follows a pacer: far more regular than spontaneous breathing.
-    """
-
-    name: str
-    duration_s: float
-    hr_bpm: float
-    rsa_ms: float
-    breathing_per_min: float
-    lf_ms: float
-    noise_ms: float = 14.0
-    ramp_s: float = 20.0
-    paced: bool = False
-
-    def __post_init__(self) -> None:
-        checks = {
-            "duration_s": self.duration_s > 0,
-            "hr_bpm": 25 <= self.hr_bpm <= 220,
-            "rsa_ms": self.rsa_ms >= 0,
-            "breathing_per_min": 2 <= self.breathing_per_min <= 40,
-            "lf_ms": self.lf_ms >= 0,
-            "noise_ms": self.noise_ms >= 0,
-            "ramp_s": self.ramp_s >= 0,
-        }
-        for name, ok in checks.items():
-            if not ok:
-                raise ValueError(f"phase {self.name!r}: {name}={getattr(self, name)} is invalid")
-
-
-@dataclass(frozen=True, slots=True)
-class PhaseSpan:
-    """When a phase of a script runs, in seconds from the session start."""
-
-    name: str
-    start_s: float
-    end_s: float
-
-
-def default_session_script() -> tuple[Phase, ...]:
-    """The imagery-rescripting session of DESIGN.md, about 21 minutes.
-
-    Calm baseline (5 min), activation rising through imagery (+~25 bpm, RSA shrinking), a peak,
-    grounding with slower breathing, recovery, and a calm place with paced 6/min breathing.
-
-    Returns
-    -------
-    tuple of Phase
-        The script; see :func:`phase_timeline` for the phase start times.
-    """
-    return (
-        Phase("baseline", 300, hr_bpm=65, rsa_ms=40, breathing_per_min=14, lf_ms=42, noise_ms=22),
-        Phase(
-            "imagery",
-            300,
-            hr_bpm=88,
-            rsa_ms=11,
-            breathing_per_min=18,
-            lf_ms=14,
-            noise_ms=8,
-            ramp_s=240,
-        ),
-        Phase(
-            "peak",
-            90,
-            hr_bpm=95,
-            rsa_ms=8,
-            breathing_per_min=20,
-            lf_ms=10,
-            noise_ms=6,
-            ramp_s=30,
-        ),
-        Phase(
-            "grounding",
-            120,
-            hr_bpm=80,
-            rsa_ms=18,
-            breathing_per_min=10,
-            lf_ms=20,
-            noise_ms=10,
-            ramp_s=60,
-        ),
-        Phase(
-            "recovery",
-            180,
-            hr_bpm=70,
-            rsa_ms=32,
-            breathing_per_min=13,
-            lf_ms=28,
-            noise_ms=16,
-            ramp_s=90,
-        ),
-        Phase(
-            "calm place",
-            300,
-            hr_bpm=64,
-            rsa_ms=40,
-            breathing_per_min=6,
-            lf_ms=30,
-            noise_ms=16,
-            ramp_s=60,
-            paced=True,
-        ),
-    )
-
-
-def phase_timeline(script: Sequence[Phase]) -> tuple[PhaseSpan, ...]:
-    """When each phase of a script starts and ends.
-
-    Parameters
-    ----------
-    script : sequence of Phase
-        The session script.
-
-    Returns
-    -------
-    tuple of PhaseSpan
-        One span per phase, back to back from 0 s.
-    """
-    spans = []
-    start_s = 0.0
-    for phase in script:
-        spans.append(PhaseSpan(phase.name, start_s, start_s + phase.duration_s))
-        start_s += phase.duration_s
-    return tuple(spans)
-
-
-def script_duration_s(script: Sequence[Phase]) -> float:
-    """Total duration of a script in seconds."""
-    return float(sum(phase.duration_s for phase in script))
-
-
-def resonance_gain(breathing_hz: float, resonance_hz: float = RESONANCE_HZ) -> float:
-    """RSA amplitude at a breathing rate, relative to breathing at 15/min.
-
-    A band-pass resonance ``1 / sqrt(1 + Q² (f/f0 − f0/f)²)`` centred on the baroreflex
-    resonance ``f0`` (0.1 Hz by default; Vaschillo 2002), normalised to 1 at 0.25 Hz.
-
-    Parameters
-    ----------
-    breathing_hz : float
-        Breathing frequency in Hz.
-    resonance_hz : float, optional
-        The person's resonance frequency ``f0`` (Vaschillo 2002: 0.075–0.11 Hz in adults).
-
-    Returns
-    -------
-    float
-        The factor applied to a phase's ``rsa_ms``.
-    """
-
-    def band_pass(f: float) -> float:
-        detune = f / resonance_hz - resonance_hz / f
-        return 1.0 / math.sqrt(1.0 + (RESONANCE_Q * detune) ** 2)
-
-    return band_pass(breathing_hz) / band_pass(REFERENCE_BREATHING_HZ)
-
-
-@dataclass(frozen=True, slots=True)
-class Disturbances:
-    """Artefacts and signal problems to inject into a simulated session.
-
-    Attributes
-    ----------
-    ectopic_rate : float
-        Fraction of beats replaced by a premature beat plus compensatory pause (short RR, then
-        long RR, same sum).
-    missed_rate : float
-        Fraction of beats the detector misses (two RR merged into one long RR).
-    extra_rate : float
-        Fraction of RR intervals split in two by a spurious detection.
-    contact_loss : tuple of (start_s, end_s)
-        Windows (seconds from session start) without skin contact: packets say "no contact",
-        carry HR 0 and no RR.
-    dropouts : tuple of (start_s, end_s)
-        Windows during which the link is down: no packets at all, then a ``SignalGap``.
-    """
-
-    ectopic_rate: float = 0.0
-    missed_rate: float = 0.0
-    extra_rate: float = 0.0
-    contact_loss: tuple[tuple[float, float], ...] = ()
-    dropouts: tuple[tuple[float, float], ...] = ()
-
-    def __post_init__(self) -> None:
-        for name in ("ectopic_rate", "missed_rate", "extra_rate"):
-            rate = getattr(self, name)
-            if not 0.0 <= rate <= 0.5:
-                raise ValueError(f"{name} must be between 0 and 0.5, got {rate}")
-        for name in ("contact_loss", "dropouts"):
-            for window in getattr(self, name):
-                if len(window) != 2 or not 0 <= window[0] < window[1]:
-                    raise ValueError(f"{name} window {window} must be (start_s, end_s), start<end")
-
-
-@dataclass(frozen=True, slots=True)
-class InjectedArtefact:
-    """Ground truth of one injected artefact: the detected beat it affects and its kind."""
-
-    t_s: float
-    kind: str  # "ectopic", "missed" or "extra"
-
-
-@dataclass(frozen=True, slots=True)
-class SimulatedBeat:
-    """A beat of the simulated heart (ground truth, before the strap sees it)."""
-
-    t_s: float
-    rr_ms: float
-
-
-class _Normals:
-    """Standard normal draws in blocks: per-call numpy draws would dominate the runtime."""
-
-    def __init__(self, rng: np.random.Generator, block: int = 4096) -> None:
-        self._rng = rng
-        self._block = block
-        self._values = rng.standard_normal(block)
-        self._next = 0
-
-    def draw(self) -> float:
-        if self._next == self._block:
-            self._values = self._rng.standard_normal(self._block)
-            self._next = 0
-        value = self._values[self._next]
-        self._next += 1
-        return float(value)
-
-
-class _OrnsteinUhlenbeck:
-    """Exact discretisation of an OU process with stationary sd ``1`` and time constant tau."""
-
-    def __init__(self, tau_s: float, step_s: float, normals: _Normals) -> None:
-        self._decay = math.exp(-step_s / tau_s)
-        self._kick = math.sqrt(1.0 - self._decay**2)
-        self._normals = normals
-        self.value = normals.draw()
-
-    def step(self) -> float:
-        self.value = self.value * self._decay + self._kick * self._normals.draw()
-        return self.value
-
-
-def _interpolated(script: Sequence[Phase], t_s: float) -> tuple[Phase, float, Phase]:
-    """The phase at ``t_s``, the previous one and how far (0..1) the ramp between them is."""
-    start_s = 0.0
-    previous = script[0]
-    for index, phase in enumerate(script):
-        end_s = start_s + phase.duration_s
-        if t_s < end_s or index == len(script) - 1:
-            if index == 0 or phase.ramp_s == 0:
-                return phase, 1.0, phase
-            progress = min(1.0, max(0.0, (t_s - start_s) / phase.ramp_s))
-            return previous, progress, phase
-        previous = phase
-        start_s = end_s
-    raise AssertionError("unreachable: the last phase holds forever")
-
-
-def _mix(a: float, b: float, weight: float) -> float:
-    return a + (b - a) * weight
+__all__ = [
+    "RESONANCE_HZ",
+    "Disturbances",
+    "HeartSimulator",
+    "InjectedArtefact",
+    "Phase",
+    "PhaseSpan",
+    "SimulatedBeat",
+    "SimulatedHeartRateSource",
+    "default_session_script",
+    "phase_timeline",
+    "resonance_gain",
+    "script_duration_s",
+    "simulated_rr",
+]
 
 
 class HeartSimulator:
@@ -431,104 +160,17 @@ class HeartSimulator:
 
     # The heart -----------------------------------------------------------------------------
 
+    # The heart -----------------------------------------------------------------------------
+
+    def _seeds(self) -> list[np.random.SeedSequence]:
+        """The physiology's, the artefacts' and the radio's seeds, from the one seed."""
+        return np.random.SeedSequence(self.seed).spawn(3)
+
     def heart_beats(self) -> Iterator[SimulatedBeat]:
-        """True beats of the simulated heart, endless, starting at 0 s (no strap, no artefacts).
-
-        Yields
-        ------
-        SimulatedBeat
-            Beat time and the RR interval ending at it.
-        """
-        physiology_seed, _, _ = np.random.SeedSequence(self.seed).spawn(3)
-        normals = _Normals(np.random.default_rng(physiology_seed))
-        noise = [_OrnsteinUhlenbeck(tau, _STEP_S, normals) for tau in _NOISE_TAUS_S]
-        breathing_wander = _OrnsteinUhlenbeck(20.0, _STEP_S, normals)
-        lf_wander = _OrnsteinUhlenbeck(30.0, _STEP_S, normals)
-        lf_amplitude_wander = _OrnsteinUhlenbeck(15.0, _STEP_S, normals)
-        breathing_phase = 2 * math.pi * float(normals.draw())
-        lf_phase = 2 * math.pi * float(normals.draw())
-        noise_scale = 1.0 / math.sqrt(len(noise))
-
-        t_s = 0.0
-        integral = 0.5 + 0.1 * normals.draw()  # start mid-cycle, not on a beat
-        last_detected_s = 0.0
-        started = False
-        while True:
-            before, weight, after = _interpolated(self.script, t_s)
-            hr_bpm = _mix(before.hr_bpm, after.hr_bpm, weight)
-            rsa_ms = _mix(before.rsa_ms, after.rsa_ms, weight)
-            breaths_per_min = _mix(before.breathing_per_min, after.breathing_per_min, weight)
-            lf_ms = _mix(before.lf_ms, after.lf_ms, weight)
-            noise_ms = _mix(before.noise_ms, after.noise_ms, weight)
-            paced = after.paced if weight >= 0.5 else before.paced
-
-            wander = 0.01 if paced else 0.08
-            breathing_hz = breaths_per_min / 60.0 * (1.0 + wander * breathing_wander.step())
-            breathing_hz = max(breathing_hz, 0.02)
-            breathing_phase += 2 * math.pi * breathing_hz * _STEP_S
-            lf_hz = self.resonance_hz * (1.0 + 0.08 * lf_wander.step())
-            lf_phase += 2 * math.pi * lf_hz * _STEP_S
-            lf_gain = max(0.0, 1.0 + 0.3 * lf_amplitude_wander.step())
-            fluctuation = sum(process.step() for process in noise) * noise_scale
-
-            period_ms = (
-                60000.0 / hr_bpm
-                + rsa_ms
-                * resonance_gain(breathing_hz, self.resonance_hz)
-                * math.sin(breathing_phase)
-                + lf_ms * lf_gain * math.sin(lf_phase)
-                + noise_ms * fluctuation
-            )
-            period_ms = max(period_ms, 250.0)  # above 240 bpm the model is meaningless
-            step_integral = _STEP_S * 1000.0 / period_ms
-            if integral + step_integral >= 1.0:
-                fraction = (1.0 - integral) / step_integral
-                beat_s = t_s + fraction * _STEP_S
-                integral = integral + step_integral - 1.0
-                detected_s = beat_s + _R_PEAK_JITTER_MS / 1000.0 * normals.draw()
-                if started:
-                    yield SimulatedBeat(detected_s, (detected_s - last_detected_s) * 1000.0)
-                started = True
-                last_detected_s = detected_s
-            else:
-                integral += step_integral
-            t_s += _STEP_S
-
-    def _detected_beats(self) -> Iterator[SimulatedBeat]:
-        """Beats as the strap's detector reports them: heart beats plus injected artefacts."""
-        _, artefact_seed, _ = np.random.SeedSequence(self.seed).spawn(3)
-        rng = np.random.default_rng(artefact_seed)
-        rates = self.disturbances
-        carry_ms = 0.0  # time added to the next RR by an ectopic or a missed beat
-        for beat in self.heart_beats():
-            rr_ms = beat.rr_ms + carry_ms
-            carry_ms = 0.0
-            roll = rng.random()
-            if roll < rates.missed_rate:
-                # Beat not detected: its RR is folded into the next one.
-                carry_ms = rr_ms
-                self.injected.append(InjectedArtefact(beat.t_s, "missed"))
-                continue
-            roll -= rates.missed_rate
-            if roll < rates.ectopic_rate:
-                # Premature beat at 55–75 % of the RR, then the compensatory pause.
-                prematurity = rng.uniform(0.55, 0.75)
-                early_ms = rr_ms * prematurity
-                early_s = beat.t_s - (rr_ms - early_ms) / 1000.0
-                self.injected.append(InjectedArtefact(early_s, "ectopic"))
-                yield SimulatedBeat(early_s, early_ms)
-                carry_ms = rr_ms - early_ms
-                continue
-            roll -= rates.ectopic_rate
-            if roll < rates.extra_rate:
-                split = rng.uniform(0.3, 0.7)
-                first_ms = rr_ms * split
-                extra_s = beat.t_s - (rr_ms - first_ms) / 1000.0
-                self.injected.append(InjectedArtefact(extra_s, "extra"))
-                yield SimulatedBeat(extra_s, first_ms)
-                yield SimulatedBeat(beat.t_s, rr_ms - first_ms)
-                continue
-            yield SimulatedBeat(beat.t_s, rr_ms)
+        """True beats of the simulated heart, endless, starting at 0 s (no strap, no artefacts);
+        see :func:`drivers.simulated_heart.heart_beats`."""
+        physiology_seed, _, _ = self._seeds()
+        return heart_beats(self.script, physiology_seed, self.resonance_hz)
 
     # The strap -----------------------------------------------------------------------------
 
@@ -550,104 +192,30 @@ class HeartSimulator:
             ``StateChanged`` connecting/connected, ``DeviceInfo``, ``BatteryLevel``, then packets
             about once per ``notify_interval_s`` with ``ContactChanged``, ``SignalGap`` and
             lost/reconnecting/connected states where disturbances ask for them, and finally
-            ``StateChanged`` stopped.
+            ``StateChanged`` stopped (:func:`drivers.simulated_strap.strap_events`).
         """
         end_s = script_duration_s(self.script) if duration_s is None else float(duration_s)
         if not end_s >= 0:
             raise ValueError(f"duration_s must not be negative, got {duration_s}")
         self.injected = []
-        _, _, radio_seed = np.random.SeedSequence(self.seed).spawn(3)
-        radio = np.random.default_rng(radio_seed)
-        contact_loss = sorted(self.disturbances.contact_loss)
-        dropouts = sorted(self.disturbances.dropouts)
-
-        def within(windows: list[tuple[float, float]], t_s: float) -> tuple[float, float] | None:
-            for window in windows:
-                if window[0] <= t_s < window[1]:
-                    return window
-            return None
-
-        yield StateChanged(origin_s, ConnectionState.CONNECTING, "simulated strap")
-        yield DeviceInfo(
-            origin_s,
-            name=self.device_name,
-            address=f"SIM-{self.seed}",
-            body_sensor_location="Chest",
-            extra={"simulated": "true", "seed": str(self.seed)},
+        physiology_seed, artefact_seed, radio_seed = self._seeds()
+        detected = detected_beats(
+            heart_beats(self.script, physiology_seed, self.resonance_hz),
+            self.disturbances,
+            artefact_seed,
+            self.injected,
         )
-        yield BatteryLevel(origin_s, 100)
-        yield StateChanged(origin_s, ConnectionState.CONNECTED, "simulated strap")
-
-        beats = self._detected_beats()
-        pending = next(beats)
-        recent_rr_ms: list[float] = []
-        contact_tracker = ContactTracker()
-        link_down: tuple[float, float] | None = None
-        gap_start_s: float | None = None
-        last_arrival_s: float | None = None
-        notify_s = self.notify_interval_s
-        while notify_s <= end_s:
-            dropout = within(dropouts, notify_s)
-            if dropout is not None:
-                if link_down is None:
-                    link_down = dropout
-                    gap_start_s = last_arrival_s if last_arrival_s is not None else dropout[0]
-                    yield StateChanged(
-                        origin_s + dropout[0], ConnectionState.LOST, "simulated drop-out"
-                    )
-                    yield StateChanged(
-                        origin_s + dropout[0], ConnectionState.RECONNECTING, "attempt 1"
-                    )
-            elif link_down is not None:
-                yield StateChanged(
-                    origin_s + link_down[1], ConnectionState.CONNECTED, "simulated strap back"
-                )
-
-            # Beats up to this notification, dropped when the strap could not see or send them.
-            rr_ms: list[float] = []
-            while pending.t_s <= notify_s:
-                started_s = pending.t_s - pending.rr_ms / 1000.0
-                lost = (
-                    dropout is not None
-                    or within(contact_loss, pending.t_s) is not None
-                    or within(contact_loss, started_s) is not None
-                    or (link_down is not None and started_s < link_down[1])
-                )
-                if not lost:
-                    rr_ms.append(pending.rr_ms)
-                recent_rr_ms = [*recent_rr_ms, pending.rr_ms][-4:]
-                pending = next(beats)
-            if dropout is not None:
-                notify_s += self.notify_interval_s
-                continue
-            link_down = None
-
-            arrival_s = origin_s + notify_s + float(radio.uniform(0.004, 0.030))
-            touching = within(contact_loss, notify_s) is None
-            if touching:
-                # The strap's own HR: an average over its last few detections.
-                hr_bpm = (
-                    round(60000.0 / (sum(recent_rr_ms) / len(recent_rr_ms)))
-                    if recent_rr_ms
-                    else round(self.script[0].hr_bpm)
-                )
-                raw = encode_heart_rate_measurement(min(hr_bpm, 255), rr_ms, contact=True)
-            else:
-                raw = encode_heart_rate_measurement(0, (), contact=False)
-            packet = parse_heart_rate_measurement(raw, arrival_s)
-
-            if gap_start_s is not None:
-                lost_since_s = contact_tracker.take_lost_since()
-                if lost_since_s is not None:
-                    gap_start_s = min(gap_start_s, lost_since_s)
-                yield SignalGap(gap_start_s, arrival_s, "simulated drop-out")
-                gap_start_s = None
-            yield from contact_tracker.update(packet)
-            yield packet
-            last_arrival_s = arrival_s
-            notify_s += self.notify_interval_s
-        stopped_s = max(origin_s + end_s, last_arrival_s or origin_s)
-        yield StateChanged(stopped_s, ConnectionState.STOPPED, "end of simulated session")
+        return strap_events(
+            detected,
+            end_s=end_s,
+            origin_s=origin_s,
+            disturbances=self.disturbances,
+            radio_seed=radio_seed,
+            notify_interval_s=self.notify_interval_s,
+            device_name=self.device_name,
+            device_id=str(self.seed),
+            resting_hr_bpm=self.script[0].hr_bpm,
+        )
 
 
 def simulated_rr(
@@ -714,8 +282,7 @@ class SimulatedHeartRateSource:
     _stop_requested: asyncio.Event | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if not self.speed > 0:
-            raise ValueError(f"speed must be positive, got {self.speed}")
+        check_speed(self.speed)
         self.simulator = HeartSimulator(
             self.script,
             seed=self.seed,
@@ -733,14 +300,13 @@ class SimulatedHeartRateSource:
             also after :meth:`stop`.
         """
         self._stop_requested = asyncio.Event()
-        wall_origin_s = time.monotonic()
-        origin_s = wall_origin_s if self.clock_origin_s is None else self.clock_origin_s
+        clock = PacingClock(time.monotonic, self.speed)
+        origin_s = time.monotonic() if self.clock_origin_s is None else self.clock_origin_s
         for event in self.simulator.events(self.duration_s, origin_s):
             if isinstance(event, StateChanged) and event.state is ConnectionState.STOPPED:
                 yield event
                 return
-            due_s = wall_origin_s + (event.arrival_s - origin_s) / self.speed
-            delay_s = due_s - time.monotonic()
+            delay_s = clock.wait_s(event.arrival_s - origin_s)
             if delay_s > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop_requested.wait(), timeout=delay_s)

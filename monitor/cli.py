@@ -1,6 +1,6 @@
 """The ``session-monitor`` command line (also ``python -m monitor``).
 
-The subcommands and their flags are a contract that scripts and tests rely on (DESIGN.md).
+The subcommands and their flags are a contract that scripts and tests rely on.
 """
 
 from __future__ import annotations

@@ -27,9 +27,8 @@ from drivers.events import (
 )
 from monitor.commands import CliError
 
-if TYPE_CHECKING:  # annotations only: bleak is imported when a strap is really asked for
-    from drivers.ble import BleHeartRateSource
-    from drivers.simulator import SimulatedHeartRateSource
+if TYPE_CHECKING:  # annotations only
+    from drivers.source import HeartRateSource
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -143,18 +142,20 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(with_doctor_hint(str(error))) from None
 
 
-async def _stream(
-    source: SimulatedHeartRateSource | BleHeartRateSource, wall_duration_s: float | None
-) -> int:
+async def _stream(source: HeartRateSource, wall_duration_s: float | None) -> int:
+    from monitor.session.pump import pump
+
+    def write_line(event: SourceEvent) -> None:
+        sys.stdout.write(json.dumps(event_to_json(event)) + "\n")
+        sys.stdout.flush()
+
     timer = None
     if wall_duration_s is not None:
         timer = asyncio.get_running_loop().call_later(
             wall_duration_s, lambda: asyncio.ensure_future(source.stop())
         )
     try:
-        async for event in source.events():
-            sys.stdout.write(json.dumps(event_to_json(event)) + "\n")
-            sys.stdout.flush()
+        await pump(source, write_line)
     finally:
         if timer is not None:
             timer.cancel()

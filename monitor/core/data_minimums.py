@@ -11,7 +11,7 @@ mean RR, mean HR                    10       10       Munoz et al. 2015: HR is s
 RMSSD, lnRMSSD, pNN50, SD1          60       30       Munoz et al. 2015 (n = 3,387): RMSSD over
                                                       60 s tracks the 5-min value, 10 s does not
 SDNN, SD2                           120      60       Munoz et al. 2015: SDNN needs longer
-                                                      records than RMSSD; NOTES.md ≥ 120 s
+                                                      records than RMSSD: ≥ 120 s
 stress index                        120      100      Baevsky's histogram of 50-ms bins: with
                                                       100 intervals one beat moves AMo by 1 %;
                                                       Baevsky & Chernikova 2017 use 5 min

@@ -8,8 +8,8 @@ phenomena in nonstationary heartbeat time series", Chaos 5:82–87:
    line in each box by least squares and take F(n) = sqrt(mean squared residual over all boxes).
 3. α1 is the slope of log F(n) against log n for n = 4 … 16 beats.
 
-A short-term window needs at least ~2 minutes of beats to be stable (NOTES.md; Gronwald & Hoos
-2020, Eur J Appl Physiol 120:1–13 on DFA α1 during exercise).
+A short-term window needs at least ~2 minutes of beats to be stable (Munoz et al. 2015;
+Gronwald & Hoos 2020, Eur J Appl Physiol 120:1–13 on DFA α1 during exercise).
 """
 
 from __future__ import annotations

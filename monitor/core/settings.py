@@ -22,7 +22,7 @@ class HrvWindows:
         (Munoz 2015; Gronwald & Hoos 2020 for DFA α1).
     spectral_s : float
         LF, HF and LF/HF over 180 s: LF (down to 0.04 Hz, 25-s periods) needs several cycles;
-        the Task Force (1996) asks for at least 2 minutes, NOTES.md 120–180 s.
+        the Task Force (1996) asks for at least 2 minutes, Munoz et al. (2015) 120–180 s.
     coherence_s : float
         Coherence ratio and respiration rate over 64 s, HeartMath's window (McCraty et al. 2009).
     min_coverage : float

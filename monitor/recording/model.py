@@ -193,7 +193,7 @@ class RecordedBeat:
     Attributes
     ----------
     t_s : float
-        Beat time (reconstructed from RR sums, see DESIGN.md "Time").
+        Beat time (reconstructed from RR sums, see docs/architecture.md, "Time").
     rr_ms : float
         The RR interval ending at this beat, exactly as the source gave it.
     arrival_s : float

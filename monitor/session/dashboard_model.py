@@ -41,7 +41,7 @@ class BeatColumns:
 
     A *break row* (time of the previous beat, every value NaN) goes in when a beat does not follow
     the one before it (a gap, lost contact, a restart of the windows): plotted with
-    ``connect="finite"`` no line is drawn across missing data (DESIGN.md, "Time").
+    ``connect="finite"`` no line is drawn across missing data (docs/architecture.md, "Time").
     """
 
     def __init__(self) -> None:

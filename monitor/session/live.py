@@ -3,7 +3,8 @@ one asyncio loop until the source ends, the duration is reached or someone asks 
 
 The headless recorder runs it in the main thread; the dashboard runs it on a worker thread and
 talks to it only through :meth:`LiveSession.call` and :meth:`LiveSession.request_stop`, which are
-thread-safe (every bleak object lives and dies inside this one loop, DESIGN.md "Threading").
+thread-safe (every bleak object lives and dies inside this one loop; docs/architecture.md,
+"Threading").
 """
 
 from __future__ import annotations

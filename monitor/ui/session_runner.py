@@ -1,12 +1,13 @@
 """The live session on its own thread, talking to the GUI only through queued Qt signals.
 
-DESIGN.md, "Threading": bleak runs in one asyncio loop on a worker thread, ``asyncio.run`` once,
-and every bleak object is created and closed inside it. :class:`SessionRunner` starts a plain
-Python thread that runs :meth:`LiveSession.run` in ``asyncio.run``; the session's ``on_update``
-callback (called in that thread) emits :attr:`SessionRunner.update`, which Qt queues to the
-runner's own thread, the GUI thread, because the emitting thread is not the receiver's. Going the
-other way, clicks and keys become :meth:`call` (``loop.call_soon_threadsafe`` inside
-:class:`LiveSession`), so the engine is only ever touched from the session thread.
+docs/architecture.md, "Threading": bleak runs in one asyncio loop on a worker thread,
+``asyncio.run`` once, and every bleak object is created and closed inside it.
+:class:`SessionRunner` starts a plain Python thread that runs :meth:`LiveSession.run` in
+``asyncio.run``; the session's ``on_update`` callback (called in that thread) emits
+:attr:`SessionRunner.update`, which Qt queues to the runner's own thread, the GUI thread,
+because the emitting thread is not the receiver's. Going the other way, clicks and keys become
+:meth:`call` (``loop.call_soon_threadsafe`` inside :class:`LiveSession`), so the engine is only
+ever touched from the session thread.
 """
 
 from __future__ import annotations

@@ -7,12 +7,11 @@ where something needs the therapist (a lost strap, no contact, a poor signal).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from drivers.events import ConnectionState
+from monitor.session.dashboard_controller import RecordingState
 from monitor.session.dashboard_model import DashboardModel
 from monitor.ui import theme
 from monitor.ui.formatting import clock_text
@@ -31,25 +30,6 @@ FIELD_CAPTIONS = {
 
 LOW_BATTERY_PCT = 15
 GOOD_SIGNAL_MAX_PCT = 5.0
-
-
-@dataclass(frozen=True)
-class RecordingState:
-    """What the recording indicator says.
-
-    Attributes
-    ----------
-    active : bool
-        A file is being written.
-    text : str
-    failed : bool
-        The file can no longer be written while the session goes on: the indicator is drawn
-        filled, so that it cannot be taken for the usual "on".
-    """
-
-    active: bool
-    text: str
-    failed: bool = False
 
 
 def status_values(

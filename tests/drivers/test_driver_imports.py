@@ -1,4 +1,4 @@
-"""Import rules of DESIGN.md for drivers/: never monitor; bleak only in drivers/ble.py."""
+"""Import rules for drivers/ (docs/architecture.md): never monitor; bleak only in drivers/ble.py."""
 
 from __future__ import annotations
 

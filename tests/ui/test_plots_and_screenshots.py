@@ -1,5 +1,6 @@
 """The plots paint with their axes and data (this also guards against PySide6 6.12, which crashes
-pyqtgraph on the first paint of a plot, NOTES.md), and a grabbed picture is not empty."""
+pyqtgraph on the first paint of a plot, docs/architecture.md "Facts"), and a grabbed picture is
+not empty."""
 
 from __future__ import annotations
 

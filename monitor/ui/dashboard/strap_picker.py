@@ -1,9 +1,9 @@
 """The strap picker: scan for heart-rate straps off the GUI thread and choose one.
 
 The scan is :func:`drivers.ble.scan_straps` run in ``asyncio.run`` on a short-lived worker
-thread (every bleak object is made and closed inside that loop, DESIGN.md "Threading"); results
-and errors come back as queued signals. This module does not import bleak: the driver is imported
-only when a scan starts.
+thread (every bleak object is made and closed inside that loop; docs/architecture.md,
+"Threading"); results and errors come back as queued signals. This module does not import
+bleak: the driver is imported only when a scan starts.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ import functools
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
@@ -55,6 +55,7 @@ from monitor.core.protocol import Phase, is_phase
 from monitor.core.tolerance import AlertKind, ToleranceSettings
 from monitor.recording.client_store import ClientStore, ClientStoreError
 from monitor.recording.model import EventKind
+from monitor.session.dashboard_controller import DashboardController, RecordingState, ScriptedInput
 from monitor.session.dashboard_model import DashboardModel
 from monitor.session.engine import DEFAULT_PHASES, SessionEngine, SessionUpdate
 from monitor.session.live import LiveOptions
@@ -71,19 +72,18 @@ from monitor.ui.dashboard.recording_notice import RecordingNotice
 from monitor.ui.dashboard.resonance_panel import ResonancePanel
 from monitor.ui.dashboard.settings_dialog import SettingsDialog
 from monitor.ui.dashboard.strap_picker import ScanFunction, StrapPickerDialog
-from monitor.ui.formatting import clock_text
 from monitor.ui.gauge import ArousalGaugePanel
 from monitor.ui.plots import SessionPlots
 from monitor.ui.screenshots import save_window_screenshots
 from monitor.ui.session_runner import SessionRunner
 from monitor.ui.settings_store import VIEW_SPANS_S, DashboardSettings, save_settings
-from monitor.ui.status_strip import RecordingState, StatusStrip
+from monitor.ui.status_strip import StatusStrip
 from monitor.ui.vitals import VitalsRow
 
 log = logging.getLogger(__name__)
 
 REFRESH_HZ = 30.0
-"""Highest redraw rate of the views (DESIGN.md: ~30 Hz from accumulated data, never per beat)."""
+"""Highest redraw rate of the views (docs/architecture.md, "Threading": ~30 Hz, never per beat)."""
 
 CLOCK_TICK_MS = 250
 """The session clock and strap status are redrawn at least this often without new data."""
@@ -149,7 +149,8 @@ class MainWindow(QMainWindow):
         refresh_hz: float = REFRESH_HZ,
     ) -> None:
         super().__init__()
-        self.options = options
+        self.controller = DashboardController(options, demo=demo)
+        """The session lifecycle and its wording (Qt-free; this window shows what it says)."""
         self.settings = settings
         self.settings_path = settings_path
         self.demo = demo
@@ -163,10 +164,6 @@ class MainWindow(QMainWindow):
         self.phases = tuple(DEFAULT_PHASES)
         self.phase_keys = shortcuts.assign_phase_keys(self.phases)
         self.model = self._new_model()
-        self.recording_path: Path | None = None
-        self.last_session_path: Path | None = None
-        self.last_error = ""
-        self._first_out_used = False
         self._chimed_alerts = 0
         self._last_clock_s = 0.0
         self.quit_when_finished = False
@@ -179,17 +176,8 @@ class MainWindow(QMainWindow):
         self.screenshots: list[Path] = []
         self.moment_screenshots: MomentScreenshots | None = None
         """Pictures at each protocol phase and the first alert (the demo's --screenshot-dir)."""
-        self.scripted_input: list[tuple[float, str, object]] = []
-        """(session time, "suds" or "note", value) entered as if typed, in time order (the demo
-        plays a therapist with these)."""
         self._closing = False
         self._confirmed_close = False
-        self._record_again: tuple[Baseline | None] | None = None
-        """Set by "Record again" while the failed session ends: the baseline the next session
-        reuses (in a 1-tuple, since None is a baseline not yet taken)."""
-        self._recording_again: tuple[Baseline | None] | None = None
-        """Set while the running session is the one "Record again" started (its new file may
-        fail at once): the baseline it reuses, for a session without a file then."""
 
         self.setObjectName("dashboard")
         self.setWindowTitle("Session Monitor" + (" — demo" if demo else ""))
@@ -397,17 +385,9 @@ class MainWindow(QMainWindow):
         """
         if self.runner.running:
             return False
-        options = dataclasses.replace(
-            self.options,
-            tolerance=self.model.tolerance,
-            adapter=self.options.adapter or self.settings.adapter or None,
-            # Only the first session may use the file named on the command line: every later
-            # one, "Record again" too, gets a new file, so no file is ever written twice.
-            out=None if self._first_out_used else self.options.out,
-            reused_baseline=reused_baseline or self.options.reused_baseline,
-            record=self.options.record if record is None else record,
+        options = self.controller.next_options(
+            self.model.tolerance, self.settings.adapter, reused_baseline, record
         )
-        self._first_out_used = True
         if self.model.beats.beats or self.model.phases or self.model.recording_error:
             self._reset_views(options.tolerance)
         try:
@@ -415,9 +395,7 @@ class MainWindow(QMainWindow):
         except ValueError as error:
             self.show_message(f"Cannot start: {error}")
             return False
-        self.recording_path = None
-        self.last_error = ""
-        self._recording_again = None
+        self.controller.started()
         self.show_message("Session started" + (" (demo)" if self.demo else ""))
         self.refresh()
         return True
@@ -433,7 +411,7 @@ class MainWindow(QMainWindow):
         "End session" once nothing is recorded any more)."""
         if self.runner.running:
             # Ending is ending: a "Record again" still waiting for this session to end is off.
-            self._record_again = None
+            self.controller.cancel_record_again()
             self.stop_session()
         else:
             self.start_session()
@@ -446,14 +424,8 @@ class MainWindow(QMainWindow):
         reuses this session's baseline when one was taken, so the client is judged against the
         same reference from its first beat rather than after another baseline.
         """
-        if not self.runner.running or self.model.recording_error is None:
+        if not self.runner.running or not self.controller.ask_record_again(self.model):
             return
-        baseline = self.model.baseline
-        if baseline is not None and baseline.source == "this session":
-            name = self.recording_path.name if self.recording_path is not None else "its file"
-            source = f"session just before, whose recording failed ({name})"
-            baseline = dataclasses.replace(baseline, source=source)
-        self._record_again = (baseline,)
         self.runner.stop()
         self.show_message("Ending this session to record again into a new file…", timeout_ms=0)
 
@@ -506,21 +478,11 @@ class MainWindow(QMainWindow):
 
     def on_finished(self, path: Path | None, error: str) -> None:
         """The session thread ended: show where the file is, or why it failed."""
-        self.last_session_path = Path(path) if path is not None else None
-        self.recording_path = None
-        self.last_error = error
         self.model.mark_ended(error)
         if self.resonance_panel.finder.running:
             # Without the session's clock and beats the run cannot go on; the pacer goes back.
             self.resonance_panel.stop()
-        if self.model.recording_error is not None:
-            self.show_message(self._partial_recording_message(), timeout_ms=0)
-        elif error:
-            self.show_message(f"Session ended: {error}", timeout_ms=0)
-        elif self.last_session_path is not None and not self.demo:
-            self.show_message(f"Session saved: {self.last_session_path}", timeout_ms=0)
-        else:
-            self.show_message("Session ended", timeout_ms=0)
+        self.show_message(self.controller.finished(path, error, self.model), timeout_ms=0)
         try:
             self.refresh()
         finally:
@@ -529,29 +491,54 @@ class MainWindow(QMainWindow):
             else:
                 self._after_record_again(path, error)
 
-    def _after_record_again(self, path: object, error: str) -> None:
+    def _after_record_again(self, path: Path | None, error: str) -> None:
         """Start the session "Record again" asked for, now that the failed one has ended; or, if
         that new session could not even create its file, go on with the live view unrecorded."""
         if self._closing:
             return
-        if self._record_again is not None:
-            carried = self._record_again
-            self._record_again = None
-            kept = self.last_session_path
-            if self.start_session(reused_baseline=carried[0]):
-                self._recording_again = carried
-                where = f"; {kept.name} keeps everything before" if kept is not None else ""
-                self.show_message(f"Recording again into a new file{where}", timeout_ms=0)
-        elif self._recording_again is not None and error and path is None:
-            # The new file could not be created (the disk is still full, say): the therapist
-            # asked for a live view with a recording; the live view at least must go on.
-            (baseline,) = self._recording_again
-            if self.start_session(reused_baseline=baseline, record=False):
-                self.show_message(
-                    f"Could not record into a new file: {error}. The live view goes on, "
-                    "not recorded.",
-                    timeout_ms=0,
-                )
+        next_session = self.controller.session_after(path, error)
+        if next_session is not None and self.start_session(
+            reused_baseline=next_session.reused_baseline, record=next_session.record
+        ):
+            self.controller.started_again(next_session)
+            self.show_message(next_session.message, timeout_ms=0)
+
+    # The session's options and files and the demo's script, as the controller keeps them.
+
+    @property
+    def options(self) -> LiveOptions:
+        """The options the next session starts from (the strap picked last, the client)."""
+        return self.controller.options
+
+    @options.setter
+    def options(self, options: LiveOptions) -> None:
+        self.controller.options = options
+
+    @property
+    def recording_path(self) -> Path | None:
+        return self.controller.recording_path
+
+    @recording_path.setter
+    def recording_path(self, path: Path | None) -> None:
+        self.controller.recording_path = path
+
+    @property
+    def last_session_path(self) -> Path | None:
+        return self.controller.last_session_path
+
+    @property
+    def last_error(self) -> str:
+        return self.controller.last_error
+
+    @property
+    def scripted_input(self) -> list[ScriptedInput]:
+        """(session time, "suds" or "note", value) entered as if typed, in time order (the demo
+        plays a therapist with these)."""
+        return self.controller.scripted_input
+
+    @scripted_input.setter
+    def scripted_input(self, entries: Sequence[ScriptedInput]) -> None:
+        self.controller.scripted_input = sorted(entries, key=lambda entry: entry[0])
 
     def _kept_path(self) -> Path | None:
         """The session file as it is now: once the recording failed, where the file went if it
@@ -561,18 +548,6 @@ class MainWindow(QMainWindow):
         if self.runner.running and writer is not None and writer.error is not None:
             return writer.kept_path
         return self.recording_path or self.last_session_path
-
-    def _partial_recording_message(self) -> str:
-        since = clock_text(self.model.recording_failed_s or 0.0)
-        kept = (
-            f" {self.last_session_path} keeps everything before."
-            if self.last_session_path is not None
-            else ""
-        )
-        return (
-            f"Session ended. The recording had stopped at {since}: "
-            f"{self.model.recording_error}.{kept}"
-        )
 
     # -- the therapist's actions ----------------------------------------------------------------
 
@@ -786,40 +761,14 @@ class MainWindow(QMainWindow):
 
     def recording_state(self) -> RecordingState:
         """What the recording indicator says now."""
-        failed_s = self.model.recording_failed_s
-        if self.model.recording_error is not None and failed_s is not None:
-            if self.runner.running:
-                return RecordingState(False, "not recording", failed=True)
-            # The file ends there: still worth the filled look after the session.
-            return RecordingState(False, f"saved up to {clock_text(failed_s)}", failed=True)
-        if self.runner.running:
-            if self.recording_path is not None:
-                return RecordingState(True, "demo" if self.demo else "on")
-            if self._session_records():
-                return RecordingState(False, "starting…")
-            return RecordingState(False, "not recording")
-        if self.last_error:
-            return RecordingState(False, "stopped (error)")
-        if self.last_session_path is not None:
-            return RecordingState(False, "saved" if not self.demo else "ended")
-        return RecordingState(False, "off")
+        return self.controller.recording_state(
+            self.model, self.runner.running, self._session_records()
+        )
 
     def _session_records(self) -> bool:
         """The current (or last) session was started to write a file."""
         session = self.runner.session
         return self.options.record if session is None else session.options.record
-
-    def _start_stop_label(self, running: bool) -> tuple[str, str]:
-        """The Start/Stop button's text and tooltip: what pressing it does now.
-
-        While nothing is written (the file failed, or the session was started without one) it
-        must not say "Stop recording": the therapist would take the session for recorded.
-        """
-        if not running:
-            return "● Start recording", "Start a session that records into a new file"
-        if self.model.recording_error is not None or not self._session_records():
-            return "■ End session", "End the live view (nothing is being recorded)"
-        return "■ Stop recording", "End the session and close its file"
 
     def refresh(self) -> None:
         """Redraw from the model (the frame timer calls this, at most 30 times a second)."""
@@ -833,15 +782,12 @@ class MainWindow(QMainWindow):
         )
         kept_path = self._kept_path()
         self.recording_notice.show_model(model, kept_path)
-        tooltip = str(kept_path or "")
-        if model.recording_error is not None:
-            # The path alone would read as the file being written: say what it still holds.
-            since = clock_text(model.recording_failed_s or 0.0)
-            kept = f" Everything before {since} is kept in {tooltip}." if tooltip else ""
-            tooltip = f"Not recording: {model.recording_error}.{kept}"
+        tooltip = self.controller.recording_tooltip(model, kept_path)
         if self.status_strip.fields["recording"].toolTip() != tooltip:
             self.status_strip.fields["recording"].setToolTip(tooltip)
-        button_text, button_tip = self._start_stop_label(running)
+        button_text, button_tip = self.controller.start_stop_label(
+            model, running, self._session_records()
+        )
         if self.start_stop_button.text() != button_text:
             self.start_stop_button.setText(button_text)
             self.start_stop_button.setToolTip(button_tip)
@@ -855,10 +801,9 @@ class MainWindow(QMainWindow):
         self._maybe_chime()
         if self.moment_screenshots is not None:
             self.moment_screenshots.take_due(model)
-        while running and self.scripted_input and model.latest_t_s >= self.scripted_input[0][0]:
-            _, kind, value = self.scripted_input.pop(0)
-            if kind == "suds":
-                self.record_suds(int(value))  # type: ignore[call-overload]
+        for kind, value in self.controller.due_input(model.latest_t_s) if running else ():
+            if kind == "suds" and isinstance(value, int):
+                self.record_suds(value)
             else:
                 self.record_note(str(value))
         if running and self.stop_at_s is not None and model.latest_t_s >= self.stop_at_s:

@@ -33,11 +33,12 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
-from drivers.replay import ReplayRestarted, ReplaySource
+from drivers.replay import ReplayItem, ReplayRestarted, ReplaySource
 from monitor.core.baseline import Baseline
 from monitor.recording.model import RecordedSession
 from monitor.recording.reader import replay_source
 from monitor.session.engine import SessionEngine, SessionUpdate
+from monitor.session.pump import pump
 from monitor.session.replay_model import (
     feed,
     item_times,
@@ -329,28 +330,31 @@ class ReplayRunner(QObject):
         self._aim(start_s, request, restarts=False)
         # Anything asked before the source existed (a seek right after opening) applies now.
         self._run_commands()
-        async for item in source.events():
-            if isinstance(item, ReplayRestarted):
-                self._count = 0
-                self._baseline = None
-                if self._target is not None:
-                    self._target.restarting = False
-                self._push(Restarted(item.target_s))
-                self._engine = self._new_engine()
-            else:
-                self._count += 1
-                for update in feed(self._engine, item):
-                    self._emit(update)
-            self._next_item_s = (
-                self._times[self._count] if self._count < len(self._times) else self.duration_s
-            )
-            self._check_target()
+        await pump(source, self._on_item)
         self._catching_up_s = None
         if self._quit:
             return
         for update in self._engine.finish():
             self._emit(update)
         self._push(Ended())
+
+    def _on_item(self, item: ReplayItem) -> None:
+        if isinstance(item, ReplayRestarted):
+            self._count = 0
+            self._baseline = None
+            if self._target is not None:
+                self._target.restarting = False
+            self._push(Restarted(item.target_s))
+            self._engine = self._new_engine()
+        else:
+            self._count += 1
+            assert self._engine is not None  # made before the source's first item
+            for update in feed(self._engine, item):
+                self._emit(update)
+        self._next_item_s = (
+            self._times[self._count] if self._count < len(self._times) else self.duration_s
+        )
+        self._check_target()
 
     def _new_engine(self) -> SessionEngine:
         """A fresh engine, told what it must know before the first item."""

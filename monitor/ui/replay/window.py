@@ -41,6 +41,7 @@ from monitor.recording.errors import UnreadableFileError
 from monitor.recording.model import RecordedSession
 from monitor.recording.paths import default_recordings_folder
 from monitor.recording.reader import read_session
+from monitor.session.dashboard_controller import RecordingState
 from monitor.session.dashboard_model import DashboardModel
 from monitor.session.replay_model import (
     SessionOverview,
@@ -61,7 +62,7 @@ from monitor.ui.replay.recent import RecentFiles
 from monitor.ui.replay.runner import BaselineChanged, Ended, Held, ReplayRunner, Restarted
 from monitor.ui.replay.whatif import WhatIfPanel
 from monitor.ui.screenshots import save_window_screenshots
-from monitor.ui.status_strip import RecordingState, StatusStrip
+from monitor.ui.status_strip import StatusStrip
 from monitor.ui.vitals import VitalsRow
 
 if TYPE_CHECKING:
