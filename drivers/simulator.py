@@ -13,31 +13,8 @@ The parts
   :class:`SimulatedHeartRateSource`, the async source paced by :mod:`drivers.pacing` (the clock
   replay uses too).
 
-The heart model
----------------
-The instantaneous heart period (ms) is a sum of physiological components, after the sum-of-
-sinusoids RR model of ECGSYN (McSharry et al. 2003, IEEE Trans Biomed Eng 50:289):
-
-``T(t) = 60000 / HR(t) + RSA(t) + LF(t) + noise(t)``
-
-- ``RSA`` — respiratory sinus arrhythmia, a sinusoid at the breathing rate whose phase is
-  integrated from a slowly wandering breathing frequency. Its amplitude is the phase's
-  ``rsa_ms`` (defined at 15 breaths/min) times the baroreflex resonance gain, a band-pass peak at
-  0.1 Hz (Vaschillo et al. 2002, Appl Psychophysiol Biofeedback 27:1; Lehrer & Gevirtz 2014,
-  Front Psychol 5:756): breathing at ~6/min gives a large ~0.1 Hz oscillation with high RMSSD,
-  fast breathing a small one.
-- ``LF`` — the ~0.1 Hz Mayer-wave oscillation of blood pressure control (ECGSYN's LF
-  component; Malliani et al. 1991), with wandering frequency and amplitude.
-- ``noise`` — 1/f-like fluctuations, a sum of Ornstein–Uhlenbeck processes with log-spaced time
-  constants (1–64 s), which approximates a 1/f spectrum over that band (Kaulakys 1999).
-
-Beats come from integral pulse frequency modulation (IPFM; Mateo & Laguna 2003, IEEE Trans
-Biomed Eng 50:334): a beat fires each time the integral of ``1 / T(t)`` reaches one, so the RR
-series is the heart period sampled by the heart itself. Each detected beat time then gets a few
-ms of R-peak jitter, as a strap's detector would.
-
-Norms the calm baseline is tuned to (Nunan et al. 2010, Pacing Clin Electrophysiol 33:1407):
-mean RR 926 ± 90 ms, SDNN 50 ± 16 ms, RMSSD 42 ± 15 ms over 5 minutes at rest.
+The heart model (ECGSYN's sum of sinusoids, IPFM beats, the norms the calm baseline is tuned
+to) is described with its sources in :mod:`drivers.simulated_heart`.
 
 The script
 ----------
@@ -189,10 +166,7 @@ class HeartSimulator:
         Yields
         ------
         SourceEvent
-            ``StateChanged`` connecting/connected, ``DeviceInfo``, ``BatteryLevel``, then packets
-            about once per ``notify_interval_s`` with ``ContactChanged``, ``SignalGap`` and
-            lost/reconnecting/connected states where disturbances ask for them, and finally
-            ``StateChanged`` stopped (:func:`drivers.simulated_strap.strap_events`).
+            What a strap sends, as :func:`drivers.simulated_strap.strap_events` describes.
         """
         end_s = script_duration_s(self.script) if duration_s is None else float(duration_s)
         if not end_s >= 0:

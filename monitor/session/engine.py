@@ -35,6 +35,8 @@ from monitor.core.artefacts import RawBeatDecision
 from monitor.core.baseline import Baseline, BaselineSettings
 from monitor.core.engine import HrvEngine, HrvSnapshot
 from monitor.core.judge import (
+    CONTACT_LOST_REASON,
+    GAP_REASON,
     AlertChange,
     ContactMarker,
     GapMarker,
@@ -200,7 +202,7 @@ class SessionEngine:
                 self.status = dataclasses.replace(self.status, contact=contact)
                 self.judge.tell(ContactMarker(event.arrival_s, contact))
                 if not contact:
-                    shown = self.judge.announce(event.arrival_s, "skin contact lost")
+                    shown = self.judge.announce(event.arrival_s, CONTACT_LOST_REASON)
                     return [self._update(event.arrival_s, reading=shown, events=seen)]
             case BatteryLevel(percent=percent):
                 self.status = dataclasses.replace(self.status, battery_pct=percent)
@@ -215,7 +217,7 @@ class SessionEngine:
         # beats still held for the artefact filter's look-ahead are judged now, before it.
         updates = self._hrv_updates(self.hrv.mark_gap())
         missing = gap.reason == "beats missing"
-        reason = "signal lost (beats missing)" if missing else "signal lost (gap)"
+        reason = "signal lost (beats missing)" if missing else GAP_REASON
         self.judge.tell(GapMarker(gap.start_s, gap.end_s, reason))
         shown = self.judge.announce(gap.start_s, reason)
         return [*updates, self._update(gap.end_s, reading=shown, events=seen)]
