@@ -226,7 +226,7 @@ def breathing_script(breathing_per_min: float, hr_rise_bpm: float) -> tuple[Phas
     """A calm person: 300 s of baseline at 12 breaths/min, then 600 s at another rate.
 
     Nothing else changes but HR by ``hr_rise_bpm``: the simulator lowers the RSA of faster
-    breathing by its resonance gain (Vaschillo et al. 2006), as the same person breathing
+    breathing by its resonance gain (Vaschillo et al. 2002), as the same person breathing
     faster would show.
     """
     calm = {"rsa_ms": 30.0, "lf_ms": 25.0, "noise_ms": 14.0}
