@@ -26,6 +26,7 @@ from real_recordings import (
     WITH_REFERENCE,
     after_baseline,
     arousal_in_and_out_of_task,
+    belt_dominant_per_min,
     breathing_error,
     eda_at,
     on_grid,
@@ -104,6 +105,19 @@ def reference_table() -> None:
         f"  breathing (RSA) against breaths in the trailing 60 s: median |error|"
         f" {error.median_abs_per_min:.2f}/min, {error.within_2_pct:.0f} % within 2/min,"
         f" a number shown at {error.shown_pct:.0f} % of beats"
+    )
+    belt = belt_dominant_per_min(run.beat_t_s)
+    dominant = breathing_error(run, belt)
+    print(
+        f"  against the belt's dominant frequency over the trailing 64 s: median |error|"
+        f" {dominant.median_abs_per_min:.2f}/min, {dominant.within_2_pct:.0f} % within 2/min"
+    )
+    count = reference_breathing_per_min(run.beat_t_s)
+    both = np.isfinite(count) & np.isfinite(belt)
+    apart = np.abs(count[both] - belt[both])
+    print(
+        f"  the two belt references against each other: median |difference|"
+        f" {np.median(apart):.2f}/min, {100 * np.mean(apart <= 2.0):.0f} % within 2/min"
     )
     t, arousal = on_grid(run)
     in_task, out_task = arousal_in_and_out_of_task(run)

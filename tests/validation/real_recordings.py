@@ -9,7 +9,7 @@ session engine cannot leave this harness measuring something ``analyze`` no long
 References (see tests/data/README.md for where each comes from):
 
 * breathing rate: the breaths a respiration belt counts in the trailing 60 s (the systole
-  recording);
+  recording), and the belt's dominant frequency over the trailing 64 s;
 * sympathetic arousal: skin conductance (EDA) of the same recording, and its task markers
   (picture-rating blocks against the rest between them);
 * a rise in breathing rate in the same simulated person (drivers/simulator.py), which raises
@@ -25,7 +25,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
+from scipy import signal, stats
 
 from drivers.simulator import Phase, simulated_rr
 from monitor.core.analysis import TIMELINE_COLUMNS
@@ -132,6 +132,30 @@ def reference_breathing_per_min(at_t_s: np.ndarray) -> np.ndarray:
     return out
 
 
+def belt_dominant_per_min(at_t_s: np.ndarray, window_s: float = 64.0) -> np.ndarray:
+    """The belt's dominant breathing frequency over the trailing ``window_s`` (breaths/min).
+
+    A second reading of the same belt, in the estimator's own terms: the highest peak of the
+    periodogram (Hann window, linear trend removed, zero-padded to 0.0024 Hz) of the 10-Hz
+    respiration signal between 0.1 and 0.7 Hz (6-42/min), over the same 64 s as the RSA
+    spectrum. Counting breaths and taking the dominant frequency disagree when breathing is
+    irregular (pauses, sighs, shallow breaths); both are given.
+    """
+    table = np.loadtxt(DATA / "systole_task1_signals.csv", delimiter=",", skiprows=1)
+    t_s = table[:, 0] - _first_peak_s()
+    belt = table[:, 1]
+    fs_hz = 1.0 / float(np.median(np.diff(t_s)))
+    out = np.full(np.asarray(at_t_s).shape, math.nan)
+    for i, t in enumerate(np.asarray(at_t_s, dtype=float).tolist()):
+        if t + _first_peak_s() < window_s:
+            continue
+        part = belt[(t_s > t - window_s) & (t_s <= t)]
+        freqs, power = signal.periodogram(signal.detrend(part), fs=fs_hz, window="hann", nfft=4096)
+        band = (freqs >= 0.1) & (freqs <= 0.7)
+        out[i] = 60.0 * float(freqs[band][np.argmax(power[band])])
+    return out
+
+
 def eda_at(at_t_s: np.ndarray, smooth_s: float = 10.0) -> np.ndarray:
     """Skin conductance (recording units), mean over the trailing ``smooth_s``, at each time."""
     table = np.loadtxt(DATA / "systole_task1_signals.csv", delimiter=",", skiprows=1)
@@ -171,9 +195,13 @@ class BreathingError:
     shown_pct: float  # of the beats with a reference, where the monitor shows a number
 
 
-def breathing_error(run: WindowRun) -> BreathingError:
-    """The monitor's breathing rate against the belt, beat by beat (issue #14's measure)."""
-    reference = reference_breathing_per_min(run.beat_t_s)
+def breathing_error(run: WindowRun, reference: np.ndarray | None = None) -> BreathingError:
+    """The monitor's breathing rate against the belt, beat by beat.
+
+    ``reference`` per beat; default: breaths counted in the trailing 60 s (issue #14's measure).
+    """
+    if reference is None:
+        reference = reference_breathing_per_min(run.beat_t_s)
     has_ref = np.isfinite(reference)
     both = has_ref & np.isfinite(run.resp_rate_bpm)
     error = np.abs(run.resp_rate_bpm[both] - reference[both])
