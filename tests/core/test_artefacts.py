@@ -38,8 +38,9 @@ from monitor.recording.rr_files import read_rr_file
 DATA = Path(__file__).resolve().parents[1] / "data"
 CLEAN_FILES = ("rest_rri.txt", "08012805.txt", "pyhrv_short_nni.txt", "systole_task1_rr.txt")
 # RR between the R peaks of a clean 1 kHz ECG (see tests/data/README.md): low variability
-# (RMSSD 26 ms); at the beats the paper's rule flags the ECG shows steady R waves and no hidden
-# beat, i.e. sinus rhythm.
+# (RMSSD 26 ms). The beats the paper's rule flags are alternation and vagal lengthenings with a
+# gradual return; the R waves around them keep their height and the longest interval (1041 ms)
+# holds no hidden R wave: sinus rhythm as far as the RR and the ECG tell.
 ECG_DERIVED = "systole_task1_rr.txt"
 SEEDS = range(5)
 FORMS = ("batch", "streaming")
