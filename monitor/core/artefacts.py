@@ -379,7 +379,7 @@ def _decide(
     # and by at least a third of this one's excess. A detection error makes one interval long
     # (short) and the next one short (long); two long intervals in a row, the second on its way
     # back, are the heart slowing (a vagal lengthening, e.g. after a sigh or a startle), and
-    # correcting them lowered the RMSSD of a clean ECG-derived recording by 2-3 %. Missed and
+    # correcting them cost 2 % of the RMSSD of a clean ECG-derived recording. Missed and
     # extra beats are tested apart; the third keeps a missed beat followed by a slightly long
     # one from passing as a lengthening.
     next_also_long = _next_also_beyond(rr_ms, rr_next_ms, med_ms, th2_ms, 1.0)
