@@ -36,7 +36,12 @@ from monitor.core.artefacts import (
 from monitor.recording.rr_files import read_rr_file
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-CLEAN_FILES = ("rest_rri.txt", "08012805.txt", "pyhrv_short_nni.txt")
+CLEAN_FILES = ("rest_rri.txt", "08012805.txt", "pyhrv_short_nni.txt", "systole_task1_rr.txt")
+# RR between the R peaks of a clean 1 kHz ECG (see tests/data/README.md): low variability
+# (RMSSD 26 ms). The beats the paper's rule flags are alternation and vagal lengthenings with a
+# gradual return; the R waves around them keep their height and the longest interval (1041 ms)
+# holds no hidden R wave: sinus rhythm as far as the RR and the ECG tell.
+ECG_DERIVED = "systole_task1_rr.txt"
 SEEDS = range(5)
 FORMS = ("batch", "streaming")
 
@@ -232,35 +237,95 @@ def test_injection_really_corrupts_rmssd():
 # ---------------------------------------------------------------------------------------------
 
 
+@functools.cache
+def neurokit_corrected_rmssd(name: str) -> float:
+    """RMSSD (numpy) of the series neurokit2's one-pass Kubios correction gives."""
+    import neurokit2 as nk  # test-only oracle
+
+    rr = rr_of(name)
+    rr = rr[np.isfinite(rr) & (rr > 0)]
+    peaks = np.concatenate(([0], np.round(np.cumsum(rr)).astype(int)))
+    _, fixed = nk.signal_fixpeaks(peaks, sampling_rate=1000, iterative=False, method="kubios")
+    return rmssd(np.diff(np.asarray(fixed, dtype=float)))
+
+
 @pytest.mark.parametrize("form", FORMS)
-def test_noisy_recording_count_within_15_percent_of_neurokit(form):
-    """Artefact count on noisy_rri.hrm within ±15 % of neurokit2's one-pass Kubios count (54)."""
+def test_noisy_recording_corrected_like_neurokit_with_fewer_flags(form):
+    """noisy_rri.hrm: RMSSD after correction within 3 % of neurokit2's one-pass Kubios
+    correction (40.1 ms; raw 58.7 ms, 46 % above it, so the test has teeth), with no more flags
+    than neurokit2 (54) + 50 %.
+
+    Measured: 16 flags (batch), 13 (streaming), RMSSD 39.9 / 40.0 ms. The beats neurokit2 flags
+    and this module no longer does are of the kinds issue #14 names as healthy sinus rhythm:
+    two-beat lengthenings with a gradual return (e.g. 649, 827, 784, 657 ms) and changes within
+    12 % of the local median; leaving them costs 0.5 % of RMSSD against neurokit2. (Until issue
+    #14 the count was required within 15 % of neurokit2's.)
+    """
     oracle_count = neurokit_flags("noisy_rri.hrm").size
-    classes, _ = classify_and_correct(rr_of("noisy_rri.hrm"), form)
+    classes, nn = classify_and_correct(rr_of("noisy_rri.hrm"), form)
     ours = int(np.count_nonzero(classes != BeatClass.NORMAL))
-    assert abs(ours - oracle_count) <= 0.15 * oracle_count, (ours, oracle_count)
+    assert ours <= 1.5 * oracle_count, (ours, oracle_count)
+    reference = neurokit_corrected_rmssd("noisy_rri.hrm")
+    assert rmssd(rr_of("noisy_rri.hrm")) / reference - 1.0 > 0.3
+    assert abs(rmssd(nn) / reference - 1.0) <= 0.03, (rmssd(nn), reference)
 
 
-@pytest.mark.parametrize(("form", "bound"), [("batch", 0.025), ("streaming", 0.035)])
+@pytest.mark.parametrize("form", FORMS)
 @pytest.mark.parametrize("name", CLEAN_FILES)
-def test_few_false_positives_on_clean_recordings(name, form, bound):
-    """On the oracle-cleaned recordings (no artefacts left), at most 2.5 % of beats are flagged
-    by the batch form and 3.5 % by the streaming form (worst measured: 2.1 % and 3.3 %, both on
-    the high-HRV pyhrv series; 0.3-1.3 % on the others)."""
+def test_clean_recordings_flag_no_more_than_neurokit_plus_half(name, form):
+    """Issue #14: on the shared clean recordings no more flags than neurokit2's Kubios method
+    (one pass: 11, 31, 5 and 18 flags) + 50 %. Measured: 5/3, 8/3, 3/3 and 0/0 (batch/streaming);
+    before issue #14 the ECG-derived recording had 18."""
+    classes, _ = classify_and_correct(rr_of(name), form)
+    ours = int(np.count_nonzero(classes != BeatClass.NORMAL))
+    assert ours <= 1.5 * neurokit_flags(name).size
+
+
+def test_ecg_derived_recording_fewer_flags_than_neurokit_default_reports():
+    """The ECG-derived recording against neurokit2's default call (iterative): its returned
+    lists, from its last pass, hold 4 beats (the figure quoted in issue #14; its first pass
+    flagged 18 and moved 17 peaks). No more than 4 + 50 % here, in either form."""
+    import neurokit2 as nk  # test-only oracle
+
+    rr = rr_of(ECG_DERIVED)
+    peaks = np.concatenate(([0], np.cumsum(rr).astype(int)))
+    info, _ = nk.signal_fixpeaks(peaks, sampling_rate=1000, method="kubios")
+    reported = sum(len(info[k]) for k in ("ectopic", "missed", "extra", "longshort"))
+    assert reported == 4
+    for form in FORMS:
+        classes, _ = classify_and_correct(rr, form)
+        assert np.count_nonzero(classes != BeatClass.NORMAL) <= 1.5 * reported
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_ecg_derived_recording_rmssd_kept_within_2_percent(form):
+    """Issue #14: on clean data RMSSD after correction within 2 % of the uncorrected value
+    (RMSSD from numpy). Measured: 0.0 % in both forms; the paper's rule lost 4.3 %."""
+    rr = rr_of(ECG_DERIVED)
+    _, nn = classify_and_correct(rr, form)
+    assert abs(rmssd(nn) / rmssd(rr) - 1.0) <= 0.02
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("name", CLEAN_FILES)
+def test_few_false_positives_on_clean_recordings(name, form):
+    """On the oracle-cleaned recordings (no artefacts left), at most 1.5 % of beats are flagged
+    (worst measured: 1.2 %, streaming on the high-HRV pyhrv series; 0-0.2 % on the others).
+    Before issue #14 the bounds were 2.5 % (batch) and 3.5 % (streaming)."""
     classes, _ = classify_and_correct(oracle_clean(name), form)
-    assert np.mean(classes != BeatClass.NORMAL) <= bound
+    assert np.mean(classes != BeatClass.NORMAL) <= 0.015
 
 
 @pytest.mark.parametrize("form", FORMS)
 @pytest.mark.parametrize("name", CLEAN_FILES)
 def test_false_positives_on_clean_recordings_cost_little_rmssd(name, form):
-    """The beats flagged on the clean recordings are mostly healthy ones (peaks and troughs of a
-    large breathing oscillation on the high-HRV pyhrv series): correcting them must not flatten
-    the variability. Measured: at most 2.0 % of RMSSD (streaming, pyhrv); it was 5.4 % (batch)
-    and 7.0 % (streaming) on pyhrv when every flagged beat was interpolated."""
+    """The beats flagged on the clean recordings are mostly healthy ones: correcting them must
+    not flatten the variability. Issue #14: within 2 % of RMSSD. Measured: at most 1.7 % (batch,
+    08012805.txt); it was 5.4 % (batch) and 7.0 % (streaming) on pyhrv when every flagged beat
+    was interpolated."""
     clean = oracle_clean(name)
     _, nn = classify_and_correct(clean, form)
-    assert abs(rmssd(nn) / rmssd(clean) - 1.0) <= 0.025
+    assert abs(rmssd(nn) / rmssd(clean) - 1.0) <= 0.02
 
 
 @pytest.mark.parametrize("name", [*CLEAN_FILES, "noisy_rri.hrm", "exercise_rri.hrm"])
@@ -452,6 +517,82 @@ def test_artefact_counts_and_percent():
     }
     assert artefact_percent(classes) == pytest.approx(60.0)
     assert artefact_percent([]) == 0.0
+
+
+# ---------------------------------------------------------------------------------------------
+# healthy sinus rhythm that is no artefact (issue #14)
+# ---------------------------------------------------------------------------------------------
+
+
+def _low_variability(n: int, seed: int) -> np.ndarray:
+    # A quiet person breathing fast: 780 ms, RSA of ±14 ms at 3.7 beats per breath (~20/min),
+    # 12 ms of beat noise and a slow drift; RMSSD ~22 ms before any event is added.
+    rng = np.random.default_rng(seed)
+    beat = np.arange(n)
+    return (
+        780.0
+        + 14.0 * np.sin(2 * np.pi * beat / 3.7 + seed)
+        + rng.normal(0.0, 12.0, n)
+        + np.cumsum(rng.normal(0.0, 1.0, n))
+    )
+
+
+def _with_alternation(seed: int) -> np.ndarray:
+    """Every 40 beats one beat 50-85 ms shorter than the one before, the next back up by 60-90 %
+    of that: the alternation issue #14 measured in a real recording with RMSSD ~25 ms."""
+    rng = np.random.default_rng(seed)
+    rr = _low_variability(1200, seed)
+    for i in range(20, 1180, 40):
+        jump_ms = rng.uniform(50.0, 85.0)
+        rr[i] = rr[i - 1] - jump_ms
+        rr[i + 1] = rr[i] + rng.uniform(0.6, 0.9) * jump_ms
+    return rr
+
+
+def _with_vagal_lengthenings(seed: int) -> np.ndarray:
+    """Every 40 beats the heart slows for two beats and recovers over a third: +12-30 % of RR,
+    then 60-90 % and 20-40 % of that (as after a sigh; a real one in systole_task1_rr.txt is 797,
+    1041, 917, 911, 877 ms)."""
+    rng = np.random.default_rng(seed)
+    rr = _low_variability(1200, seed)
+    for i in range(20, 1180, 40):
+        extra_ms = rng.uniform(0.12, 0.30) * 780.0
+        rr[i] += extra_ms
+        rr[i + 1] += rng.uniform(0.6, 0.9) * extra_ms
+        rr[i + 2] += rng.uniform(0.2, 0.4) * extra_ms
+    return rr
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("make", [_with_alternation, _with_vagal_lengthenings])
+def test_alternation_and_vagal_lengthenings_are_not_artefacts(make, form):
+    """29 events in each of 3 seeded series: at most 1 % of beats flagged, RMSSD after
+    correction within 2 % of the raw value (numpy). Before issue #14: 30-37 flags per series and
+    18-28 % of RMSSD lost; measured now: at most 1 flag, 1.6 %."""
+    for seed in range(3):
+        rr = make(seed)
+        classes, nn = classify_and_correct(rr, form)
+        assert np.mean(classes != BeatClass.NORMAL) <= 0.01, seed
+        assert abs(rmssd(nn) / rmssd(rr) - 1.0) <= 0.02, seed
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_premature_beats_in_a_low_variability_series_are_still_found(form):
+    """The 12 % floor on Th1 must not hide real premature beats where it binds: in the same
+    low-variability series with alternation, 25 premature beats (25-40 % early, full
+    compensatory pause) are all flagged within ±1 beat and RMSSD after correction is within 5 %
+    of the series without them."""
+    rng = np.random.default_rng(7)
+    clean = _with_alternation(1)
+    rr = clean.copy()
+    at = list(range(40, 1160, 45))
+    for i in at:
+        shift = rng.uniform(0.25, 0.40) * rr[i]
+        rr[i] -= shift
+        rr[i + 1] += shift
+    classes, nn = classify_and_correct(rr, form)
+    assert detected_fraction([("ectopic", i) for i in at], classes) == 1.0
+    assert abs(rmssd(nn) / rmssd(clean) - 1.0) <= 0.05
 
 
 # ---------------------------------------------------------------------------------------------
