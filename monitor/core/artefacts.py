@@ -85,7 +85,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, insort
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -449,13 +449,15 @@ def _threshold_stat(abs_values: np.ndarray, axis: int = -1) -> np.ndarray:
     return _combine_threshold(q1, q2, q3)
 
 
-def _combine_threshold(q1, q2, q3):
+def _combine_threshold(q1: ArrayLike, q2: ArrayLike, q3: ArrayLike) -> np.ndarray:
     # Paper: ALPHA × quartile deviation. Floors: the median guard (see _MEDIAN_GUARD) and one
     # clock tick.
-    return np.maximum(np.maximum(_ALPHA * (q3 - q1) / 2.0, _MEDIAN_GUARD * q2), _MIN_THRESHOLD_MS)
+    q1, q2, q3 = np.asarray(q1), np.asarray(q2), np.asarray(q3)
+    spread = np.maximum(_ALPHA * (q3 - q1) / 2.0, _MEDIAN_GUARD * q2)
+    return np.asarray(np.maximum(spread, _MIN_THRESHOLD_MS))
 
 
-def _centred_rolling(values: np.ndarray, width: int, stat) -> np.ndarray:
+def _centred_rolling(values: np.ndarray, width: int, stat: Callable[..., np.ndarray]) -> np.ndarray:
     """``stat`` over a centred window of ``width`` beats, truncated at both ends of the series."""
     half = width // 2
     n = values.size
@@ -676,7 +678,11 @@ def _retimed_pair_ms(rr_ms: float, rr_next_ms: float, med_ms: float, th2_ms: flo
 
 
 def _correct_segment(
-    rr: np.ndarray, times: np.ndarray, seg: np.ndarray, seg_cls: np.ndarray, emit
+    rr: np.ndarray,
+    times: np.ndarray,
+    seg: np.ndarray,
+    seg_cls: np.ndarray,
+    emit: Callable[[float, float, int, bool], None],
 ) -> None:
     """Emit the NN values of one run of valid beats (raw indices ``seg``)."""
     seg_rr = rr[seg]
@@ -1039,6 +1045,7 @@ class StreamingArtefactFilter:
         self._pending: deque[_Pending] = deque()
         self._outbox: list[NNBeat] = []
         self._raw_out: list[RawBeatDecision] = []
+        self._fragment_ms: float = 0.0  # a fragment's RR waiting to merge with the next beat
         self._start_segment()
 
     # -- public -------------------------------------------------------------------------------
@@ -1286,6 +1293,7 @@ class StreamingArtefactFilter:
         out: list[NNBeat] = []
         while self._pending and self._pending[0].beat_class is not None:
             rec = self._pending.popleft()
+            assert rec.beat_class is not None  # the loop's condition
             cls = BeatClass(rec.beat_class)
             self._raw_out.append(RawBeatDecision(rec.index, rec.t_s, rec.rr_ms, cls))
             if cls != BeatClass.INVALID and not rec.consumed:

@@ -163,11 +163,12 @@ def _is_clear(
     """Whether the local maximum at grid index ``peak`` of each row is a clear peak."""
     height = psds[np.arange(psds.shape[0]), peak]
     with np.errstate(invalid="ignore"):
-        return (
+        clear = (
             (_prominences(psds, peak) >= MIN_RELATIVE_PROMINENCE * height)
             & (height >= MIN_PEAK_TO_MEDIAN * band_median)
             & (band_power > spectral.NEGLIGIBLE_POWER_MS2)
         )
+    return np.asarray(clear)
 
 
 def _prominences(psds: np.ndarray, peak: np.ndarray) -> np.ndarray:
@@ -200,7 +201,7 @@ def _prominences(psds: np.ndarray, peak: np.ndarray) -> np.ndarray:
     right_stop = np.where(above & (grid > at), grid, size).min(axis=1)[:, np.newaxis]
     left_base = np.where((grid > left_stop) & (grid <= at), psds, np.inf).min(axis=1)
     right_base = np.where((grid >= at) & (grid < right_stop), psds, np.inf).min(axis=1)
-    return height - np.maximum(left_base, right_base)
+    return np.asarray(height - np.maximum(left_base, right_base))
 
 
 _ROWS_FOR_SCIPY = 4
@@ -211,4 +212,4 @@ def _peak_power_ms2(freqs_hz: np.ndarray, psds: np.ndarray, peak: np.ndarray) ->
     step_hz = float(freqs_hz[1] - freqs_hz[0])
     half_width = round(PEAK_HALF_WIDTH_HZ / step_hz)
     near = np.abs(np.arange(psds.shape[1]) - peak[:, np.newaxis]) <= half_width
-    return np.where(near, psds, 0.0).sum(axis=1) * step_hz
+    return np.asarray(np.where(near, psds, 0.0).sum(axis=1) * step_hz)

@@ -195,8 +195,10 @@ class SessionEngine:
                     shown = self.judge.announce(event.arrival_s, reason)
                     return [self._update(event.arrival_s, reading=shown, events=seen)]
             case SignalGap():
-                # Beats after a drop-out are anchored afresh (docs/architecture.md, "Time").
+                # Beats after a drop-out are anchored afresh (docs/architecture.md, "Time"), and
+                # the source has told the gap: the first beat after it is no second one.
                 self._beat_clock.reset()
+                self._last_beat_s = None
                 return self._on_gap(event, seen)
             case ContactChanged(contact=contact):
                 self.status = dataclasses.replace(self.status, contact=contact)
