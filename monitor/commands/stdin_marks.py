@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 from monitor import stderr_lines
+from monitor.core.protocol import Phase, is_phase
 from monitor.session.engine import DEFAULT_PHASES
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ def parse_line(line: str) -> Mark | None:
         name = " ".join(rest.lower().split())
         if name not in DEFAULT_PHASES:
             raise BadLine(f"unknown phase {rest!r}; the phases are {', '.join(DEFAULT_PHASES)}")
-        return Mark("grounding") if name == "grounding" else Mark("phase", name)
+        return Mark("grounding") if is_phase(name, Phase.GROUNDING) else Mark("phase", name)
     if word == "suds":
         if not (rest.isdigit() and 0 <= int(rest) <= 10):
             raise BadLine(f"SUDS must be a whole number 0 to 10, not {rest!r}")

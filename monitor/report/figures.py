@@ -25,6 +25,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
 
 from monitor.core.analysis import TIMELINE_COLUMNS
+from monitor.core.protocol import Phase, phase_of
 from monitor.core.tolerance import AlertKind
 from monitor.report.document import Rect
 from monitor.report.formatting import clock, sd
@@ -57,14 +58,14 @@ ALERT_LABELS = {
     AlertKind.WARNING: "early warning",
     AlertKind.HYPO: "check in (low confidence)",
 }
-PHASE_COLOURS = {
-    "baseline": "#dbe6f0",
-    "preparation": "#e6e1ee",
-    "imagery": "#f2e0cf",
-    "rescripting": "#dfece0",
-    "grounding": "#efe6c6",
-    "calm place": "#d8ecea",
-    "debrief": "#e8e8e8",
+PHASE_COLOURS: dict[Phase, str] = {
+    Phase.BASELINE: "#dbe6f0",
+    Phase.PREPARATION: "#e6e1ee",
+    Phase.IMAGERY: "#f2e0cf",
+    Phase.RESCRIPTING: "#dfece0",
+    Phase.GROUNDING: "#efe6c6",
+    Phase.CALM_PLACE: "#d8ecea",
+    Phase.DEBRIEF: "#e8e8e8",
 }
 _SPARE_PHASE_COLOURS = ("#e9dde6", "#dde3ea", "#e6eadb", "#ece2d8")
 
@@ -105,7 +106,10 @@ def report_style() -> Iterator[None]:
 
 def phase_colour(name: str, index: int) -> str:
     """The band colour of a phase (pale; unknown names take spare colours in turn)."""
-    return PHASE_COLOURS.get(name.lower(), _SPARE_PHASE_COLOURS[index % len(_SPARE_PHASE_COLOURS)])
+    phase = phase_of(name)
+    if phase is not None:
+        return PHASE_COLOURS[phase]
+    return _SPARE_PHASE_COLOURS[index % len(_SPARE_PHASE_COLOURS)]
 
 
 def _minutes_axis(ax: Axes, end_min: float, labels: bool) -> None:

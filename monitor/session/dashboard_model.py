@@ -21,6 +21,7 @@ from drivers.events import ConnectionState
 from monitor.core.baseline import Baseline
 from monitor.core.data_minimums import Readout, live_absence_reason
 from monitor.core.indices import WindowIndices
+from monitor.core.protocol import Phase, is_phase
 from monitor.core.settings import HrvWindows
 from monitor.core.tolerance import AlertKind, ArousalReading, ToleranceSettings, Zone
 from monitor.recording.model import EventKind
@@ -240,9 +241,10 @@ class DashboardModel:
     ) -> None:
         match kind:
             case EventKind.PHASE:
-                if text == "grounding" and self.current_phase not in (None, "grounding"):
+                grounding = is_phase(text, Phase.GROUNDING)
+                if grounding and not is_phase(self.current_phase, Phase.GROUNDING):
                     self._resume_phase = self.current_phase
-                elif text != "grounding":
+                elif not grounding:
                     self._resume_phase = None
                     self.ready_to_resume = False
                 self.phases.append(Mark(t_s, text))
@@ -298,7 +300,7 @@ class DashboardModel:
     @property
     def resume_phase(self) -> str | None:
         """The phase the session was in before grounding (what "Resume" goes back to)."""
-        return self._resume_phase if self.current_phase == "grounding" else None
+        return self._resume_phase if is_phase(self.current_phase, Phase.GROUNDING) else None
 
     def open_alert(self, kind: AlertKind | str) -> Span | None:
         """The ongoing alert of a kind, if any."""
@@ -310,7 +312,7 @@ class DashboardModel:
     @property
     def grounding_since_s(self) -> float | None:
         """When the current grounding phase started (``None`` outside grounding)."""
-        if self.current_phase == "grounding":
+        if is_phase(self.current_phase, Phase.GROUNDING):
             return self.phases[-1].t_s
         return None
 

@@ -28,6 +28,7 @@ from drivers.simulator import (
 from drivers.source import HeartRateSource
 from monitor import __version__
 from monitor.core.baseline import Baseline
+from monitor.core.protocol import Phase
 from monitor.core.tolerance import ToleranceSettings
 from monitor.recording.model import SessionMetadata, SourceKind, check_client_code
 from monitor.recording.recorder import SessionRecorder
@@ -36,12 +37,12 @@ from monitor.session.engine import SessionEngine, SessionUpdate
 from monitor.session.pump import pump, recorded
 
 # The simulator's script phases, as the protocol phases a therapist would have marked.
-SIMULATED_PHASE_MARKERS = {
-    "baseline": "baseline",
-    "imagery": "imagery",
-    "grounding": "grounding",
-    "recovery": "rescripting",
-    "calm place": "calm place",
+SIMULATED_PHASE_MARKERS: dict[str, Phase] = {
+    "baseline": Phase.BASELINE,
+    "imagery": Phase.IMAGERY,
+    "grounding": Phase.GROUNDING,
+    "recovery": Phase.RESCRIPTING,
+    "calm place": Phase.CALM_PLACE,
 }
 
 

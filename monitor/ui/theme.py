@@ -8,6 +8,7 @@ attention is wanted, not the client's alarm.
 
 from __future__ import annotations
 
+from monitor.core.protocol import Phase, phase_of
 from monitor.core.tolerance import Zone
 
 BACKGROUND = "#F5F3EE"
@@ -57,14 +58,14 @@ SUDS_COLOUR = "#7A4E9E"
 NOTE_COLOUR = "#6B7780"
 GAP_COLOUR = "#9AA0A6"
 
-PHASE_COLOURS: dict[str, str] = {
-    "baseline": "#CFE3F0",
-    "preparation": "#E3E0F3",
-    "imagery": "#F6DCC8",
-    "rescripting": "#DCEFD9",
-    "grounding": "#F3E6B8",
-    "calm place": "#D5EEE9",
-    "debrief": "#E6E6E6",
+PHASE_COLOURS: dict[Phase, str] = {
+    Phase.BASELINE: "#CFE3F0",
+    Phase.PREPARATION: "#E3E0F3",
+    Phase.IMAGERY: "#F6DCC8",
+    Phase.RESCRIPTING: "#DCEFD9",
+    Phase.GROUNDING: "#F3E6B8",
+    Phase.CALM_PLACE: "#D5EEE9",
+    Phase.DEBRIEF: "#E6E6E6",
 }
 _SPARE_PHASE_COLOURS = ("#F0D9E7", "#E1EBD3", "#D8E2F0", "#F2E3D5", "#E4DDEB")
 
@@ -77,8 +78,9 @@ BANNER_POINT_SIZE = 18
 
 def phase_colour(name: str) -> str:
     """A pastel band colour for a phase; phases outside the default protocol get a stable one."""
-    if name in PHASE_COLOURS:
-        return PHASE_COLOURS[name]
+    phase = phase_of(name)
+    if phase is not None:
+        return PHASE_COLOURS[phase]
     # A stable pick (not Python's salted hash), so a phase keeps its colour across runs.
     index = sum(name.encode("utf-8")) % len(_SPARE_PHASE_COLOURS)
     return _SPARE_PHASE_COLOURS[index]

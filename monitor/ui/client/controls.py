@@ -49,13 +49,14 @@ from PySide6.QtWidgets import (
 
 from monitor.client import pacer as pacer_core
 from monitor.client.calm_scene import GROUNDING_PROMPTS, ClientMode
+from monitor.core.protocol import Phase, is_phase, phase_of
 from monitor.ui.client.view import ClientView
 
-PHASE_CLIENT_MODES: dict[str, ClientMode] = {
-    "grounding": ClientMode.GROUNDING,
-    "calm place": ClientMode.CALM_PLACE,
-    "imagery": ClientMode.PAUSED,
-    "rescripting": ClientMode.PAUSED,
+PHASE_CLIENT_MODES: dict[Phase, ClientMode] = {
+    Phase.GROUNDING: ClientMode.GROUNDING,
+    Phase.CALM_PLACE: ClientMode.CALM_PLACE,
+    Phase.IMAGERY: ClientMode.PAUSED,
+    Phase.RESCRIPTING: ClientMode.PAUSED,
 }
 """The client view's mode for each protocol phase that sets one (see the module notes)."""
 
@@ -86,11 +87,12 @@ class ProtocolFollower:
 
     def mode_after(self, phase: str, current: ClientMode) -> ClientMode:
         """The mode once ``phase`` starts, with the view in ``current`` now."""
-        if phase == "grounding":
+        if is_phase(phase, Phase.GROUNDING):
             if current is not ClientMode.GROUNDING:
                 self._before_grounding = current
             return ClientMode.GROUNDING
-        mode = PHASE_CLIENT_MODES.get(phase)
+        protocol_phase = phase_of(phase)
+        mode = None if protocol_phase is None else PHASE_CLIENT_MODES.get(protocol_phase)
         if mode is None and current is ClientMode.GROUNDING:
             mode = self._before_grounding or ClientMode.CALM_PLACE
         self._before_grounding = None

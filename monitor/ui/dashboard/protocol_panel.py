@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from monitor.core.protocol import Phase, is_phase
 from monitor.core.tolerance import ToleranceSettings
 from monitor.session.dashboard_model import DashboardModel
 from monitor.ui.dashboard.shortcuts import (
@@ -111,7 +112,7 @@ class ProtocolPanel(QFrame):
         layout.addWidget(self._section("Phase"))
         self.phase_buttons: dict[str, QPushButton] = {}
         for name in phases:
-            if name == "grounding":
+            if is_phase(name, Phase.GROUNDING):
                 continue
             key = phase_keys.get(name)
             button = _button(f"[{key}]  {name}" if key else name, checkable=True)
@@ -170,7 +171,7 @@ class ProtocolPanel(QFrame):
         for name, button in self.phase_buttons.items():
             if button.isChecked() != (name == current):
                 button.setChecked(name == current)
-        grounding = current == "grounding"
+        grounding = is_phase(current, Phase.GROUNDING)
         if self.grounding_button.isChecked() != grounding:
             self.grounding_button.setChecked(grounding)
         if self.grounding_button.isEnabled() != session_running:

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from monitor.core.protocol import Phase, is_phase
+
 GROUNDING_KEY = "G"
 RESUME_KEY = "R"
 NOTE_KEY = "N"
@@ -47,8 +49,9 @@ def assign_phase_keys(phases: Sequence[str]) -> dict[str, str]:
     """
     taken = set(RESERVED_KEYS)
     keys: dict[str, str] = {}
-    if "grounding" in phases:
-        keys["grounding"] = GROUNDING_KEY
+    for name in phases:
+        if is_phase(name, Phase.GROUNDING):
+            keys[name] = GROUNDING_KEY
     for name in phases:
         if name in keys:
             continue
