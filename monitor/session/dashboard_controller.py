@@ -12,7 +12,9 @@ class, the view only renders; docs/architecture.md, "The rooms"):
   unrecorded, and says so;
 * what the recording indicator, the Start/Stop button and the closing message say, so the
   therapist never takes a session for recorded when it is not;
-* the therapist's scripted input (the demo plays a therapist typing SUDS ratings and notes).
+* the therapist's scripted input (the demo plays a therapist typing SUDS ratings and notes);
+* the client's stored pacer (rate and in-breath share), which a damaged client file must never
+  keep from starting.
 
 The window owns the widgets and the session runner; it asks this class what to do and shows it.
 """
@@ -20,15 +22,20 @@ The window owns the widgets and the session runner; it asks this class what to d
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from monitor.client import pacer
 from monitor.core.baseline import Baseline
 from monitor.core.clock_format import clock_text
 from monitor.core.tolerance import ToleranceSettings
+from monitor.recording.client_store import ClientStore, ClientStoreError
 from monitor.session.dashboard_model import DashboardModel
 from monitor.session.live import LiveOptions
+
+log = logging.getLogger(__name__)
 
 ScriptedInput = tuple[float, str, object]
 """(session time, ``"suds"`` or ``"note"``, value): entered as if typed, at that time."""
@@ -86,6 +93,8 @@ class DashboardController:
         A demo: its file is temporary, and it says "demo" where a real session says "on".
     scripted_input : sequence of ScriptedInput
         Input to enter as if typed, at its session time (the demo).
+    client_store : ClientStore, optional
+        Where clients' pacer rates are kept (the user's data folder by default).
     """
 
     def __init__(
@@ -94,8 +103,10 @@ class DashboardController:
         *,
         demo: bool = False,
         scripted_input: Sequence[ScriptedInput] = (),
+        client_store: ClientStore | None = None,
     ) -> None:
         self.options = options
+        self.client_store = client_store if client_store is not None else ClientStore()
         self.demo = demo
         self.scripted_input: list[ScriptedInput] = sorted(scripted_input, key=lambda e: e[0])
         self.recording_path: Path | None = None
@@ -284,3 +295,40 @@ class DashboardController:
             _, kind, value = self.scripted_input.pop(0)
             due.append((kind, value))
         return due
+
+    # -- the client's pacer -----------------------------------------------------------------------
+
+    def stored_pacer(self) -> tuple[float, float, bool]:
+        """The client's stored pacer rate and in-breath share, and whether a resonance rate is
+        stored; the defaults when the client has none or the client file cannot be read."""
+        code = self.options.client_code
+        if code:
+            try:
+                profile = self.client_store.load(code)
+            except (OSError, ValueError, ClientStoreError) as error:
+                # The client file must never stop the session: the pacer uses the defaults.
+                log.warning("client pacer settings not loaded, using the defaults: %s", error)
+            else:
+                if profile is not None:
+                    stored = profile.resonance_rate_per_min is not None
+                    return profile.pacer_rate_per_min, profile.inhale_fraction, stored
+        return pacer.DEFAULT_RATE_PER_MIN, pacer.DEFAULT_INHALE_FRACTION, False
+
+    def save_pacer(
+        self, rate_per_min: float, inhale_fraction: float
+    ) -> tuple[str, float | None, bool]:
+        """Store the pacer's rate and ratio as the client's default (the "save" button).
+
+        Returns
+        -------
+        (message, resonance_rate_per_min, saved) : tuple of str, float or None, bool
+            What to tell the therapist, the client's stored resonance rate, and whether it was
+            saved (a message saying why not, otherwise).
+        """
+        code = self.options.client_code
+        try:
+            profile = self.client_store.set_pacer(code, rate_per_min, inhale_fraction)
+        except (OSError, ValueError, ClientStoreError) as error:
+            return f"Rate not saved: {error}", None, False
+        message = f"{code} will start at {profile.pacer_rate_per_min:g} breaths/min"
+        return message, profile.resonance_rate_per_min, True

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from monitor.client import pacer
 from monitor.core.baseline import Baseline
 from monitor.core.tolerance import ToleranceSettings
+from monitor.recording.client_store import ClientStore
 from monitor.session.dashboard_controller import DashboardController, RecordingState
 from monitor.session.dashboard_model import DashboardModel
 from monitor.session.live import LiveOptions
@@ -128,3 +132,35 @@ def test_scripted_input_comes_once_in_time_order() -> None:
     assert controller.due_input(25.0) == [("suds", 4), ("note", "second")]
     assert controller.due_input(25.0) == []
     assert controller.due_input(40.0) == [("suds", 2)]
+
+
+def test_the_clients_pacer_is_stored_and_a_damaged_client_file_never_stops_the_session(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A real client store in a temporary folder: saved, read back; then its file damaged."""
+    store = ClientStore(tmp_path / "clients")
+    controller = DashboardController(OPTIONS, client_store=store)
+    assert controller.stored_pacer() == (
+        pacer.DEFAULT_RATE_PER_MIN,
+        pacer.DEFAULT_INHALE_FRACTION,
+        False,
+    )
+    message, _, saved = controller.save_pacer(5.5, 0.4)
+    assert saved and message == "C042 will start at 5.5 breaths/min"
+    assert controller.stored_pacer()[:2] == (5.5, 0.4)
+    assert DashboardController(OPTIONS, client_store=store).stored_pacer()[:2] == (5.5, 0.4)
+
+    for path in (tmp_path / "clients").rglob("*"):
+        if path.is_file():
+            path.write_text("{not json")
+    with caplog.at_level("WARNING"):
+        assert controller.stored_pacer() == (
+            pacer.DEFAULT_RATE_PER_MIN,
+            pacer.DEFAULT_INHALE_FRACTION,
+            False,
+        )
+    assert "client pacer settings not loaded" in caplog.text
+    message, _, saved = controller.save_pacer(5.0, 0.4)
+    assert not saved and message.startswith("Rate not saved: damaged client file ")
+    damaged = [p.read_text() for p in (tmp_path / "clients").rglob("*") if p.is_file()]
+    assert damaged == ["{not json"]  # left as it was, for the therapist to look at

@@ -49,11 +49,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from monitor.client import pacer as pacer_core
 from monitor.core.baseline import Baseline
 from monitor.core.protocol import Phase, is_phase
 from monitor.core.tolerance import AlertKind, ToleranceSettings
-from monitor.recording.client_store import ClientStore, ClientStoreError
+from monitor.recording.client_store import ClientStore
 from monitor.recording.model import EventKind
 from monitor.session.dashboard_controller import DashboardController, RecordingState, ScriptedInput
 from monitor.session.dashboard_model import DashboardModel
@@ -149,7 +148,7 @@ class MainWindow(QMainWindow):
         refresh_hz: float = REFRESH_HZ,
     ) -> None:
         super().__init__()
-        self.controller = DashboardController(options, demo=demo)
+        self.controller = DashboardController(options, demo=demo, client_store=client_store)
         """The session lifecycle and its wording (Qt-free; this window shows what it says)."""
         self.settings = settings
         self.settings_path = settings_path
@@ -157,7 +156,7 @@ class MainWindow(QMainWindow):
         self.runner = runner or SessionRunner(self)
         self.chime = chime or ChimePlayer(self)
         self._scan = scan
-        self.client_store = client_store if client_store is not None else ClientStore()
+        self.client_store = self.controller.client_store
         self.client_view: ClientView | None = None
         """The client's calm-place window while it is open."""
         self.protocol_follower = ProtocolFollower()
@@ -281,7 +280,7 @@ class MainWindow(QMainWindow):
 
     def _build_client_column(self) -> None:
         code = self.options.client_code
-        rate, fraction, stored = self._stored_client_pacer()
+        rate, fraction, stored = self.controller.stored_pacer()
         self.client_controls = ClientControls(
             code, rate_per_min=rate, inhale_fraction=fraction, stored=stored
         )
@@ -316,21 +315,6 @@ class MainWindow(QMainWindow):
         if isinstance(app, QGuiApplication):
             app.screenAdded.connect(self._screens_changed)
             app.screenRemoved.connect(self._screen_removed)
-
-    def _stored_client_pacer(self) -> tuple[float, float, bool]:
-        """The client's stored pacer rate and in-breath share, and whether a rate is stored."""
-        code = self.options.client_code
-        if code:
-            try:
-                profile = self.client_store.load(code)
-            except (OSError, ValueError, ClientStoreError) as error:
-                # The client file must never stop the session: the pacer uses the defaults.
-                log.warning("client pacer settings not loaded, using the defaults: %s", error)
-            else:
-                if profile is not None:
-                    stored = profile.resonance_rate_per_min is not None
-                    return profile.pacer_rate_per_min, profile.inhale_fraction, stored
-        return pacer_core.DEFAULT_RATE_PER_MIN, pacer_core.DEFAULT_INHALE_FRACTION, False
 
     def _new_model(self) -> DashboardModel:
         tolerance = self.options.tolerance or self.settings.tolerance()
@@ -740,14 +724,12 @@ class MainWindow(QMainWindow):
 
     def save_client_pacer(self, rate_per_min: float, inhale_fraction: float) -> None:
         """Store the pacer's rate and ratio as the client's default (the "save" button)."""
-        code = self.options.client_code
-        try:
-            profile = self.client_store.set_pacer(code, rate_per_min, inhale_fraction)
-        except (OSError, ValueError, ClientStoreError) as error:
-            self.show_message(f"Rate not saved: {error}")
-            return
-        self.client_controls.show_stored_rate(profile.resonance_rate_per_min)
-        self.show_message(f"{code} will start at {profile.pacer_rate_per_min:g} breaths/min")
+        message, resonance_rate_per_min, saved = self.controller.save_pacer(
+            rate_per_min, inhale_fraction
+        )
+        if saved:
+            self.client_controls.show_stored_rate(resonance_rate_per_min)
+        self.show_message(message)
 
     def _rate_adopted(self, client_code: str, rate_per_min: float) -> None:
         self.client_controls.show_stored_rate(rate_per_min)
