@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from monitor.core.baseline import Baseline
 from monitor.recording.session_file import SessionWriteError
 from monitor.session.engine import SessionEngine, SessionUpdate
 from monitor.session.live import LiveOptions, LiveSession
+from monitor.session.worker_threads import stop_and_join
 
 log = logging.getLogger(__name__)
 
@@ -162,20 +162,3 @@ class SessionRunner(QObject):
     def wait(self, timeout_s: float = 10.0) -> bool:
         """Block until the session thread ended (at exit); True if it did within the timeout."""
         return stop_and_join(self._thread, self.stop, timeout_s)
-
-
-def stop_and_join(
-    thread: threading.Thread | None, stop: Callable[[], None], timeout_s: float
-) -> bool:
-    """Ask a worker thread to stop until it has ended or ``timeout_s`` passed; True if it ended.
-
-    The request is repeated because the thread's event loop may not be running yet when it is
-    first asked.
-    """
-    if thread is None:
-        return True
-    deadline_s = time.monotonic() + timeout_s
-    while thread.is_alive() and time.monotonic() < deadline_s:
-        stop()
-        thread.join(0.05)
-    return not thread.is_alive()

@@ -5,7 +5,7 @@ packets through the same session engine the live dashboard ran, so the gauge, ba
 status and plots show at each moment what they showed live. Play, pause, 1× to 60×, and exact
 seeking by clicking the overview strip or the plots.
 
-Threading: the replay runs on a worker thread (:class:`~monitor.ui.replay.runner.ReplayRunner`,
+Threading: the replay runs on a worker thread (:class:`~monitor.session.replay_runner.ReplayRunner`,
 an asyncio loop pumping a :class:`~drivers.replay.ReplaySource` through the engine); the what-if
 and the report run on another (:class:`~monitor.ui.replay.analysis.SessionAnalyst`). The GUI
 thread only stores what they produce in a :class:`~monitor.session.dashboard_model.DashboardModel`
@@ -50,6 +50,7 @@ from monitor.session.replay_model import (
     recorded_settings,
     session_overview,
 )
+from monitor.session.replay_runner import BaselineChanged, Ended, Held, ReplayRunner, Restarted
 from monitor.ui import theme
 from monitor.ui.about import add_help_menu
 from monitor.ui.alert_banner import AlertBanner
@@ -59,7 +60,6 @@ from monitor.ui.plots import SessionPlots
 from monitor.ui.replay.analysis import SessionAnalyst
 from monitor.ui.replay.overview import OverviewStrip
 from monitor.ui.replay.recent import RecentFiles
-from monitor.ui.replay.runner import BaselineChanged, Ended, Held, ReplayRunner, Restarted
 from monitor.ui.replay.whatif import WhatIfPanel
 from monitor.ui.screenshots import save_window_screenshots
 from monitor.ui.status_strip import StatusStrip
@@ -119,7 +119,7 @@ class ReplayWindow(QMainWindow):
         self.session: RecordedSession | None = None
         self.overview: SessionOverview | None = None
         self.model = DashboardModel()
-        self.runner = ReplayRunner(self)
+        self.runner = ReplayRunner()
         self.analyst = SessionAnalyst(self)
         self.analyst.outcome.connect(self._on_outcome)
         self.analyst.failed.connect(self._on_analysis_failed)

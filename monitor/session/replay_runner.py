@@ -1,7 +1,8 @@
-"""A recorded session replayed through the session engine on a worker thread.
+"""A recorded session replayed through the session engine on a worker thread, without Qt.
 
-As for a live session (:mod:`monitor.ui.session_runner`), one plain Python thread runs an asyncio
-loop (``asyncio.run`` once per opened file) that pumps a
+The replay window (:mod:`monitor.ui.replay.window`) only draws what this controller gives it
+(docs/architecture.md, "The rooms"). As for a live session (:mod:`monitor.ui.session_runner`),
+one plain Python thread runs an asyncio loop (``asyncio.run`` once per opened file) that pumps a
 :class:`~drivers.replay.ReplaySource` through a fresh
 :class:`~monitor.session.engine.SessionEngine`; the engine is only ever touched from that thread.
 The GUI's clicks (play, pause, seek, speed) become commands run in that loop
@@ -9,9 +10,9 @@ The GUI's clicks (play, pause, seek, speed) become commands run in that loop
 
 Going the other way, the updates are not sent one signal each: a seek re-emits the whole
 session before the target at full speed, tens of thousands of updates. They are appended to an
-outbox under a lock, and :attr:`ReplayRunner.ready` is emitted only when the outbox was empty, so
-at most one queued signal is ever pending; the GUI takes everything at once with
-:meth:`ReplayRunner.take` and draws at its own pace.
+outbox under a lock; the GUI takes everything at once with :meth:`ReplayRunner.take` at its own
+frame rate and draws at its own pace (:attr:`ReplayRunner.on_ready` is called, from the worker,
+when the outbox stops being empty, for a view that would rather be told than look).
 
 Seeking is exact: the source re-emits everything before the target (after
 :class:`~drivers.replay.ReplayRestarted` for a backward seek, on which the engine is replaced and a
@@ -31,8 +32,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Signal
-
 from drivers.replay import ReplayItem, ReplayRestarted, ReplaySource
 from monitor.core.baseline import Baseline
 from monitor.recording.model import RecordedSession
@@ -46,7 +45,7 @@ from monitor.session.replay_model import (
     opening_updates,
     replay_engine,
 )
-from monitor.ui.session_runner import stop_and_join
+from monitor.session.worker_threads import stop_and_join
 
 log = logging.getLogger(__name__)
 
@@ -84,19 +83,18 @@ RunnerEntry = SessionUpdate | Restarted | BaselineChanged | Held | Ended
 """What :meth:`ReplayRunner.take` returns, in order."""
 
 
-class ReplayRunner(QObject):
+class ReplayRunner:
     """Replays one recorded session at a time on a worker thread.
 
-    Signals
-    -------
-    ready()
-        Entries are waiting in the outbox (emitted once until :meth:`take` empties it).
+    Attributes
+    ----------
+    on_ready : callable
+        Called from the worker thread when entries start waiting in the outbox (once until
+        :meth:`take` empties it).
     """
 
-    ready = Signal()
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self) -> None:
+        self.on_ready: Callable[[], None] = lambda: None
         self._thread: threading.Thread | None = None
         self._commands: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._outbox: list[RunnerEntry] = []
@@ -277,7 +275,7 @@ class ReplayRunner(QObject):
             notify = not self._notified
             self._notified = True
         if notify:
-            self.ready.emit()
+            self.on_ready()
 
     def _run(self, start_s: float) -> None:
         try:
