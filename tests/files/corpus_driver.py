@@ -24,7 +24,7 @@ ARGS = {
     "import": lambda path, out: ["import", path, "--out", f"{out}.sqlite"],
     "analyze": lambda path, out: ["analyze", path, "--json"],
     "export": lambda path, out: ["export", path, "--format", "kubios", "--out", f"{out}.txt"],
-    "replay": lambda path, out: ["analyze", path, "--timeline", f"{out}.csv"],
+    "replay": lambda path, out: ["replay", path, "--headless", "--json"],
     "report": lambda path, out: ["report", path, "--out", f"{out}.html"],
 }
 

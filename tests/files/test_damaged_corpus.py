@@ -2,8 +2,8 @@
 
 The corpus (:mod:`tests.files.damaged_corpus`) is seeded. Every input goes through every
 command: no traceback, no hang, at most one line on stderr for an error, exit code 0 or 2, the
-input unchanged, and no file left behind. ``replay`` has no headless run here: its file checks
-are those of ``analyze --timeline`` (the same reader and timeline), which it stands for.
+input unchanged, and no file left behind. ``replay`` runs headless (``--headless --json``: the
+live engine over the file's packets, the same file checks as its window).
 
 Each command runs once over the whole corpus in a driver process (``corpus_driver.py``, which
 calls the CLI's ``main`` per input), and once per input class as a real separate subprocess.
