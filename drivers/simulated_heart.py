@@ -32,7 +32,7 @@ LF amplitude, noise), with linear transitions of ``ramp_s`` at each phase start;
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -291,7 +291,10 @@ def _mix(a: float, b: float, weight: float) -> float:
 
 
 def heart_beats(
-    script: Sequence[Phase], seed: np.random.SeedSequence, resonance_hz: float = RESONANCE_HZ
+    script: Sequence[Phase],
+    seed: np.random.SeedSequence,
+    resonance_hz: float = RESONANCE_HZ,
+    coupling_ms: Callable[[float], float] | None = None,
 ) -> Iterator[SimulatedBeat]:
     """True beats of the simulated heart, endless, starting at 0 s (no strap, no artefacts).
 
@@ -303,6 +306,9 @@ def heart_beats(
         The physiology's own seed (:class:`drivers.simulator.HeartSimulator` spawns it).
     resonance_hz : float, optional
         The person's baroreflex resonance (see :class:`drivers.simulator.HeartSimulator`).
+    coupling_ms : callable, optional
+        ``coupling_ms(t_s)``: ms added to the heart period at ``t_s`` by another person's heart
+        (:mod:`drivers.simulated_coupling`, a therapist in tune with the client).
 
     Yields
     ------
@@ -345,6 +351,7 @@ def heart_beats(
             + rsa_ms * resonance_gain(breathing_hz, resonance_hz) * math.sin(breathing_phase)
             + lf_ms * lf_gain * math.sin(lf_phase)
             + noise_ms * fluctuation
+            + (coupling_ms(t_s) if coupling_ms is not None else 0.0)
         )
         period_ms = max(period_ms, 250.0)  # above 240 bpm the model is meaningless
         step_integral = _STEP_S * 1000.0 / period_ms

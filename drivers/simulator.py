@@ -45,13 +45,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from drivers.events import ConnectionState, SourceEvent, StateChanged
 from drivers.pacing import PacingClock, check_speed
+from drivers.simulated_coupling import Coupling, therapist_script
 from drivers.simulated_disturbances import Disturbances, InjectedArtefact, detected_beats
 from drivers.simulated_heart import (
     RESONANCE_HZ,
@@ -104,6 +105,9 @@ class HeartSimulator:
         6 breaths/min). It centres the resonance gain of the RSA and sets the Mayer-wave (LF)
         frequency, which is the same baroreflex loop (Vaschillo et al. 2002). Adults range over
         about 0.075–0.11 Hz (4.5–6.5 breaths/min).
+    coupling : Coupling, optional
+        This heart follows another's (a therapist in tune with the client; see
+        :mod:`drivers.simulated_coupling` and :meth:`therapist_of`).
 
     Attributes
     ----------
@@ -120,6 +124,7 @@ class HeartSimulator:
         notify_interval_s: float = 1.0,
         device_name: str = "Simulated strap",
         resonance_hz: float = RESONANCE_HZ,
+        coupling: Coupling | None = None,
     ) -> None:
         if not 0.03 <= resonance_hz <= 0.2:
             raise ValueError(f"resonance_hz must be within 0.03-0.2 Hz, got {resonance_hz}")
@@ -133,9 +138,37 @@ class HeartSimulator:
         self.disturbances = disturbances if disturbances is not None else Disturbances()
         self.notify_interval_s = float(notify_interval_s)
         self.device_name = device_name
+        self.coupling = coupling
         self.injected: list[InjectedArtefact] = []
 
-    # The heart -----------------------------------------------------------------------------
+    def therapist_of(
+        self,
+        *,
+        strength: float = 0.0,
+        lag_s: float = 0.0,
+        seed: int | None = None,
+        disturbances: Disturbances | None = None,
+    ) -> HeartSimulator:
+        """A simulated therapist for this (client's) session, coupled to this heart.
+
+        Parameters
+        ----------
+        strength, lag_s : float
+            The coupling (:class:`drivers.simulated_coupling.Coupling`); 0 = independent.
+        seed : int, optional
+            The therapist's own seed; by default one derived from this simulator's, so two
+            people never share their random fluctuations.
+        disturbances : Disturbances, optional
+            Artefacts and drop-outs of the therapist's strap.
+        """
+        return HeartSimulator(
+            therapist_script(script_duration_s(self.script)),
+            seed=self.seed + 7919 if seed is None else seed,
+            disturbances=disturbances,
+            notify_interval_s=self.notify_interval_s,
+            device_name="Simulated therapist strap",
+            coupling=Coupling(self.heart_beats, strength, lag_s),
+        )
 
     # The heart -----------------------------------------------------------------------------
 
@@ -147,7 +180,10 @@ class HeartSimulator:
         """True beats of the simulated heart, endless, starting at 0 s (no strap, no artefacts);
         see :func:`drivers.simulated_heart.heart_beats`."""
         physiology_seed, _, _ = self._seeds()
-        return heart_beats(self.script, physiology_seed, self.resonance_hz)
+        return heart_beats(self.script, physiology_seed, self.resonance_hz, self._coupling_ms())
+
+    def _coupling_ms(self) -> Callable[[float], float] | None:
+        return None if self.coupling is None else self.coupling.period_ms()
 
     # The strap -----------------------------------------------------------------------------
 
@@ -174,7 +210,7 @@ class HeartSimulator:
         self.injected = []
         physiology_seed, artefact_seed, radio_seed = self._seeds()
         detected = detected_beats(
-            heart_beats(self.script, physiology_seed, self.resonance_hz),
+            heart_beats(self.script, physiology_seed, self.resonance_hz, self._coupling_ms()),
             self.disturbances,
             artefact_seed,
             self.injected,
@@ -244,6 +280,9 @@ class SimulatedHeartRateSource:
         Clock value of the session start. By default ``time.monotonic()`` when
         :meth:`events` starts, so at ``speed=1`` event times are host monotonic times like the
         BLE source's; at other speeds they are simulated time from that origin.
+    simulator : HeartSimulator, optional
+        A simulator built beforehand (a coupled therapist, :meth:`HeartSimulator.therapist_of`);
+        ``script``, ``seed``, ``disturbances`` and ``notify_interval_s`` are then ignored.
     """
 
     script: Sequence[Phase] | None = None
@@ -253,11 +292,12 @@ class SimulatedHeartRateSource:
     speed: float = 1.0
     duration_s: float | None = None
     clock_origin_s: float | None = None
+    simulator: HeartSimulator | None = None
     _stop_requested: asyncio.Event | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         check_speed(self.speed)
-        self.simulator = HeartSimulator(
+        self._heart = self.simulator or HeartSimulator(
             self.script,
             seed=self.seed,
             disturbances=self.disturbances,
@@ -276,7 +316,7 @@ class SimulatedHeartRateSource:
         self._stop_requested = asyncio.Event()
         clock = PacingClock(time.monotonic, self.speed)
         origin_s = time.monotonic() if self.clock_origin_s is None else self.clock_origin_s
-        for event in self.simulator.events(self.duration_s, origin_s):
+        for event in self._heart.events(self.duration_s, origin_s):
             if isinstance(event, StateChanged) and event.state is ConnectionState.STOPPED:
                 yield event
                 return

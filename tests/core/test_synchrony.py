@@ -4,13 +4,15 @@ coupled and uncoupled heart rates.
 The heart rates are smooth random processes with the slow drifts real heart rates have
 (Ornstein-Uhlenbeck, 20-s time constant, plus a shared slow trend where said), sampled at the
 module's 2 Hz; a coupled therapist follows the client's heart rate with a set lag and strength.
-The reference recomputes every segment's lagged Pearson r with ``numpy.corrcoef`` in plain loops.
+The reference recomputes every segment's lagged Pearson r in plain loops with ``scipy.signal.detrend``
+(the module's linear detrending, done independently) and ``numpy.corrcoef``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.signal import detrend
 
 from monitor.core.synchrony import (
     ALPHA,
@@ -50,7 +52,7 @@ def coupled_pair(
 
 
 def reference_z_at_lag(client: np.ndarray, therapist: np.ndarray, max_lag: int) -> np.ndarray:
-    """Mean Fisher z over segments at each lag, by loops and numpy.corrcoef."""
+    """Mean Fisher z over segments at each lag, by loops, scipy's detrend and numpy.corrcoef."""
     per = int(SEGMENT_S * SAMPLE_HZ)
     means = []
     for lag in range(-max_lag, max_lag + 1):
@@ -59,9 +61,10 @@ def reference_z_at_lag(client: np.ndarray, therapist: np.ndarray, max_lag: int) 
             a = client[s * per : (s + 1) * per]
             b = therapist[s * per : (s + 1) * per]
             if lag >= 0:
-                r = np.corrcoef(a[: per - lag], b[lag:])[0, 1]
+                x, y = a[: per - lag], b[lag:]
             else:
-                r = np.corrcoef(a[-lag:], b[: per + lag])[0, 1]
+                x, y = a[-lag:], b[: per + lag]
+            r = np.corrcoef(detrend(x), detrend(y))[0, 1]
             zs.append(np.arctanh(r))
         means.append(np.mean(zs))
     return np.array(means)
