@@ -87,6 +87,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="also open the client's calm-place view (full screen on a second screen, else a "
         "window beside the dashboard); it follows the demo's phases",
     )
+    parser.add_argument(
+        "--co-regulation",
+        action="store_true",
+        help="also simulate the therapist's own strap, coupled to the client's heart: the "
+        "dashboard shows your own zone and the live synchrony",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -138,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
             folder=Path(folder),
             client_code=args.client,
             record=True,
+            therapist_simulate=args.co_regulation,
         )
         return run_dashboard(
             options,

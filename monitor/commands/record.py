@@ -57,7 +57,40 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--speed", type=float, default=1.0, help="simulator speed factor")
     parser.add_argument("--seed", type=int, default=0, help="simulator seed")
+    add_therapist_arguments(parser)
     parser.set_defaults(handler=run)
+
+
+def add_therapist_arguments(parser: argparse.ArgumentParser) -> None:
+    """The therapist's own strap, for co-regulation (synchrony) sessions."""
+    therapist = parser.add_argument_group("the therapist's strap (co-regulation)")
+    choice = therapist.add_mutually_exclusive_group()
+    choice.add_argument(
+        "--therapist-device",
+        metavar="NAME|ADDRESS",
+        help="the therapist's own strap (with --device)",
+    )
+    choice.add_argument(
+        "--therapist-simulate",
+        action="store_true",
+        help="a simulated therapist coupled to the simulated client (with --simulate)",
+    )
+    therapist.add_argument(
+        "--therapist-coupling",
+        type=float,
+        default=0.5,
+        metavar="-1..1",
+        help="simulated therapist: share of the client's heart-rate changes taken on "
+        "(negative: anti-phase; 0: independent; default 0.5)",
+    )
+    therapist.add_argument(
+        "--therapist-lag-s",
+        type=float,
+        default=2.0,
+        metavar="S",
+        help="simulated therapist: seconds the therapist's heart follows the client's "
+        "(negative: the therapist leads; default 2)",
+    )
 
 
 def options_from(args: argparse.Namespace) -> LiveOptions:
@@ -72,6 +105,22 @@ def options_from(args: argparse.Namespace) -> LiveOptions:
         raise CliError("--speed only applies to --simulate")
     if args.out is not None:
         _check_record_out(args.out)
+    therapist_device = getattr(args, "therapist_device", None)
+    therapist_simulate = bool(getattr(args, "therapist_simulate", False))
+    if therapist_simulate and getattr(args, "device", None) is not None:
+        raise CliError(
+            "--therapist-simulate goes with --simulate; with --device use --therapist-device"
+        )
+    if therapist_device is not None and getattr(args, "simulate", False):
+        raise CliError(
+            "--therapist-device goes with --device; with --simulate use --therapist-simulate"
+        )
+    coupling = float(getattr(args, "therapist_coupling", 0.5))
+    lag_s = float(getattr(args, "therapist_lag_s", 2.0))
+    if not -1.0 <= coupling <= 1.0:
+        raise CliError(f"--therapist-coupling must be within -1..1, got {coupling:g}")
+    if not -30.0 <= lag_s <= 30.0:
+        raise CliError(f"--therapist-lag-s must be within -30..30 s, got {lag_s:g}")
     reused = None
     if getattr(args, "reuse_baseline", False):
         from monitor.recording.client_sessions import latest_baseline
@@ -94,6 +143,10 @@ def options_from(args: argparse.Namespace) -> LiveOptions:
         folder=args.folder,
         client_code=args.client,
         reused_baseline=reused,
+        therapist_device=therapist_device,
+        therapist_simulate=therapist_simulate,
+        therapist_coupling=coupling,
+        therapist_lag_s=lag_s,
     )
 
 

@@ -50,6 +50,8 @@ class BeatInput:
         The settings the session file recorded (empty for RR files).
     layout : str
         How an RR file was read (its unit and layout, in words); empty for a session file.
+    therapist : BeatInput or None
+        The therapist's own strap in a co-regulation session (its beats and gaps), else None.
     """
 
     t_s: np.ndarray
@@ -60,6 +62,7 @@ class BeatInput:
     client_code: str | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
     layout: str = ""
+    therapist: BeatInput | None = None
 
 
 def is_session_file(path: str | Path) -> bool:
@@ -86,18 +89,24 @@ def read_beat_input(path: str | Path) -> BeatInput:
         beats = session.beats
         if len(beats) == 0:
             raise UnreadableFileError(f"{path}: the session holds no beats")
-        gaps = [e for e in session.events if e.kind == EventKind.GAP]
-        gap_after = tuple(
-            sorted({int(np.searchsorted(beats.t_s, g.t_s, side="right")) - 1 for g in gaps} - {-1})
-        )
+        therapist = None
+        if session.therapist_beats is not None and len(session.therapist_beats) > 0:
+            therapist = BeatInput(
+                t_s=session.therapist_beats.t_s,
+                rr_ms=session.therapist_beats.rr_ms,
+                gap_after=_gap_after(session.therapist_beats.t_s, session.therapist_events),
+                events=list(session.therapist_events),
+                kind="session",
+            )
         return BeatInput(
             t_s=beats.t_s,
             rr_ms=beats.rr_ms,
-            gap_after=gap_after,
+            gap_after=_gap_after(beats.t_s, session.events),
             events=list(session.events),
             kind="session",
             client_code=session.metadata.client_code,
             settings=session.metadata.settings,
+            therapist=therapist,
         )
     recording = read_rr_file(path)
     t_s, gaps = beat_times_and_gaps(recording)
@@ -113,6 +122,12 @@ def read_beat_input(path: str | Path) -> BeatInput:
         client_code=recording.client_code,
         layout=recording.layout,
     )
+
+
+def _gap_after(t_s: np.ndarray, events: Sequence[SessionEvent]) -> tuple[int, ...]:
+    """Indices of the beats after which a recorded gap began."""
+    gaps = [e for e in events if e.kind == EventKind.GAP]
+    return tuple(sorted({int(np.searchsorted(t_s, g.t_s, side="right")) - 1 for g in gaps} - {-1}))
 
 
 _SUSPENDING_STATES = {str(ConnectionState.LOST), str(ConnectionState.RECONNECTING)}

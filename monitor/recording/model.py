@@ -29,7 +29,7 @@ from drivers.events import (
     StateChanged,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Version of the session-file schema this code writes (``PRAGMA user_version``).
 
 1. The first layout. The settings hold the window of tolerance the session *ended* with; a
@@ -37,6 +37,9 @@ SCHEMA_VERSION = 2
 2. Each live change of the window of tolerance is a ``tolerance`` event, and the settings hold
    the window the session *started* with, so a replay applies every change at its time. (The
    tables are unchanged: a version-1 file reads as a session whose window never changed.)
+3. A co-regulation session also holds the therapist's strap: tables ``therapist_packets`` and
+   ``therapist_beats``, and its events marked ``"source": "therapist"``. Older files read as
+   sessions without a therapist strap.
 """
 
 APPLICATION_ID = 0x534D6F6E
@@ -472,6 +475,10 @@ class RecordedSession:
     beats: RecordedBeats
     events: list[SessionEvent]
     schema_version: int = SCHEMA_VERSION
+    therapist_beats: RecordedBeats | None = None
+    """The therapist's own strap (co-regulation, schema 3); ``None`` without one."""
+    therapist_events: list[SessionEvent] = field(default_factory=list)
+    """The therapist strap's connection, contact, gap and alert events."""
 
     @property
     def duration_s(self) -> float:

@@ -37,7 +37,7 @@ from monitor.recording.model import (
     SourceKind,
     source_event_from_session,
 )
-from monitor.recording.session_file import SESSION_TABLES
+from monitor.recording.session_file import SESSION_TABLES, THERAPIST_SOURCE, THERAPIST_TABLES
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 _HEADER_SIZE = 100
@@ -88,30 +88,48 @@ class SessionReader:
             raw=[bytes(row[1]) for row in rows],
         )
 
-    def beats(self) -> RecordedBeats:
+    def beats(self, table: str = "beats") -> RecordedBeats:
         """Every beat, in beat order; undecided classes are :data:`UNDECIDED_CLASS`."""
-        rows = self._query("SELECT t_s, rr_ms, arrival_s, beat_class FROM beats ORDER BY idx")
+        rows = self._query(f"SELECT t_s, rr_ms, arrival_s, beat_class FROM {table} ORDER BY idx")
         if not rows:
             empty = np.empty(0, dtype=np.float64)
             return RecordedBeats(empty, empty.copy(), empty.copy(), np.empty(0, dtype=np.int8))
-        table = np.array(
+        values = np.array(
             [(t, rr, a, UNDECIDED_CLASS if c is None else c) for t, rr, a, c in rows],
             dtype=np.float64,
         )
         return RecordedBeats(
-            t_s=table[:, 0].copy(),
-            rr_ms=table[:, 1].copy(),
-            arrival_s=table[:, 2].copy(),
-            beat_class=table[:, 3].astype(np.int8),
+            t_s=values[:, 0].copy(),
+            rr_ms=values[:, 1].copy(),
+            arrival_s=values[:, 2].copy(),
+            beat_class=values[:, 3].astype(np.int8),
         )
 
-    def events(self, kinds: EventKind | Iterable[EventKind] | None = None) -> list[SessionEvent]:
+    def therapist_beats(self) -> RecordedBeats | None:
+        """The therapist's strap's beats (co-regulation, schema 3); ``None`` without one."""
+        if not self._has_therapist_tables():
+            return None
+        beats = self.beats("therapist_beats")
+        if beats.t_s.size == 0 and not self.therapist_events():
+            return None
+        return beats
+
+    def therapist_events(self) -> list[SessionEvent]:
+        """The therapist's strap's events (connection, contact, gaps, its own alerts)."""
+        return self.events(source=THERAPIST_SOURCE)
+
+    def events(
+        self, kinds: EventKind | Iterable[EventKind] | None = None, source: str | None = None
+    ) -> list[SessionEvent]:
         """Recorded events in time order, optionally only some kinds.
 
         Parameters
         ----------
         kinds : EventKind or iterable of EventKind, optional
             Only these kinds; all by default.
+        source : str, optional
+            ``"therapist"`` for the therapist strap's events; by default the session's own
+            (the client's strap and the therapist's input).
         """
         if isinstance(kinds, str):
             kinds = (kinds,)
@@ -129,9 +147,13 @@ class SessionReader:
                 raise UnreadableFileError(
                     f"{self.path}: corrupted event at {t_s} s ({error})"
                 ) from None
-            if wanted is None or event.kind in wanted:
+            if event.data.get("source") == source and (wanted is None or event.kind in wanted):
                 events.append(event)
         return events
+
+    def _has_therapist_tables(self) -> bool:
+        tables = {row[0] for row in self._query("SELECT name FROM sqlite_master")}
+        return all(table in tables for table in THERAPIST_TABLES)
 
     def read_all(self) -> RecordedSession:
         """Everything in the file at once."""
@@ -141,6 +163,8 @@ class SessionReader:
             beats=self.beats(),
             events=self.events(),
             schema_version=self.schema_version,
+            therapist_beats=self.therapist_beats(),
+            therapist_events=self.therapist_events(),
         )
 
     def close(self) -> None:

@@ -20,7 +20,7 @@ from drivers.events import Beat, SourceEvent
 from monitor.core.artefacts import RawBeatDecision
 from monitor.core.judge import AlertChange
 from monitor.recording.model import SessionEvent
-from monitor.recording.session_file import SessionWriteError, SessionWriter
+from monitor.recording.session_file import SessionWriteError, SessionWriter, TherapistStrapWriter
 
 
 class RecordableUpdate(Protocol):
@@ -47,11 +47,12 @@ class SessionRecorder:
 
     Parameters
     ----------
-    writer : SessionWriter
-        Created with ``time_origin_s=0``: updates carry session times.
+    writer : SessionWriter or TherapistStrapWriter
+        Created with ``time_origin_s=0``: updates carry session times. The therapist's strap
+        in a co-regulation session has its own recorder, on ``writer.therapist()``.
     """
 
-    def __init__(self, writer: SessionWriter) -> None:
+    def __init__(self, writer: SessionWriter | TherapistStrapWriter) -> None:
         self.writer = writer
         self.error: str | None = None
         """Why the recording stopped (plain words), once writing the file has failed."""

@@ -15,6 +15,11 @@ Layout (any SQLite tool can read it; ``PRAGMA application_id`` is :data:`APPLICA
     beat_class (``BeatClass`` code 0-6; NULL until the artefact filter decides).
 ``events``
     id, t_s, kind (``EventKind``), value, text, end_s, data_json.
+``therapist_packets``, ``therapist_beats`` (schema 3)
+    The therapist's own strap in a co-regulation session, laid out as ``packets`` and
+    ``beats``; empty without one. The therapist strap's connection, contact, gap and alert
+    events are in ``events`` with ``"source": "therapist"`` in data_json (the client's carry no
+    source), written through :meth:`SessionWriter.therapist`.
 
 All ``*_s`` columns are seconds since the session start.
 
@@ -128,9 +133,27 @@ CREATE TABLE events (
     data_json TEXT NOT NULL DEFAULT '{{}}'
 );
 CREATE INDEX events_by_time ON events (t_s);
+CREATE TABLE therapist_packets (
+    seq       INTEGER PRIMARY KEY,
+    arrival_s REAL NOT NULL,
+    raw       BLOB NOT NULL
+);
+CREATE TABLE therapist_beats (
+    idx        INTEGER PRIMARY KEY,
+    t_s        REAL NOT NULL,
+    rr_ms      REAL NOT NULL,
+    arrival_s  REAL NOT NULL,
+    beat_class INTEGER CHECK (beat_class BETWEEN 0 AND {MAX_BEAT_CLASS})
+);
 """
 
 SESSION_TABLES = ("session", "packets", "beats", "events")
+"""Tables every session file has (schema 1 on); schema 3 adds :data:`THERAPIST_TABLES`."""
+
+THERAPIST_TABLES = ("therapist_packets", "therapist_beats")
+
+THERAPIST_SOURCE = "therapist"
+"""``data["source"]`` of the therapist strap's events."""
 
 _BUSY_TIMEOUT_MS = 2000
 
@@ -277,6 +300,8 @@ class SessionWriter:
         self._lock = threading.Lock()
         self._next_packet = 0
         self._next_beat = 0
+        self._next_therapist_packet = 0
+        self._next_therapist_beat = 0
         self._next_event = 0
         self._error: BaseException | None = None
         self._closed = False
@@ -417,6 +442,10 @@ class SessionWriter:
 
     # -- recording ----------------------------------------------------------------------------
 
+    def therapist(self) -> TherapistStrapWriter:
+        """The same file, for the therapist's own strap (co-regulation; schema 3)."""
+        return TherapistStrapWriter(self)
+
     def add_packet(self, arrival_s: float, raw: bytes) -> None:
         """Queue one raw notification (payload exactly as received)."""
         arrival_s = _check_finite("arrival_s", arrival_s) - self._time_origin_s
@@ -425,6 +454,41 @@ class SessionWriter:
             seq = self._next_packet
             self._next_packet += 1
             self._queue.put(_Statement(_INSERT_PACKET, (seq, arrival_s, bytes(raw))))
+
+    def _add_therapist_packet(self, arrival_s: float, raw: bytes) -> None:
+        arrival_s = _check_finite("arrival_s", arrival_s) - self._time_origin_s
+        with self._lock:
+            self._check_open()
+            seq = self._next_therapist_packet
+            self._next_therapist_packet += 1
+            sql = _INSERT_PACKET.replace("packets", "therapist_packets")
+            self._queue.put(_Statement(sql, (seq, arrival_s, bytes(raw))))
+
+    def _add_therapist_beat(self, t_s: float, rr_ms: float, arrival_s: float) -> int:
+        row = (
+            _check_finite("t_s", t_s) - self._time_origin_s,
+            _check_finite("rr_ms", rr_ms),
+            _check_finite("arrival_s", arrival_s) - self._time_origin_s,
+        )
+        with self._lock:
+            self._check_open()
+            index = self._next_therapist_beat
+            self._next_therapist_beat += 1
+            sql = _INSERT_BEAT.replace("beats", "therapist_beats")
+            self._queue.put(_Statement(sql, (index, *row, None)))
+        return index
+
+    def _set_therapist_beat_classes(self, first_index: int, classes: Sequence[int]) -> None:
+        codes = [int(c) for c in classes]
+        if any(not 0 <= code <= MAX_BEAT_CLASS for code in codes):
+            raise ValueError(f"beat classes {codes} are not all 0-{MAX_BEAT_CLASS}")
+        with self._lock:
+            self._check_open()
+            if first_index < 0 or first_index + len(codes) > self._next_therapist_beat:
+                raise IndexError(f"therapist beats from {first_index} do not exist")
+            params = [(code, first_index + i) for i, code in enumerate(codes)]
+            sql = "UPDATE therapist_beats SET beat_class = ? WHERE idx = ?"
+            self._queue.put(_Statement(sql, params, many=True))
 
     def add_beat(self, t_s: float, rr_ms: float, arrival_s: float) -> int:
         """Queue one beat with no artefact class yet; return its index.
@@ -843,6 +907,46 @@ def _remove_with_journals(path: Path) -> None:
     for name in (str(path), *(f"{path}{suffix}" for suffix in SQLITE_COMPANION_SUFFIXES)):
         with contextlib.suppress(OSError):
             os.unlink(name)
+
+
+class TherapistStrapWriter:
+    """Writes the therapist's strap into the client's session file (``writer.therapist()``).
+
+    It has the methods :class:`~monitor.recording.recorder.SessionRecorder` calls, so the one
+    recorder records either strap: packets and beats go to the ``therapist_*`` tables, events
+    into ``events`` marked ``"source": "therapist"``. Failures are the session writer's.
+    """
+
+    def __init__(self, writer: SessionWriter) -> None:
+        self._writer = writer
+
+    def add_source_event(self, event: SourceEvent) -> int | None:
+        """Record what the therapist's strap emitted (as :meth:`SessionWriter.add_source_event`)."""
+        if isinstance(event, HeartRatePacket):
+            self._writer._add_therapist_packet(event.arrival_s, event.raw)
+            return None
+        session_event = session_event_from_source(event)
+        return None if session_event is None else self.add_event(session_event)
+
+    def add_beat(self, t_s: float, rr_ms: float, arrival_s: float) -> int:
+        """Queue one of the therapist's beats; return its index among the therapist's beats."""
+        return self._writer._add_therapist_beat(t_s, rr_ms, arrival_s)
+
+    def set_beat_classes(self, first_index: int, classes: Sequence[int]) -> None:
+        """Store the artefact classes of the therapist's beats ``first_index``, ... ."""
+        self._writer._set_therapist_beat_classes(first_index, classes)
+
+    def add_event(self, event: SessionEvent) -> int:
+        """Queue an event of the therapist's strap (marked with its source); return its id."""
+        marked = replace(event, data={**event.data, "source": THERAPIST_SOURCE})
+        return self._writer.add_event(marked)
+
+    def end_event(self, event_id: int, end_s: float) -> None:
+        self._writer.end_event(event_id, end_s)
+
+    def update_metadata(self, *, settings: Mapping[str, Any] | None = None) -> None:
+        """Nothing to store: the session's settings are the client's window. The therapist's
+        baseline is recomputed from the therapist's beats wherever it is needed."""
 
 
 def write_session_file(

@@ -19,6 +19,7 @@ import numpy as np
 
 from drivers.events import ConnectionState
 from monitor.core.baseline import Baseline
+from monitor.core.co_regulation import SpanSynchrony
 from monitor.core.data_minimums import Readout, live_absence_reason
 from monitor.core.indices import WindowIndices
 from monitor.core.protocol import Phase, is_phase
@@ -183,6 +184,9 @@ class DashboardModel:
     recording_failed_s: float | None = None
     windows: HrvWindows = field(default_factory=HrvWindows)
     stretch_start_s: float | None = None
+    therapist_reading: ArousalReading | None = None
+    synchrony: SpanSynchrony | None = None
+    co_regulation: bool = False
     _resume_phase: str | None = None
 
     # -- input ----------------------------------------------------------------------------------
@@ -201,6 +205,10 @@ class DashboardModel:
             self._apply_event(event.kind, event.t_s, event.end_s, event.text, event.value)
         if update.reading is not None:
             self._apply_reading(update.reading)
+        if update.therapist_reading is not None or update.synchrony is not None:
+            self.co_regulation = True
+            self.therapist_reading = update.therapist_reading or self.therapist_reading
+            self.synchrony = update.synchrony or self.synchrony
         if update.beat is not None:
             beat = update.beat
             self.indices = beat.indices
@@ -330,8 +338,47 @@ class DashboardModel:
             getattr(self.indices, name), live_absence_reason(name, span_s, self.windows)
         )
 
+    def co_regulation_line(self) -> str | None:
+        """The therapist's own zone and the live synchrony, in a line for the therapist's
+        dashboard (never the client's view); None outside a co-regulation session."""
+        if not self.co_regulation:
+            return None
+        reading = self.therapist_reading
+        own = (
+            "calibrating"
+            if reading is None
+            else _THERAPIST_ZONE_WORDS.get(str(reading.zone), str(reading.zone))
+        )
+        span = self.synchrony
+        if span is None:
+            together = "collecting the first minutes of both straps"
+        elif span.result is None:
+            together = f"none yet ({span.absent_reason})"
+        elif not span.result.above_chance:
+            together = "not above chance"
+        else:
+            r = span.result
+            phase = "in phase" if r.in_phase else "anti-phase"
+            lead = (
+                "together"
+                if r.lead_lag_s == 0
+                else f"{'client' if r.lead_lag_s > 0 else 'you'} leading by {abs(r.lead_lag_s):g} s"
+            )
+            together = f"above chance, {phase}, {lead}"
+        return f"You: {own}  ·  Synchrony (last 5 min): {together}"
+
     @property
     def strap_is_down(self) -> bool:
         """The strap is not delivering (lost, reconnecting, not yet connected, stopped or the
         session is over)."""
         return self.ended or self.status.state is not ConnectionState.CONNECTED
+
+
+_THERAPIST_ZONE_WORDS = {
+    "inside": "inside your window",
+    "edge": "near the edge of your window",
+    "hyper": "above your window",
+    "hypo": "below your window",
+    "suspended": "not judged (signal)",
+    "calibrating": "calibrating",
+}

@@ -33,6 +33,7 @@ from drivers.events import (
 )
 from monitor.core.artefacts import RawBeatDecision
 from monitor.core.baseline import Baseline, BaselineSettings
+from monitor.core.co_regulation import SpanSynchrony
 from monitor.core.engine import HrvEngine, HrvSnapshot
 from monitor.core.judge import (
     CONTACT_LOST_REASON,
@@ -104,6 +105,11 @@ class SessionUpdate:
         Set by whoever records (:class:`~monitor.recording.recorder.SessionRecorder`) once
         writing the session file has failed, on this and every later update: why, in a few
         plain words. The monitoring goes on; the therapist must be told.
+    therapist_reading : ArousalReading or None
+        Co-regulation: the therapist's latest reading against the therapist's own window (for
+        the therapist's dashboard only, never the client's view). Set by the live session.
+    synchrony : SpanSynchrony or None
+        Co-regulation: the latest trailing synchrony (:mod:`monitor.session.live_synchrony`).
     """
 
     t_s: float
@@ -119,6 +125,8 @@ class SessionUpdate:
     alert_changes: tuple[AlertChange, ...] = ()
     settings: dict[str, object] | None = None
     recording_error: str | None = None
+    therapist_reading: ArousalReading | None = None
+    synchrony: SpanSynchrony | None = None
 
 
 def _shift_times(event: SourceEvent, origin_s: float) -> SourceEvent:

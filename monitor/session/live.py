@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import math
 import time
@@ -21,6 +22,7 @@ from pathlib import Path
 from drivers.events import SourceEvent
 from drivers.simulator import (
     Disturbances,
+    HeartSimulator,
     SimulatedHeartRateSource,
     default_session_script,
     phase_timeline,
@@ -29,11 +31,13 @@ from drivers.source import HeartRateSource
 from monitor import __version__
 from monitor.core.baseline import Baseline
 from monitor.core.protocol import Phase
-from monitor.core.tolerance import ToleranceSettings
+from monitor.core.tolerance import ArousalReading, ToleranceSettings, Zone
 from monitor.recording.model import SessionMetadata, SourceKind, check_client_code
 from monitor.recording.recorder import SessionRecorder
 from monitor.recording.session_file import SessionWriter
 from monitor.session.engine import SessionEngine, SessionUpdate
+from monitor.session.live_synchrony import LiveSynchrony
+from monitor.session.paired_sources import PairedSources, Wearer
 from monitor.session.pump import pump, recorded
 
 # The simulator's script phases, as the protocol phases a therapist would have marked.
@@ -86,6 +90,21 @@ class LiveOptions:
     reused_baseline: Baseline | None = None
     disturbances: Disturbances | None = None
     """Simulator only: artefacts, contact loss and drop-outs to inject."""
+    therapist_device: str | None = None
+    """The therapist's own strap (co-regulation), recorded in the same session file."""
+    therapist_simulate: bool = False
+    """A simulated therapist (with ``simulate``), coupled to the simulated client."""
+    therapist_coupling: float = 0.5
+    """Simulated therapist: share of the client's heart-rate changes taken on (-1..1)."""
+    therapist_lag_s: float = 2.0
+    """Simulated therapist: seconds the therapist's heart follows the client's."""
+    therapist_disturbances: Disturbances | None = None
+    """Simulated therapist only: drop-outs and artefacts of the therapist's strap."""
+
+    @property
+    def with_therapist(self) -> bool:
+        """The session records the therapist's strap too."""
+        return self.therapist_simulate or self.therapist_device is not None
 
 
 class LiveSession:
@@ -110,13 +129,21 @@ class LiveSession:
         check_client_code(options.client_code)
         if not options.simulate and not options.device:
             raise ValueError("choose a strap (--device NAME or ADDRESS) or --simulate")
+        if options.therapist_simulate and not options.simulate:
+            raise ValueError("a simulated therapist (--therapist-simulate) needs --simulate")
         self.options = options
         self.on_update = on_update or (lambda update: None)
         self.writer: SessionWriter | None = None
         self.recorder: SessionRecorder | None = None
         self.engine: SessionEngine | None = None
+        self.therapist_engine: SessionEngine | None = None
+        """The therapist's strap judged against the therapist's own baseline (co-regulation)."""
+        self.therapist_recorder: SessionRecorder | None = None
+        self.live_synchrony: LiveSynchrony | None = None
+        self._therapist_reading: ArousalReading | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._source: HeartRateSource | None = source
+        self._given_source = source
+        self._source: HeartRateSource | PairedSources | None = source
         self._stopping: asyncio.Task[None] | None = None
         self._stop = False
         self._clock_origin_s = 0.0
@@ -213,11 +240,17 @@ class LiveSession:
 
         failed = True
         try:
-            await pump(source, on_event, should_stop)
+            if options.with_therapist:
+                await pump(self._paired(source), self._on_paired(on_event), should_stop)
+            else:
+                await pump(source, on_event, should_stop)
             failed = False
         finally:
             for update in engine.finish():
                 self._publish(update)
+            if self.therapist_engine is not None:
+                for update in self.therapist_engine.finish():
+                    recorded(update, self.therapist_recorder)
             if self.writer is not None:
                 try:
                     self.writer.close()
@@ -226,8 +259,72 @@ class LiveSession:
                         self._discard_empty_file()
         return self.path
 
+    def _paired(self, client: HeartRateSource) -> PairedSources:
+        """The client's and the therapist's straps as one source, with the therapist's own
+        engine and recorder (its file rows go to the therapist's tables)."""
+        self.therapist_engine = SessionEngine(time_origin_s=self._clock_origin_s)
+        self.live_synchrony = LiveSynchrony()
+        if self.writer is not None:
+            self.therapist_recorder = SessionRecorder(self.writer.therapist())
+        paired = PairedSources(client, self._make_therapist_source())
+        self._source = paired
+        return paired
+
+    def _on_paired(
+        self, on_client: Callable[[SourceEvent], None]
+    ) -> Callable[[tuple[Wearer, SourceEvent]], None]:
+        therapist = self.therapist_engine
+        assert therapist is not None
+
+        def on_item(item: tuple[Wearer, SourceEvent]) -> None:
+            wearer, event = item
+            if wearer is Wearer.CLIENT:
+                on_client(event)
+                return
+            # The therapist's own updates are recorded; the views get the therapist's latest
+            # reading and the live synchrony on the client's updates (SessionUpdate).
+            for update in therapist.handle(event):
+                recorded(update, self.therapist_recorder)
+                if update.reading is not None and update.reading.zone is not Zone.CALIBRATING:
+                    self._therapist_reading = update.reading
+                if update.beat is not None and self.live_synchrony is not None:
+                    hr_bpm = update.beat.indices.hr_10s_bpm
+                    self.live_synchrony.add(Wearer.THERAPIST, update.beat.t_s, hr_bpm)
+
+        return on_item
+
+    def _make_therapist_source(self) -> HeartRateSource:
+        options = self.options
+        if options.therapist_simulate:
+            client = HeartSimulator(seed=options.seed)
+            simulator = client.therapist_of(
+                strength=options.therapist_coupling,
+                lag_s=options.therapist_lag_s,
+                disturbances=options.therapist_disturbances,
+            )
+            return SimulatedHeartRateSource(
+                simulator=simulator,
+                speed=options.speed,
+                duration_s=options.duration_s,
+                clock_origin_s=self._clock_origin_s,
+            )
+        from drivers.ble import BleHeartRateSource
+
+        assert options.therapist_device is not None
+        return BleHeartRateSource(options.therapist_device, adapter=options.adapter)
+
     def _publish(self, update: SessionUpdate) -> None:
+        if self.live_synchrony is not None:
+            update = self._with_co_regulation(update, self.live_synchrony)
         self.on_update(recorded(update, self.recorder))
+
+    def _with_co_regulation(self, update: SessionUpdate, live: LiveSynchrony) -> SessionUpdate:
+        """The client's update with the therapist's latest reading and the live synchrony."""
+        if update.beat is not None:
+            live.add(Wearer.CLIENT, update.beat.t_s, update.beat.indices.hr_10s_bpm)
+        return dataclasses.replace(
+            update, therapist_reading=self._therapist_reading, synchrony=live.latest
+        )
 
     def _discard_empty_file(self) -> None:
         """Remove the file of a session whose source failed before delivering anything (a strap
@@ -248,9 +345,9 @@ class LiveSession:
 
     def _make_source(self) -> tuple[HeartRateSource, SourceKind, str]:
         options = self.options
-        if self._source is not None:
+        if self._given_source is not None:
             kind = SourceKind.SIMULATOR if options.simulate else SourceKind.BLE
-            return self._source, kind, options.device or "simulator"
+            return self._given_source, kind, options.device or "simulator"
         if options.simulate:
             source = SimulatedHeartRateSource(
                 seed=options.seed,

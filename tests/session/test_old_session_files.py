@@ -31,6 +31,8 @@ def test_a_version_1_file_reads_as_before() -> None:
     notes = [e.text for e in session.events if e.kind == EventKind.NOTE]
     assert notes == ["window set to upper 3.5 SD, edge 2.5 SD, lower -3.5 SD, dwell 20 s"]
     assert session.metadata.settings["tolerance"] == ENDED_WITH.as_dict()
+    # Before schema 3 there was no therapist strap: none is read.
+    assert session.therapist_beats is None and session.therapist_events == []
 
 
 def test_it_replays_with_the_window_it_ended_with_throughout() -> None:

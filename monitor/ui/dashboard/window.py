@@ -258,6 +258,12 @@ class MainWindow(QMainWindow):
         self.plots.signals.following_changed.connect(self._following_changed)
         self.plots.signals.needs_frame.connect(self.request_frame)
         centre.addWidget(self.plots, 1)
+        # Co-regulation only: the therapist's own zone and the live synchrony (never shown on
+        # the client's view).
+        self.co_regulation_line = QLabel("")
+        self.co_regulation_line.setObjectName("hint")
+        self.co_regulation_line.hide()
+        centre.addWidget(self.co_regulation_line)
         self._centre = centre
         body.addLayout(centre, 1)
         self.panel.setFixedWidth(CONTROLS_COLUMN_WIDTH_PX)
@@ -779,6 +785,7 @@ class MainWindow(QMainWindow):
         self.panel.show_model(model, running)
         self.vitals.show_model(model)
         self.plots.show_model(model)
+        self._show_co_regulation(model.co_regulation_line())
         self.client_controls.set_finder_running(self.resonance_panel.finder.running)
         self._maybe_chime()
         if self.moment_screenshots is not None:
@@ -792,6 +799,13 @@ class MainWindow(QMainWindow):
             self.stop_at_s = None
             self.take_screenshots()
             self.stop_session()
+
+    def _show_co_regulation(self, line: str | None) -> None:
+        if line is None:
+            return
+        if self.co_regulation_line.text() != line:
+            self.co_regulation_line.setText(line)
+        self.co_regulation_line.show()
 
     def take_screenshots(self) -> list[Path]:
         """Save a PNG of each open window into :attr:`screenshot_dir` (once)."""
