@@ -118,6 +118,8 @@ class LiveSession:
     source : HeartRateSource, optional
         A ready-made source instead of the one the options
         describe, e.g. a strap with other timeouts; recorded as a strap unless ``simulate``.
+    therapist_source : HeartRateSource, optional
+        The same for the therapist's strap (with ``options.therapist_device``).
     """
 
     def __init__(
@@ -125,6 +127,7 @@ class LiveSession:
         options: LiveOptions,
         on_update: Callable[[SessionUpdate], None] | None = None,
         source: HeartRateSource | None = None,
+        therapist_source: HeartRateSource | None = None,
     ) -> None:
         check_client_code(options.client_code)
         if not options.simulate and not options.device:
@@ -143,6 +146,7 @@ class LiveSession:
         self._therapist_reading: ArousalReading | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._given_source = source
+        self._given_therapist_source = therapist_source
         self._source: HeartRateSource | PairedSources | None = source
         self._stopping: asyncio.Task[None] | None = None
         self._stop = False
@@ -295,6 +299,8 @@ class LiveSession:
 
     def _make_therapist_source(self) -> HeartRateSource:
         options = self.options
+        if self._given_therapist_source is not None:
+            return self._given_therapist_source
         if options.therapist_simulate:
             client = HeartSimulator(seed=options.seed)
             simulator = client.therapist_of(

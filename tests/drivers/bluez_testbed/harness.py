@@ -165,7 +165,10 @@ class TestBed:
         see the strap.
         """
         deadline = time.monotonic() + timeout_s
-        while _run_in_thread(_active_advertisements(self.bus_address, STRAP_ADAPTER)):
+        while any(
+            _run_in_thread(_active_advertisements(self.bus_address, adapter))
+            for adapter in {strap.adapter for strap in self.straps} | {STRAP_ADAPTER}
+        ):
             if time.monotonic() > deadline:
                 raise TestBedError(
                     "the mock BlueZ still advertises a strap that was killed: "
@@ -191,13 +194,17 @@ class StrapProcess:
         interval_s: float = 0.05,
         first_seq: int = 0,
         battery: int = 87,
+        adapter: str = STRAP_ADAPTER,
     ) -> None:
         self.testbed = testbed
+        # A second strap at once (the therapist's) advertises from the spare adapter: one
+        # adapter is one radio address, as one strap is.
+        self.adapter = adapter
         self.command = [
             sys.executable,
             str(HERE / "virtual_strap.py"),
             "--adapter",
-            STRAP_ADAPTER,
+            adapter,
             "--central",
             CENTRAL_ADDRESS,
             "--name",
