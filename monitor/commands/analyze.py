@@ -84,6 +84,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from monitor.recording.beat_input import read_beat_input, tolerance_inputs_for
     from monitor.recording.errors import UnreadableFileError
+    from monitor.report.co_regulation import co_regulation_of
     from monitor.timeline import parallel_timeline
 
     if args.baseline_s is not None and not (math.isfinite(args.baseline_s) and args.baseline_s > 0):
@@ -101,8 +102,10 @@ def run(args: argparse.Namespace) -> int:
         _write_timeline(args.timeline, table, overwrite=args.force)
     tolerance = tolerance_inputs_for(beats, table, args.baseline_s).evaluate()
     summary = analysis_keys(beats, tolerance)
-    if beats.therapist is not None:
-        summary.update(co_regulation_keys(beats, table))
+    co_regulation = co_regulation_of(beats, table)
+    if co_regulation is not None:
+        # A co-regulation session: the therapist's own strap and the synchrony of the two.
+        summary.update(co_regulation.as_json())
     if args.json:
         print(json.dumps(summary, allow_nan=False))
     else:
@@ -122,52 +125,6 @@ def analysis_keys(beats: BeatInput, tolerance: ToleranceSummary) -> dict[str, ob
         # How an RR file's numbers were read (unit, layout): stated, never assumed quietly.
         summary["read_as"] = beats.layout
     return summary
-
-
-def co_regulation_keys(beats: BeatInput, table: np.ndarray) -> dict[str, object]:
-    """``therapist`` (the therapist's own HRV and time in their own window, against their own
-    baseline: the first 5 minutes of their strap) and ``synchrony`` (whole session and each
-    marked phase; :mod:`monitor.core.co_regulation`) of a co-regulation session."""
-    import numpy as np
-
-    from monitor.core.analysis import snapshots_from_table, summarize
-    from monitor.core.co_regulation import phase_spans_s, span_synchrony, whole_session_span_s
-    from monitor.recording.beat_input import tolerance_inputs_for
-    from monitor.recording.model import EventKind
-    from monitor.timeline import parallel_timeline
-
-    therapist = beats.therapist
-    assert therapist is not None
-    therapist_table = parallel_timeline(
-        therapist.t_s, therapist.rr_ms, gap_after=therapist.gap_after
-    )
-    own = tolerance_inputs_for(therapist, therapist_table).evaluate()
-    hrv = summarize(therapist.rr_ms, therapist.t_s).as_dict()
-    therapist_keys = {
-        "beats": hrv["beats"],
-        "mean_hr_bpm": hrv["mean_hr_bpm"],
-        "rmssd_ms": hrv["rmssd_ms"],
-        "time_in_window": _tolerance_json(own, beats=therapist)["time_in_window"],
-    }
-    client = snapshots_from_table(table)
-    theirs = snapshots_from_table(therapist_table)
-    series = (
-        np.array([s.t_s for s in client]),
-        np.array([s.indices.hr_10s_bpm for s in client]),
-        np.array([s.t_s for s in theirs]),
-        np.array([s.indices.hr_10s_bpm for s in theirs]),
-    )
-    start_s, end_s = whole_session_span_s(beats.t_s, therapist.t_s)
-    phases = [(e.t_s, e.text) for e in beats.events if e.kind == EventKind.PHASE and e.text]
-    spans = {"whole session": (start_s, end_s), **phase_spans_s(phases, end_s)}
-    found = span_synchrony(*series, spans)
-    return {
-        "therapist": therapist_keys,
-        "synchrony": {
-            "whole_session": found.pop("whole session").as_dict(),
-            "phases": {name: span.as_dict() for name, span in found.items()},
-        },
-    }
 
 
 def _rounded(value: float | None) -> float | None:

@@ -29,6 +29,7 @@ from monitor.recording.beat_input import BeatInput, read_beat_input, tolerance_i
 from monitor.recording.errors import UnreadableFileError
 from monitor.recording.model import EventKind, SessionEvent, SessionMetadata
 from monitor.recording.reader import SessionReader
+from monitor.report.co_regulation import CoRegulation, co_regulation_of
 from monitor.timeline import parallel_timeline
 
 ProgressCallback = Callable[[int, int], None]
@@ -61,6 +62,8 @@ class SessionAnalysis:
     settings_changes : tuple of SettingsChange
         The live changes of the window applied in :attr:`tolerance` (as recorded); empty for a
         what-if, whose settings override them.
+    co_regulation : CoRegulation or None
+        The therapist's own strap and the synchrony of the two (co-regulation sessions).
     """
 
     path: Path
@@ -72,6 +75,7 @@ class SessionAnalysis:
     settings: ToleranceSettings
     tolerance: ToleranceSummary
     settings_changes: tuple[SettingsChange, ...] = ()
+    co_regulation: CoRegulation | None = None
 
     def with_settings(self, settings: ToleranceSettings) -> SessionAnalysis:
         """The same session judged with ``settings`` for its whole length (what-if: they
@@ -178,6 +182,7 @@ def analyse_session(
         settings=inputs.recorded_settings if settings is None else settings,
         tolerance=inputs.evaluate(settings),
         settings_changes=inputs.settings_changes if as_recorded else (),
+        co_regulation=co_regulation_of(beats, table, workers=timeline_workers),
     )
 
 

@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 
 from monitor import __version__
+from monitor.core.co_regulation import SpanSynchrony
 from monitor.core.tolerance import Alert, AlertKind
 from monitor.core.tolerance_summary import marked_baseline_span
 from monitor.core.what_if import compare_alerts
@@ -93,6 +94,7 @@ def build_session_report(
     doc.add(*_recovery_section(analysis))
     doc.add(*_suds_notes_section(analysis))
     doc.add(*_quality_section(analysis))
+    doc.add(*_co_regulation_section(analysis))
     doc.add(*_hrv_section(analysis))
     doc.add(*_methods_section(analysis))
     return doc
@@ -464,6 +466,49 @@ def _quality_section(analysis: SessionAnalysis) -> list[Block]:
             ("Signal gaps", _gaps_text(analysis) + (f": {gap_list}" if gap_list else "")),
             ("Not judged", f"{duration(_zones(analysis).get('unjudged', 0.0))}"),
         ]),
+    ]  # fmt: skip
+
+
+SYNCHRONY_COLUMNS = ("Span", "From", "To", "Synchrony", "Relation", "Effect size", "Segments")
+
+
+def _synchrony_row(name: str, span: SpanSynchrony) -> list[str]:
+    r = span.result
+    when = [clock(span.start_s), clock(span.end_s)]
+    if r is None:
+        return [name, *when, DASH, span.absent_reason, DASH, DASH]
+    if not r.above_chance:
+        return [name, *when, "not above chance", DASH, number(r.effect_size, 1), str(r.segments)]
+    phase = "in phase" if r.in_phase else "anti-phase"
+    if r.lead_lag_s == 0:
+        relation = f"{phase}, together"
+    else:
+        leader = "client" if r.lead_lag_s > 0 else "therapist"
+        relation = f"{phase}, {leader} leads by {abs(r.lead_lag_s):g} s"
+    return [name, *when, "above chance", relation, number(r.effect_size, 1), str(r.segments)]
+
+
+def _co_regulation_section(analysis: SessionAnalysis) -> list[Block]:
+    """The therapist's own strap and the synchrony of the two, for a co-regulation session."""
+    co = analysis.co_regulation
+    if co is None:
+        return []
+    hrv = co.therapist_hrv
+    zones = co.therapist_tolerance.time_in_zones_s["whole session"]
+    rows = [_synchrony_row(name.capitalize(), span) for name, span in co.synchrony.items()]
+    return [
+        Heading("Co-regulation: the therapist's strap and synchrony"),
+        KeyValues([
+            ("Therapist's strap", f"{hrv.beats} beats, mean HR {number(hrv.mean_hr_bpm, 0)} bpm, "
+                                  f"RMSSD {number(hrv.rmssd_ms, 0)} ms"),
+            ("Therapist in own window", _zones_text(zones)),
+        ]),
+        Paragraph("Synchrony: how much the two 10-s heart rates move together in 15-s "
+                  "stretches at lags up to ±5 s, against surrogate sessions that pair each "
+                  "stretch of the client with another of the therapist (Tschacher & Meier "
+                  "2020). \"Above chance\" only when fewer than 1 % of 500 surrogates reach it; "
+                  "the effect size is in the surrogates' standard deviations."),
+        Table(SYNCHRONY_COLUMNS, rows, wrap=4),
     ]  # fmt: skip
 
 

@@ -4,8 +4,9 @@ coupled and uncoupled heart rates.
 The heart rates are smooth random processes with the slow drifts real heart rates have
 (Ornstein-Uhlenbeck, 20-s time constant, plus a shared slow trend where said), sampled at the
 module's 2 Hz; a coupled therapist follows the client's heart rate with a set lag and strength.
-The reference recomputes every segment's lagged Pearson r in plain loops with ``scipy.signal.detrend``
-(the module's linear detrending, done independently) and ``numpy.corrcoef``.
+The reference recomputes every segment's lagged Pearson r in plain loops with
+``scipy.signal.detrend`` (the module's linear detrending, done independently) and
+``numpy.corrcoef``.
 """
 
 from __future__ import annotations

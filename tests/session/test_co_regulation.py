@@ -10,6 +10,7 @@ that coupling, and find none when the coupling is 0.
 from __future__ import annotations
 
 import asyncio
+import html
 import itertools
 import json
 import math
@@ -231,3 +232,19 @@ def test_wrong_therapist_flags_get_one_line_and_exit_2(
     assert result.returncode == 2
     assert says in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_the_session_report_has_the_therapist_and_the_synchrony_per_phase(
+    coupled: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "report.html"
+    result = run_cli("report", str(coupled), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    text = html.unescape(out.read_text())
+    assert "Co-regulation: the therapist's strap and synchrony" in text
+    session = read_session(coupled)
+    assert session.therapist_beats is not None
+    assert f"{len(session.therapist_beats)} beats, mean HR" in text
+    assert "in phase, client leads by 3 s" in text  # the whole session's row
+    for phase in ("Baseline", "Imagery"):
+        assert f">{phase}<" in text
