@@ -87,6 +87,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="also open the client's calm-place view (full screen on a second screen, else a "
         "window beside the dashboard); it follows the demo's phases",
     )
+    from monitor.commands.record import add_lsl_flag
+
+    add_lsl_flag(parser)
     parser.set_defaults(handler=run)
 
 
@@ -113,6 +116,8 @@ def check_args(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the demo in the dashboard; the exit code."""
     check_args(args)
+    from monitor.commands.record import lsl_name_from
+
     try:
         from monitor.recording.client_store import ClientStore
         from monitor.session.live import LiveOptions
@@ -138,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
             folder=Path(folder),
             client_code=args.client,
             record=True,
+            lsl_name=lsl_name_from(args),
         )
         return run_dashboard(
             options,

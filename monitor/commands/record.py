@@ -57,7 +57,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--speed", type=float, default=1.0, help="simulator speed factor")
     parser.add_argument("--seed", type=int, default=0, help="simulator seed")
+    add_lsl_flag(parser)
     parser.set_defaults(handler=run)
+
+
+LSL_DEFAULT_NAME = "SessionMonitor"
+
+
+def add_lsl_flag(parser: argparse.ArgumentParser) -> None:
+    """``--lsl [NAME]``: publish the session as Lab Streaming Layer streams (record, demo)."""
+    parser.add_argument(
+        "--lsl",
+        nargs="?",
+        const=LSL_DEFAULT_NAME,
+        metavar="NAME",
+        help="publish the session as LSL streams NAME-RR, NAME-HRV and NAME-Markers (default "
+        f"NAME {LSL_DEFAULT_NAME}) to any program on the local network; off unless given "
+        "(it opens network ports). The client code is never sent",
+    )
+
+
+def lsl_name_from(args: argparse.Namespace) -> str | None:
+    """The ``--lsl`` stream name prefix, checked (``None`` without the flag)."""
+    name = getattr(args, "lsl", None)
+    if name is not None and not (name.strip() and name.isprintable()):
+        raise CliError(f"--lsl needs a printable stream name, got {name!r}")
+    return name
 
 
 def options_from(args: argparse.Namespace) -> LiveOptions:
@@ -94,6 +119,7 @@ def options_from(args: argparse.Namespace) -> LiveOptions:
         folder=args.folder,
         client_code=args.client,
         reused_baseline=reused,
+        lsl_name=lsl_name_from(args),
     )
 
 

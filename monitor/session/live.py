@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from drivers.events import SourceEvent
 from drivers.simulator import (
@@ -36,6 +37,10 @@ from monitor.recording.session_file import SessionWriter
 from monitor.session.engine import SessionEngine, SessionUpdate
 from monitor.session.pump import pump, recorded
 
+if TYPE_CHECKING:  # pylsl (liblsl) loads only when a session publishes LSL streams
+    from monitor.session.lsl_outlets import SessionOutlets
+    from monitor.session.lsl_streams import SessionClockMap
+
 # The simulator's script phases, as the protocol phases a therapist would have marked.
 SIMULATED_PHASE_MARKERS: dict[str, Phase] = {
     "baseline": Phase.BASELINE,
@@ -44,6 +49,10 @@ SIMULATED_PHASE_MARKERS: dict[str, Phase] = {
     "recovery": Phase.RESCRIPTING,
     "calm place": Phase.CALM_PLACE,
 }
+
+LSL_LINGER_S = 0.5
+"""The session's own LSL streams stay up this long after its end, so the last samples reach
+their receivers before the outlets go."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,9 @@ class LiveOptions:
     reused_baseline: Baseline | None = None
     disturbances: Disturbances | None = None
     """Simulator only: artefacts, contact loss and drop-outs to inject."""
+    lsl_name: str | None = None
+    """Publish the session as LSL streams ``{lsl_name}-RR``, ``-HRV``, ``-Markers``
+    (:mod:`monitor.session.lsl_outlets`); ``None``: no network streams (the default)."""
 
 
 class LiveSession:
@@ -99,6 +111,10 @@ class LiveSession:
     source : HeartRateSource, optional
         A ready-made source instead of the one the options
         describe, e.g. a strap with other timeouts; recorded as a strap unless ``simulate``.
+    outlets : SessionOutlets, optional
+        Ready-made LSL outlets to publish to (their clock map is set when the session starts);
+        the caller keeps and withdraws them. Otherwise ``options.lsl_name`` opens the session's
+        own, withdrawn when it ends.
     """
 
     def __init__(
@@ -106,6 +122,7 @@ class LiveSession:
         options: LiveOptions,
         on_update: Callable[[SessionUpdate], None] | None = None,
         source: HeartRateSource | None = None,
+        outlets: SessionOutlets | None = None,
     ) -> None:
         check_client_code(options.client_code)
         if not options.simulate and not options.device:
@@ -121,6 +138,8 @@ class LiveSession:
         self._stop = False
         self._clock_origin_s = 0.0
         self.discarded = False
+        self.outlets: SessionOutlets | None = outlets
+        self._owns_outlets = outlets is None
 
     @property
     def path(self) -> Path | None:
@@ -186,6 +205,10 @@ class LiveSession:
         )
         if self.writer is not None:
             self.writer.update_metadata(settings=self.engine.settings_dict())
+        if self.outlets is not None:
+            self.outlets.clock = _lsl_clock(options, self._clock_origin_s)
+        elif options.lsl_name is not None:
+            self.outlets = _open_outlets(options, self._clock_origin_s)
         if options.reused_baseline is not None:
             b = options.reused_baseline
             note = (
@@ -224,10 +247,20 @@ class LiveSession:
                 finally:
                     if failed and self.writer.packet_count == 0:
                         self._discard_empty_file()
+            if failed and self._owns_outlets:
+                self.outlets = None  # withdraws the streams
+        if self.outlets is not None and self._owns_outlets:
+            # The file is closed; receivers (LabRecorder) get the last samples still on their
+            # way, then the streams are withdrawn.
+            await asyncio.sleep(LSL_LINGER_S)
+            self.outlets = None
         return self.path
 
     def _publish(self, update: SessionUpdate) -> None:
-        self.on_update(recorded(update, self.recorder))
+        update = recorded(update, self.recorder)
+        if self.outlets is not None:
+            self.outlets.publish(update)
+        self.on_update(update)
 
     def _discard_empty_file(self) -> None:
         """Remove the file of a session whose source failed before delivering anything (a strap
@@ -277,3 +310,18 @@ class LiveSession:
             for span in phase_timeline(default_session_script())
             if span.name in SIMULATED_PHASE_MARKERS
         ]
+
+
+def _lsl_clock(options: LiveOptions, origin_monotonic_s: float) -> SessionClockMap:
+    """Session time → LSL clock for a session whose origin is ``origin_monotonic_s``."""
+    from monitor.session.lsl_outlets import lsl_clock_map
+
+    return lsl_clock_map(origin_monotonic_s, options.speed if options.simulate else 1.0)
+
+
+def _open_outlets(options: LiveOptions, origin_monotonic_s: float) -> SessionOutlets:
+    """The session's own LSL outlets."""
+    from monitor.session.lsl_outlets import SessionOutlets
+
+    assert options.lsl_name is not None
+    return SessionOutlets(_lsl_clock(options, origin_monotonic_s), options.lsl_name)
