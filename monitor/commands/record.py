@@ -39,6 +39,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--device", metavar="NAME|ADDRESS", help="the strap to connect to")
     source.add_argument("--simulate", action="store_true", help="use the simulator")
+    source.add_argument(
+        "--lsl-inlet",
+        metavar="STREAM",
+        help="record the beats of another program's LSL RR stream of this name (first channel "
+        "RR in ms, stamped at the beat)",
+    )
     parser.add_argument("--adapter", metavar="hci0", help="Bluetooth adapter (default: system's)")
     parser.add_argument("--headless", action="store_true", help="no window: status on stderr")
     parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
@@ -120,6 +126,7 @@ def options_from(args: argparse.Namespace) -> LiveOptions:
         client_code=args.client,
         reused_baseline=reused,
         lsl_name=lsl_name_from(args),
+        lsl_inlet=getattr(args, "lsl_inlet", None),
     )
 
 
@@ -173,6 +180,8 @@ def run(args: argparse.Namespace) -> int:
         # Creating the session file failed (read-only folder, full disk, ...): nothing was left.
         raise CliError(cannot_create_text(options, error)) from None
     except Exception as error:  # the strap's errors are typed in drivers.ble
+        if type(error).__name__ == "LslStreamNotFoundError":
+            raise CliError(str(error)) from None
         if type(error).__name__ == "StrapError":
             from drivers.ble import with_doctor_hint
 

@@ -95,6 +95,8 @@ class LiveOptions:
     reused_baseline: Baseline | None = None
     disturbances: Disturbances | None = None
     """Simulator only: artefacts, contact loss and drop-outs to inject."""
+    lsl_inlet: str | None = None
+    """Record from the LSL RR stream of this name (another program's) instead of a strap."""
     lsl_name: str | None = None
     """Publish the session as LSL streams ``{lsl_name}-RR``, ``-HRV``, ``-Markers``
     (:mod:`monitor.session.lsl_outlets`); ``None``: no network streams (the default)."""
@@ -125,7 +127,7 @@ class LiveSession:
         outlets: SessionOutlets | None = None,
     ) -> None:
         check_client_code(options.client_code)
-        if not options.simulate and not options.device:
+        if not options.simulate and not options.device and not options.lsl_inlet:
             raise ValueError("choose a strap (--device NAME or ADDRESS) or --simulate")
         self.options = options
         self.on_update = on_update or (lambda update: None)
@@ -284,6 +286,13 @@ class LiveSession:
         if self._source is not None:
             kind = SourceKind.SIMULATOR if options.simulate else SourceKind.BLE
             return self._source, kind, options.device or "simulator"
+        if options.lsl_inlet is not None:
+            from drivers.lsl_inlet import LslInletSource
+
+            # Recorded as a live device named after the stream: the file's schema knows no
+            # "lsl" source kind yet (that needs a schema version step).
+            name = options.lsl_inlet
+            return LslInletSource(name), SourceKind.BLE, f"LSL stream {name}"
         if options.simulate:
             source = SimulatedHeartRateSource(
                 seed=options.seed,
