@@ -93,6 +93,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="also simulate the therapist's own strap, coupled to the client's heart: the "
         "dashboard shows your own zone and the live synchrony",
     )
+    from monitor.commands.record import add_lsl_flag
+
+    add_lsl_flag(parser)
     parser.set_defaults(handler=run)
 
 
@@ -119,6 +122,8 @@ def check_args(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the demo in the dashboard; the exit code."""
     check_args(args)
+    from monitor.commands.record import lsl_name_from
+
     try:
         from monitor.recording.client_store import ClientStore
         from monitor.session.live import LiveOptions
@@ -145,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
             client_code=args.client,
             record=True,
             therapist_simulate=args.co_regulation,
+            lsl_name=lsl_name_from(args),
         )
         return run_dashboard(
             options,

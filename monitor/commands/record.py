@@ -39,6 +39,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--device", metavar="NAME|ADDRESS", help="the strap to connect to")
     source.add_argument("--simulate", action="store_true", help="use the simulator")
+    source.add_argument(
+        "--lsl-inlet",
+        metavar="STREAM",
+        help="record the beats of another program's LSL RR stream of this name (first channel "
+        "RR in ms, stamped at the beat)",
+    )
     parser.add_argument("--adapter", metavar="hci0", help="Bluetooth adapter (default: system's)")
     parser.add_argument("--headless", action="store_true", help="no window: status on stderr")
     parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
@@ -58,6 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--speed", type=float, default=1.0, help="simulator speed factor")
     parser.add_argument("--seed", type=int, default=0, help="simulator seed")
     add_therapist_arguments(parser)
+    add_lsl_flag(parser)
     parser.set_defaults(handler=run)
 
 
@@ -91,6 +98,30 @@ def add_therapist_arguments(parser: argparse.ArgumentParser) -> None:
         help="simulated therapist: seconds the therapist's heart follows the client's "
         "(negative: the therapist leads; default 2)",
     )
+
+
+LSL_DEFAULT_NAME = "SessionMonitor"
+
+
+def add_lsl_flag(parser: argparse.ArgumentParser) -> None:
+    """``--lsl [NAME]``: publish the session as Lab Streaming Layer streams (record, demo)."""
+    parser.add_argument(
+        "--lsl",
+        nargs="?",
+        const=LSL_DEFAULT_NAME,
+        metavar="NAME",
+        help="publish the session as LSL streams NAME-RR, NAME-HRV and NAME-Markers (default "
+        f"NAME {LSL_DEFAULT_NAME}) to any program on the local network; off unless given "
+        "(it opens network ports). The client code is never sent",
+    )
+
+
+def lsl_name_from(args: argparse.Namespace) -> str | None:
+    """The ``--lsl`` stream name prefix, checked (``None`` without the flag)."""
+    name = getattr(args, "lsl", None)
+    if name is not None and not (name.strip() and name.isprintable()):
+        raise CliError(f"--lsl needs a printable stream name, got {name!r}")
+    return name
 
 
 def options_from(args: argparse.Namespace) -> LiveOptions:
@@ -147,6 +178,8 @@ def options_from(args: argparse.Namespace) -> LiveOptions:
         therapist_simulate=therapist_simulate,
         therapist_coupling=coupling,
         therapist_lag_s=lag_s,
+        lsl_name=lsl_name_from(args),
+        lsl_inlet=getattr(args, "lsl_inlet", None),
     )
 
 
@@ -200,6 +233,8 @@ def run(args: argparse.Namespace) -> int:
         # Creating the session file failed (read-only folder, full disk, ...): nothing was left.
         raise CliError(cannot_create_text(options, error)) from None
     except Exception as error:  # the strap's errors are typed in drivers.ble
+        if type(error).__name__ == "LslStreamNotFoundError":
+            raise CliError(str(error)) from None
         if type(error).__name__ == "StrapError":
             from drivers.ble import with_doctor_hint
 

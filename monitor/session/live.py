@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from drivers.events import SourceEvent
 from drivers.simulator import (
@@ -40,6 +41,10 @@ from monitor.session.live_synchrony import LiveSynchrony
 from monitor.session.paired_sources import PairedSources, Wearer
 from monitor.session.pump import pump, recorded
 
+if TYPE_CHECKING:  # pylsl (liblsl) loads only when a session publishes LSL streams
+    from monitor.session.lsl_outlets import SessionOutlets
+    from monitor.session.lsl_streams import SessionClockMap
+
 # The simulator's script phases, as the protocol phases a therapist would have marked.
 SIMULATED_PHASE_MARKERS: dict[str, Phase] = {
     "baseline": Phase.BASELINE,
@@ -48,6 +53,10 @@ SIMULATED_PHASE_MARKERS: dict[str, Phase] = {
     "recovery": Phase.RESCRIPTING,
     "calm place": Phase.CALM_PLACE,
 }
+
+LSL_LINGER_S = 0.5
+"""The session's own LSL streams stay up this long after its end, so the last samples reach
+their receivers before the outlets go."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,11 @@ class LiveOptions:
     """Simulated therapist: seconds the therapist's heart follows the client's."""
     therapist_disturbances: Disturbances | None = None
     """Simulated therapist only: drop-outs and artefacts of the therapist's strap."""
+    lsl_inlet: str | None = None
+    """Record from the LSL RR stream of this name (another program's) instead of a strap."""
+    lsl_name: str | None = None
+    """Publish the session as LSL streams ``{lsl_name}-RR``, ``-HRV``, ``-Markers``
+    (:mod:`monitor.session.lsl_outlets`); ``None``: no network streams (the default)."""
 
     @property
     def with_therapist(self) -> bool:
@@ -120,6 +134,10 @@ class LiveSession:
         describe, e.g. a strap with other timeouts; recorded as a strap unless ``simulate``.
     therapist_source : HeartRateSource, optional
         The same for the therapist's strap (with ``options.therapist_device``).
+    outlets : SessionOutlets, optional
+        Ready-made LSL outlets to publish to (their clock map is set when the session starts);
+        the caller keeps and withdraws them. Otherwise ``options.lsl_name`` opens the session's
+        own, withdrawn when it ends.
     """
 
     def __init__(
@@ -128,9 +146,10 @@ class LiveSession:
         on_update: Callable[[SessionUpdate], None] | None = None,
         source: HeartRateSource | None = None,
         therapist_source: HeartRateSource | None = None,
+        outlets: SessionOutlets | None = None,
     ) -> None:
         check_client_code(options.client_code)
-        if not options.simulate and not options.device:
+        if not options.simulate and not options.device and not options.lsl_inlet:
             raise ValueError("choose a strap (--device NAME or ADDRESS) or --simulate")
         if options.therapist_simulate and not options.simulate:
             raise ValueError("a simulated therapist (--therapist-simulate) needs --simulate")
@@ -152,6 +171,8 @@ class LiveSession:
         self._stop = False
         self._clock_origin_s = 0.0
         self.discarded = False
+        self.outlets: SessionOutlets | None = outlets
+        self._owns_outlets = outlets is None
 
     @property
     def path(self) -> Path | None:
@@ -217,6 +238,10 @@ class LiveSession:
         )
         if self.writer is not None:
             self.writer.update_metadata(settings=self.engine.settings_dict())
+        if self.outlets is not None:
+            self.outlets.clock = _lsl_clock(options, self._clock_origin_s)
+        elif options.lsl_name is not None:
+            self.outlets = _open_outlets(options, self._clock_origin_s)
         if options.reused_baseline is not None:
             b = options.reused_baseline
             note = (
@@ -261,6 +286,13 @@ class LiveSession:
                 finally:
                     if failed and self.writer.packet_count == 0:
                         self._discard_empty_file()
+            if failed and self._owns_outlets:
+                self.outlets = None  # withdraws the streams
+        if self.outlets is not None and self._owns_outlets:
+            # The file is closed; receivers (LabRecorder) get the last samples still on their
+            # way, then the streams are withdrawn.
+            await asyncio.sleep(LSL_LINGER_S)
+            self.outlets = None
         return self.path
 
     def _paired(self, client: HeartRateSource) -> PairedSources:
@@ -322,7 +354,10 @@ class LiveSession:
     def _publish(self, update: SessionUpdate) -> None:
         if self.live_synchrony is not None:
             update = self._with_co_regulation(update, self.live_synchrony)
-        self.on_update(recorded(update, self.recorder))
+        update = recorded(update, self.recorder)
+        if self.outlets is not None:
+            self.outlets.publish(update)
+        self.on_update(update)
 
     def _with_co_regulation(self, update: SessionUpdate, live: LiveSynchrony) -> SessionUpdate:
         """The client's update with the therapist's latest reading and the live synchrony."""
@@ -354,6 +389,13 @@ class LiveSession:
         if self._given_source is not None:
             kind = SourceKind.SIMULATOR if options.simulate else SourceKind.BLE
             return self._given_source, kind, options.device or "simulator"
+        if options.lsl_inlet is not None:
+            from drivers.lsl_inlet import LslInletSource
+
+            # Recorded as a live device named after the stream: the file's schema knows no
+            # "lsl" source kind yet (that needs a schema version step).
+            name = options.lsl_inlet
+            return LslInletSource(name), SourceKind.BLE, f"LSL stream {name}"
         if options.simulate:
             source = SimulatedHeartRateSource(
                 seed=options.seed,
@@ -380,3 +422,18 @@ class LiveSession:
             for span in phase_timeline(default_session_script())
             if span.name in SIMULATED_PHASE_MARKERS
         ]
+
+
+def _lsl_clock(options: LiveOptions, origin_monotonic_s: float) -> SessionClockMap:
+    """Session time → LSL clock for a session whose origin is ``origin_monotonic_s``."""
+    from monitor.session.lsl_outlets import lsl_clock_map
+
+    return lsl_clock_map(origin_monotonic_s, options.speed if options.simulate else 1.0)
+
+
+def _open_outlets(options: LiveOptions, origin_monotonic_s: float) -> SessionOutlets:
+    """The session's own LSL outlets."""
+    from monitor.session.lsl_outlets import SessionOutlets
+
+    assert options.lsl_name is not None
+    return SessionOutlets(_lsl_clock(options, origin_monotonic_s), options.lsl_name)
