@@ -125,6 +125,25 @@ def phase_spans_s(
     return spans
 
 
+AROUND_GROUNDING_S = 120.0
+"""Span on each side of a grounding's start for "around grounding": eight 15-s stretches each
+way, the fewest the surrogate test takes (:data:`~monitor.core.synchrony.MIN_SEGMENTS`)."""
+
+
+def around_grounding_spans_s(
+    grounding_starts_s: list[float], end_s: float
+) -> dict[str, tuple[float, float]]:
+    """``"around grounding N"``: from :data:`AROUND_GROUNDING_S` before each grounding's start to
+    as long after it (within the session), numbered in time order from 1."""
+    return {
+        f"around grounding {i}": (
+            max(0.0, t_s - AROUND_GROUNDING_S),
+            min(end_s, t_s + AROUND_GROUNDING_S),
+        )
+        for i, t_s in enumerate(sorted(grounding_starts_s), start=1)
+    }
+
+
 def whole_session_span_s(*beat_times_s: np.ndarray) -> tuple[float, float]:
     """From the earlier first beat to the later last beat of the two straps."""
     starts = [float(t[0]) for t in beat_times_s if len(t)]

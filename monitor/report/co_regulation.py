@@ -4,7 +4,8 @@
 The therapist is judged like a client, against the therapist's own baseline (the first five
 minutes of their strap: they mark no phases); synchrony is
 :func:`monitor.core.co_regulation.span_synchrony` over the whole session and each phase the
-therapist marked, on the two 10-s heart rates of the live indices.
+therapist marked and around each grounding (two minutes either side of its start), on the two
+10-s heart rates of the live indices.
 """
 
 from __future__ import annotations
@@ -16,16 +17,19 @@ import numpy as np
 from monitor.core.analysis import RecordingSummary, snapshots_from_table, summarize
 from monitor.core.co_regulation import (
     SpanSynchrony,
+    around_grounding_spans_s,
     phase_spans_s,
     span_synchrony,
     whole_session_span_s,
 )
+from monitor.core.protocol import Phase, is_phase
 from monitor.core.tolerance_summary import ToleranceSummary
 from monitor.recording.beat_input import BeatInput, tolerance_inputs_for
 from monitor.recording.model import EventKind
 from monitor.timeline import parallel_timeline
 
 WHOLE_SESSION = "whole session"
+AROUND_GROUNDING = "around grounding"
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,8 @@ class CoRegulation:
     therapist_tolerance : ToleranceSummary
         The therapist against the therapist's own window.
     synchrony : dict of str to SpanSynchrony
-        ``"whole session"`` first, then each marked phase in time order.
+        ``"whole session"`` first, then each marked phase in time order, then
+        ``"around grounding N"`` for each grounding.
     therapist_hr : (t_s, hr_bpm) of numpy arrays
         The therapist's 10-s heart rate at each NN beat (for figures).
     """
@@ -63,7 +68,16 @@ class CoRegulation:
             },
             "synchrony": {
                 "whole_session": spans.pop(WHOLE_SESSION).as_dict(),
-                "phases": {name: span.as_dict() for name, span in spans.items()},
+                "phases": {
+                    name: span.as_dict()
+                    for name, span in spans.items()
+                    if not name.startswith(AROUND_GROUNDING)
+                },
+                "around_grounding": [
+                    span.as_dict()
+                    for name, span in spans.items()
+                    if name.startswith(AROUND_GROUNDING)
+                ],
             },
         }
 
@@ -95,7 +109,12 @@ def co_regulation_of(
     therapist_hr = np.array([s.indices.hr_10s_bpm for s in theirs])
     start_s, end_s = whole_session_span_s(beats.t_s, therapist.t_s)
     phases = [(e.t_s, e.text) for e in beats.events if e.kind == EventKind.PHASE and e.text]
-    spans = {WHOLE_SESSION: (start_s, end_s), **phase_spans_s(phases, end_s)}
+    groundings = [t_s for t_s, name in phases if is_phase(name, Phase.GROUNDING)]
+    spans = {
+        WHOLE_SESSION: (start_s, end_s),
+        **phase_spans_s(phases, end_s),
+        **around_grounding_spans_s(groundings, end_s),
+    }
     found = span_synchrony(
         [s.t_s for s in client],
         [s.indices.hr_10s_bpm for s in client],
