@@ -187,6 +187,8 @@ class DashboardModel:
     therapist_reading: ArousalReading | None = None
     synchrony: SpanSynchrony | None = None
     co_regulation: bool = False
+    synchrony_trace: list[tuple[float, float, bool]] = field(default_factory=list)
+    """Each live synchrony as it came: (end of its span, effect size, above chance)."""
     _resume_phase: str | None = None
 
     # -- input ----------------------------------------------------------------------------------
@@ -208,7 +210,16 @@ class DashboardModel:
         if update.therapist_reading is not None or update.synchrony is not None:
             self.co_regulation = True
             self.therapist_reading = update.therapist_reading or self.therapist_reading
-            self.synchrony = update.synchrony or self.synchrony
+            if update.synchrony is not None and update.synchrony is not self.synchrony:
+                self.synchrony = update.synchrony
+                result = update.synchrony.result
+                self.synchrony_trace.append(
+                    (
+                        update.synchrony.end_s,
+                        math.nan if result is None else result.effect_size,
+                        result is not None and result.above_chance,
+                    )
+                )
         if update.beat is not None:
             beat = update.beat
             self.indices = beat.indices

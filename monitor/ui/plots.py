@@ -241,7 +241,9 @@ class SessionPlots(pg.GraphicsLayoutWidget):
         Width of the followed view in seconds (``inf``: the whole session).
     """
 
-    def __init__(self, span_s: float = 300.0, parent: object = None) -> None:
+    def __init__(
+        self, span_s: float = 300.0, parent: object = None, *, synchrony: bool = False
+    ) -> None:
         super().__init__(parent=parent)
         self.setBackground(theme.PANEL)
         self.signals = _ViewSignals()
@@ -255,10 +257,30 @@ class SessionPlots(pg.GraphicsLayoutWidget):
         self.hr = self._add_plot(1, "HR (bpm)")
         self.rr = self._add_plot(2, "RR (ms)")
         self.rmssd = self._add_plot(3, "RMSSD (ms)", axis=LnMillisecondAxis("left"))
-        self.arousal = self._add_plot(4, "Arousal (SD)", bottom=True)
-        self.plots = (self.lane, self.hr, self.rr, self.rmssd, self.arousal)
-        for plot in self.plots[:-1]:
-            plot.setXLink(self.arousal)
+        self.arousal = self._add_plot(4, "Arousal (SD)", bottom=not synchrony)
+        self.plots: tuple[pg.PlotItem, ...] = (
+            self.lane,
+            self.hr,
+            self.rr,
+            self.rmssd,
+            self.arousal,
+        )
+        # Co-regulation: the live synchrony under the arousal, as an effect size (filled
+        # points: above chance).
+        self.synchrony: pg.PlotItem | None = None
+        if synchrony:
+            self.synchrony = self._add_plot(5, "Sync (ES)", height=96, bottom=True)
+            self.plots = (*self.plots, self.synchrony)
+            self.synchrony_curve = self._add_curve(self.synchrony, theme.SYNCHRONY_COLOUR, 1.4)
+            self.synchrony_points = pg.ScatterPlotItem(
+                size=7, pen=None, brush=theme.SYNCHRONY_COLOUR, symbol="o"
+            )
+            self.synchrony.addItem(self.synchrony_points, ignoreBounds=True)
+            self.synchrony_points.setZValue(6)
+            self.synchrony.setYRange(-1.0, 8.0, padding=0)
+        for plot in self.plots:
+            if plot is not self.arousal:
+                plot.setXLink(self.arousal)
         self.lane.setYRange(*LANE_Y_RANGE, padding=0)
         self.lane.getAxis("left").setTicks([[(0, "0"), (5, "5"), (10, "10")]])
 
@@ -410,6 +432,7 @@ class SessionPlots(pg.GraphicsLayoutWidget):
             curve.setPath(_path(t, values))
         corrected = beats.column("corrected")[i0:i1] == 1.0
         self.corrected_points.setData(t[corrected], self._shown["nn_ms"][1][corrected])
+        self._draw_synchrony(model)
         self._draw_overlays(model)
         self._pin_phase_labels(model, x0)
         self._draw_tolerance(model)
@@ -422,6 +445,19 @@ class SessionPlots(pg.GraphicsLayoutWidget):
                 self._setting_range = False
         self._fit_y(model)
         return True
+
+    def _draw_synchrony(self, model: DashboardModel) -> None:
+        if self.synchrony is None or not model.synchrony_trace:
+            return
+        t, effect, above = (np.array(column) for column in zip(*model.synchrony_trace, strict=True))
+        self._shown["synchrony"] = (t, effect)
+        self.synchrony_curve.setPath(_path(t, effect))
+        shown = above.astype(bool)
+        self.synchrony_points.setData(t[shown], effect[shown])
+        finite = effect[np.isfinite(effect)]
+        high = max(8.0, float(finite.max()) + 1.0) if finite.size else 8.0
+        if self.synchrony.vb.viewRange()[1][1] != high:
+            self.synchrony.setYRange(-1.0, high, padding=0)
 
     def _x_window(self, model: DashboardModel) -> tuple[float, float]:
         if not self.following:

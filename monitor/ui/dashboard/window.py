@@ -254,7 +254,7 @@ class MainWindow(QMainWindow):
         centre.setSpacing(8)
         self.vitals = VitalsRow()
         centre.addWidget(self.vitals)
-        self.plots = SessionPlots(self.settings.view_span_s)
+        self.plots = SessionPlots(self.settings.view_span_s, synchrony=self.options.with_therapist)
         self.plots.signals.following_changed.connect(self._following_changed)
         self.plots.signals.needs_frame.connect(self.request_frame)
         centre.addWidget(self.plots, 1)
@@ -423,7 +423,7 @@ class MainWindow(QMainWindow):
         self.model = DashboardModel(tolerance=tolerance or self.settings.tolerance())
         self._chimed_alerts = 0
         old = self.plots
-        self.plots = SessionPlots(old.span_s)
+        self.plots = SessionPlots(old.span_s, synchrony=old.synchrony is not None)
         self.plots.signals.following_changed.connect(self._following_changed)
         self.plots.signals.needs_frame.connect(self.request_frame)
         self._centre.replaceWidget(old, self.plots)
