@@ -423,7 +423,7 @@ class MainWindow(QMainWindow):
         self.model = DashboardModel(tolerance=tolerance or self.settings.tolerance())
         self._chimed_alerts = 0
         old = self.plots
-        self.plots = SessionPlots(old.span_s, synchrony=old.synchrony is not None)
+        self.plots = SessionPlots(old.span_s, synchrony=self.options.with_therapist)
         self.plots.signals.following_changed.connect(self._following_changed)
         self.plots.signals.needs_frame.connect(self.request_frame)
         self._centre.replaceWidget(old, self.plots)
@@ -616,7 +616,10 @@ class MainWindow(QMainWindow):
         dialog.start_scan()
         if dialog.exec() and dialog.chosen is not None:
             strap = dialog.chosen
-            self.options = dataclasses.replace(self.options, device=strap.address, simulate=False)
+            # A simulated therapist belongs to a simulated client: a real strap ends both.
+            self.options = dataclasses.replace(
+                self.options, device=strap.address, simulate=False, therapist_simulate=False
+            )
             self.show_message(f"Next session uses {strap.name or strap.address}")
 
     def edit_settings(self) -> None:
