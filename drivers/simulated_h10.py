@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 ECG_SAMPLE_HZ = 130.0
 """The H10's ECG rate (Polar Measurement Data, ECG at 130 Hz)."""
@@ -58,24 +59,35 @@ class SimulatedEcg:
 
 @dataclass(frozen=True)
 class SimulatedAcc:
-    """An ACC record: sample times (s), acceleration (mg, shape (n, 3)) and its rate (Hz)."""
+    """An ACC record: sample times (s), acceleration (mg, shape (n, 3)) and its rate (Hz).
+
+    ``breath_phase_rad`` is the true breathing phase per sample (the test truth of the rate).
+    """
 
     t_s: np.ndarray
     acc_mg: np.ndarray
     sample_hz: float
+    breath_phase_rad: np.ndarray
+
+    def true_breaths_per_min(self, start_s: float, end_s: float) -> float:
+        """The mean breathing rate between two times, from the true phase."""
+        lo, hi = np.searchsorted(self.t_s, (start_s, end_s))
+        hi = min(hi, self.t_s.size - 1)
+        cycles = (self.breath_phase_rad[hi] - self.breath_phase_rad[lo]) / (2 * np.pi)
+        return float(60.0 * cycles / (self.t_s[hi] - self.t_s[lo]))
 
 
-def beat_times_from_rr(rr_ms: Sequence[float], start_s: float = 1.0) -> np.ndarray:
+def beat_times_from_rr(rr_ms: ArrayLike, start_s: float = 1.0) -> np.ndarray:
     """Beat times (s) of an RR series: the first beat at ``start_s``, then cumulative sums."""
     rr_s = np.asarray(rr_ms, dtype=float) / 1000.0
     return start_s + np.concatenate(([0.0], np.cumsum(rr_s)))
 
 
 def synthesize_ecg(
-    beat_times_s: Sequence[float],
+    beat_times_s: ArrayLike,
     *,
     seed: int,
-    ectopic: Sequence[bool] | None = None,
+    ectopic: ArrayLike | None = None,
     sample_hz: float = ECG_SAMPLE_HZ,
     duration_s: float | None = None,
     breathing_hz: float = 0.25,
@@ -140,7 +152,7 @@ def synthesize_acc(
     rate_wander: float = 0.05,
     movement_bouts_s: Sequence[tuple[float, float]] = (),
     movement_mg: float = 300.0,
-    beat_times_s: Sequence[float] = (),
+    beat_times_s: ArrayLike = (),
 ) -> SimulatedAcc:
     """Chest acceleration (mg) of a breathing wearer, with optional movement bouts.
 
@@ -192,7 +204,7 @@ def synthesize_acc(
         + (axis * axis.dot(g0))[None, :] * (1 - np.cos(tilt_rad))[:, None]
     )
     acc += noise_mg * rng.standard_normal(acc.shape)
-    for beat_s in beat_times_s:
+    for beat_s in np.asarray(beat_times_s, dtype=float):
         lo, hi = np.searchsorted(t_s, (beat_s, beat_s + 0.15))
         dt = t_s[lo:hi] - beat_s
         acc[lo:hi, 0] += 5.0 * np.sin(2 * np.pi * dt / 0.15)
@@ -207,4 +219,4 @@ def synthesize_acc(
             [np.convolve(rng.standard_normal(n), kernel, mode="same") for _ in range(3)], axis=1
         )
         acc[lo:hi] += movement_mg * burst * np.hanning(n)[:, None] ** 0.25
-    return SimulatedAcc(t_s=t_s, acc_mg=acc, sample_hz=sample_hz)
+    return SimulatedAcc(t_s=t_s, acc_mg=acc, sample_hz=sample_hz, breath_phase_rad=phase)
