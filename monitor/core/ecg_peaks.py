@@ -7,7 +7,9 @@ filters whose state is carried between chunks so that any chunking gives the sam
 2. derivative, squaring and a 150 ms moving-window integration (MWI);
 3. MWI peaks at least 250 ms apart (the refractory period) above an adaptive threshold: Pan &
    Tompkins' running signal and noise levels, ``threshold = NPKI + 0.25 (SPKI - NPKI)``, with
-   their search-back at half the threshold when no beat came for 1.66 times the mean RR;
+   their search-back at half the threshold when no beat came for 1.66 times the mean RR, and
+   their levels learned afresh from the last 2 s when no beat came for 3 s (after lost skin
+   contact, or a new electrode position with a smaller QRS);
 4. the R peak is the largest deflection of the baseline-corrected raw ECG in the QRS span
    before the MWI peak, refined below the 7.7 ms sample spacing by a cubic spline through the
    neighbouring samples (a standard sub-sample step; at 130 Hz, without it, R-peak times are
@@ -31,6 +33,7 @@ BAND_HZ = (5.0, 15.0)
 MWI_WINDOW_S = 0.150
 REFRACTORY_S = 0.250
 SEARCH_BACK_FACTOR = 1.66
+RELEARN_AFTER_S = 3.0
 BUFFER_S = 6.0
 
 
@@ -64,6 +67,7 @@ class StreamingRPeakDetector:
         self._rr_s: deque[float] = deque(maxlen=8)
         self._last_peak_s = -np.inf
         self._last_mwi_s = -np.inf
+        self._relearned_s = -np.inf
         self._seen_n = 0
 
     def push(self, t_s: np.ndarray, ecg_uv: np.ndarray) -> np.ndarray:
@@ -99,6 +103,12 @@ class StreamingRPeakDetector:
         distance = max(1, int(REFRACTORY_S * self.sample_hz))
         cands, _props = find_peaks(self._mwi[:decidable], distance=distance)
         out: list[float] = []
+        newest_s = float(self._t[decidable - 1]) if decidable > 0 else -np.inf
+        if newest_s - max(self._last_mwi_s, self._relearned_s) > RELEARN_AFTER_S:
+            recent = self._mwi[max(0, decidable - int(2 * self.sample_hz)) : decidable]
+            self._spki = float(np.max(recent))
+            self._npki = float(np.mean(recent))
+            self._relearned_s = newest_s
         for idx in cands:
             cand_s = float(self._t[idx])
             if cand_s <= self._last_mwi_s + REFRACTORY_S:

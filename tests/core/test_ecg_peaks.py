@@ -95,3 +95,21 @@ def test_agrees_with_neurokit2_oracle() -> None:
     ours_err = np.median(nearest_error_ms(ours_s, truth_s))
     theirs_err = np.median(nearest_error_ms(theirs_s, truth_s))
     assert ours_err <= theirs_err
+
+
+def test_recovers_after_lost_contact_and_a_smaller_qrs() -> None:
+    """10 s of lost contact (flat line at the electrode offset), then a QRS a quarter as tall:
+    beats before are kept, beats from 3 s after contact returns are found again."""
+    truth_s = beat_times_from_rr(real_rr_ms("rest_rri.txt")[:200])
+    ecg = synthesize_ecg(truth_s, seed=8)
+    signal = ecg.ecg_uv.copy()
+    lost = (ecg.t_s >= 60.0) & (ecg.t_s < 70.0)
+    signal[lost] = 500.0
+    signal[ecg.t_s >= 70.0] *= 0.25
+    found_s = detect_r_peaks(ecg.t_s, signal, ecg.sample_hz)
+    before = truth_s[truth_s < 59.0]
+    after = truth_s[truth_s > 74.0]
+    assert np.mean(nearest_error_ms(found_s, before) <= 8.0) >= 0.99
+    assert np.mean(nearest_error_ms(found_s, after) <= 8.0) >= 0.99
+    inside = found_s[(found_s > 60.5) & (found_s < 69.5)]
+    assert inside.size == 0  # no beats invented on a flat line
