@@ -50,6 +50,8 @@ class StreamingRPeakDetector:
     """
 
     def __init__(self, sample_hz: float, decision_lag_s: float = 0.6) -> None:
+        if not np.isfinite(sample_hz) or sample_hz < 2 * BAND_HZ[1] + 10.0:
+            raise ValueError(f"ECG sample rate {sample_hz} Hz is too low for QRS detection")
         self.sample_hz = float(sample_hz)
         self._lag_n = round(decision_lag_s * sample_hz)
         self._sos = butter(2, BAND_HZ, btype="bandpass", fs=sample_hz, output="sos")
@@ -72,10 +74,16 @@ class StreamingRPeakDetector:
 
     def push(self, t_s: np.ndarray, ecg_uv: np.ndarray) -> np.ndarray:
         """Add samples (times in s, values in uV); return R-peak times (s) newly decided."""
-        x = np.asarray(ecg_uv, dtype=float)
-        t = np.asarray(t_s, dtype=float)
+        x = np.asarray(ecg_uv, dtype=float).reshape(-1)
+        t = np.asarray(t_s, dtype=float).reshape(-1)
+        if x.size != t.size:
+            raise ValueError(f"{t.size} sample times for {x.size} ECG samples")
         if x.size == 0:
             return np.empty(0)
+        if not np.all(np.isfinite(x)):
+            # A lost or corrupt sample would poison the filters' state for good: hold the last
+            # good value instead (a flat stretch, which makes no QRS).
+            x = self._hold_last_finite(x)
         if self._sos_zi is None:
             self._sos_zi = sosfilt_zi(self._sos) * x[0]
             self._mwi_zi = lfilter_zi(self._mwi_b, 1.0) * 0.0
@@ -92,6 +100,13 @@ class StreamingRPeakDetector:
             cut = self._t.size - self._max_n
             self._t, self._raw, self._mwi = self._t[cut:], self._raw[cut:], self._mwi[cut:]
         return peaks
+
+    def _hold_last_finite(self, x: np.ndarray) -> np.ndarray:
+        good = np.isfinite(x)
+        last = self._raw[-1] if self._raw.size else (x[good][0] if np.any(good) else 0.0)
+        idx = np.where(good, np.arange(x.size), -1)
+        np.maximum.accumulate(idx, out=idx)
+        return np.where(idx >= 0, x[np.maximum(idx, 0)], last)
 
     def _decide(self) -> np.ndarray:
         if self._seen_n < 2 * self.sample_hz:

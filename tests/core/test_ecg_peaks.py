@@ -113,3 +113,24 @@ def test_recovers_after_lost_contact_and_a_smaller_qrs() -> None:
     assert np.mean(nearest_error_ms(found_s, after) <= 8.0) >= 0.99
     inside = found_s[(found_s > 60.5) & (found_s < 69.5)]
     assert inside.size == 0  # no beats invented on a flat line
+
+
+def test_non_finite_samples_do_not_poison_the_detector() -> None:
+    """NaN and inf samples (a corrupt frame) are held flat; beats around them are still found."""
+    truth_s = beat_times_from_rr(real_rr_ms("rest_rri.txt")[:120])
+    ecg = synthesize_ecg(truth_s, seed=9)
+    signal = ecg.ecg_uv.copy()
+    bad = (ecg.t_s >= 40.0) & (ecg.t_s < 40.6)
+    signal[bad] = np.nan
+    signal[5000] = np.inf
+    found_s = detect_r_peaks(ecg.t_s, signal, ecg.sample_hz)
+    assert np.all(np.isfinite(found_s))
+    away = truth_s[(np.abs(truth_s - 40.3) > 1.5) & (np.abs(truth_s - ecg.t_s[5000]) > 1.5)]
+    assert np.mean(nearest_error_ms(found_s, away) <= 8.0) >= 0.99
+
+
+def test_bad_arguments_are_refused() -> None:
+    with pytest.raises(ValueError, match="too low"):
+        StreamingRPeakDetector(10.0)
+    with pytest.raises(ValueError, match="sample times"):
+        StreamingRPeakDetector(130.0).push(np.zeros(3), np.zeros(4))
