@@ -79,7 +79,12 @@ def breathing_from_acc(t_s: np.ndarray, acc_mg: np.ndarray, sample_hz: float) ->
         See the module docstring for the method (Bates et al. 2010) and the quality rule.
     """
     t = np.asarray(t_s, dtype=float)
+    acc_mg = np.asarray(acc_mg, dtype=float)
+    if acc_mg.ndim != 2 or acc_mg.shape[1] != 3 or acc_mg.shape[0] != t.size:
+        raise ValueError(f"ACC must be (n, 3) with n = {t.size} sample times")
     none = np.empty(0)
+    if not np.all(np.isfinite(acc_mg)):
+        return AccBreathing(None, "ACC samples missing", none)
     if t.size < 20 * sample_hz:
         return AccBreathing(None, "window shorter than 20 s", none)
     if np.any(movement_windows(t, acc_mg, sample_hz).moving):

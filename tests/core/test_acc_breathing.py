@@ -87,3 +87,13 @@ def test_movement_windows_match_the_bouts(seed: int) -> None:
     at_25_s = np.searchsorted(acc.t_s, 25.0)
     assert is_moving(acc.acc_mg[: at_25_s + 1], acc.sample_hz)
     assert not is_moving(acc.acc_mg[: round(15.0 * acc.sample_hz)], acc.sample_hz)
+
+
+def test_missing_samples_and_bad_shapes() -> None:
+    acc = synthesize_acc(60.0, breaths_per_min=12.0, seed=2)
+    broken = acc.acc_mg.copy()
+    broken[100, 1] = np.nan
+    result = breathing_from_acc(acc.t_s, broken, acc.sample_hz)
+    assert (result.breaths_per_min, result.reason) == (None, "ACC samples missing")
+    with pytest.raises(ValueError, match=r"\(n, 3\)"):
+        breathing_from_acc(acc.t_s, acc.acc_mg[:, :2], acc.sample_hz)
