@@ -77,6 +77,65 @@ class SimulatedAcc:
         return float(60.0 * cycles / (self.t_s[hi] - self.t_s[lo]))
 
 
+class EcgSynthesizer:
+    """ECG synthesis chunk by chunk, for a live simulated H10 (see :func:`synthesize_ecg`).
+
+    Consecutive :meth:`samples` calls continue one noise stream, so a record made in chunks
+    equals one made at once when each call gets the same beat list.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int,
+        breathing_hz: float = 0.25,
+        qrs_breath_mod: float = 0.15,
+        wander_uv: float = 150.0,
+        mains_uv: float = 15.0,
+        emg_uv: float = 20.0,
+    ) -> None:
+        self._rng = np.random.default_rng(seed)
+        self._drift_phase = self._rng.uniform(0, 2 * np.pi, 2)
+        self._mains_phase = float(self._rng.uniform(0, 2 * np.pi))
+        self.breathing_hz = breathing_hz
+        self.qrs_breath_mod = qrs_breath_mod
+        self.wander_uv = wander_uv
+        self.mains_uv = mains_uv
+        self.emg_uv = emg_uv
+
+    def samples(
+        self, t_s: ArrayLike, beat_times_s: ArrayLike, ectopic: ArrayLike | None = None
+    ) -> np.ndarray:
+        """ECG (uV) at the sample times ``t_s`` (increasing, after the previous call's).
+
+        ``beat_times_s`` must hold every beat from 0.7 s before the first sample to 0.4 s
+        after the last, and the beat before the first of those (its RR places the T wave).
+        """
+        t = np.asarray(t_s, dtype=float)
+        beats = np.asarray(beat_times_s, dtype=float)
+        kinds = np.zeros(beats.size, bool) if ectopic is None else np.asarray(ectopic, bool)
+        ecg = np.zeros_like(t)
+        if t.size == 0:
+            return ecg
+        rr_s = np.diff(beats, prepend=beats[0] - 1.0) if beats.size else beats
+        gain = 1.0 + self.qrs_breath_mod * np.sin(2 * np.pi * self.breathing_hz * beats)
+        near = (beats > t[0] - 0.7) & (beats < t[-1] + 0.4)
+        for beat_s, rr, g, is_ectopic in zip(
+            beats[near], rr_s[near], gain[near], kinds[near], strict=True
+        ):
+            lo, hi = np.searchsorted(t, (beat_s - 0.4, beat_s + 0.7))
+            dt = t[lo:hi] - beat_s
+            qt_scale = float(np.sqrt(np.clip(rr, 0.3, 2.0)))
+            for _, amp, centre, width, scales in _ECTOPIC_WAVES if is_ectopic else _NORMAL_WAVES:
+                mu = centre * qt_scale if scales else centre
+                ecg[lo:hi] += g * amp * np.exp(-0.5 * ((dt - mu) / width) ** 2)
+        ecg += self.wander_uv * np.sin(2 * np.pi * self.breathing_hz * t + self._drift_phase[0])
+        ecg += self.wander_uv * np.sin(2 * np.pi * 0.03 * t + self._drift_phase[1])
+        ecg += self.mains_uv * np.sin(2 * np.pi * 50.0 * t + self._mains_phase)
+        ecg += self.emg_uv * self._rng.standard_normal(t.size)
+        return ecg
+
+
 def beat_times_from_rr(rr_ms: ArrayLike, start_s: float = 1.0) -> np.ndarray:
     """Beat times (s) of an RR series: the first beat at ``start_s``, then cumulative sums."""
     rr_s = np.asarray(rr_ms, dtype=float) / 1000.0
@@ -118,26 +177,17 @@ def synthesize_ecg(
         Waves after McSharry et al. 2003 (see the module docstring).
     """
     beats = np.asarray(beat_times_s, dtype=float)
-    kinds = np.zeros(beats.size, dtype=bool) if ectopic is None else np.asarray(ectopic, bool)
-    rng = np.random.default_rng(seed)
     end_s = float(beats[-1] + 1.0) if duration_s is None else duration_s
     t_s = np.arange(0.0, end_s, 1.0 / sample_hz)
-    ecg = np.zeros_like(t_s)
-    rr_s = np.diff(beats, prepend=beats[0] - 1.0)
-    breath_phase = 2 * np.pi * breathing_hz * beats
-    gain = 1.0 + qrs_breath_mod * np.sin(breath_phase)
-    for beat_s, rr, g, is_ectopic in zip(beats, rr_s, gain, kinds, strict=True):
-        lo, hi = np.searchsorted(t_s, (beat_s - 0.4, beat_s + 0.7))
-        dt = t_s[lo:hi] - beat_s
-        qt_scale = float(np.sqrt(np.clip(rr, 0.3, 2.0)))
-        for _, amp, centre, width, scales in _ECTOPIC_WAVES if is_ectopic else _NORMAL_WAVES:
-            mu = centre * qt_scale if scales else centre
-            ecg[lo:hi] += g * amp * np.exp(-0.5 * ((dt - mu) / width) ** 2)
-    drift_phase = rng.uniform(0, 2 * np.pi, 2)
-    ecg += wander_uv * np.sin(2 * np.pi * breathing_hz * t_s + drift_phase[0])
-    ecg += wander_uv * np.sin(2 * np.pi * 0.03 * t_s + drift_phase[1])
-    ecg += mains_uv * np.sin(2 * np.pi * 50.0 * t_s + rng.uniform(0, 2 * np.pi))
-    ecg += emg_uv * rng.standard_normal(t_s.size)
+    synth = EcgSynthesizer(
+        seed=seed,
+        breathing_hz=breathing_hz,
+        qrs_breath_mod=qrs_breath_mod,
+        wander_uv=wander_uv,
+        mains_uv=mains_uv,
+        emg_uv=emg_uv,
+    )
+    ecg = synth.samples(t_s, beats, ectopic)
     return SimulatedEcg(t_s=t_s, ecg_uv=ecg, sample_hz=sample_hz)
 
 
