@@ -464,20 +464,6 @@ class SessionWriter:
             sql = _INSERT_PACKET.replace("packets", "therapist_packets")
             self._queue.put(_Statement(sql, (seq, arrival_s, bytes(raw))))
 
-    def _add_therapist_beat(self, t_s: float, rr_ms: float, arrival_s: float) -> int:
-        row = (
-            _check_finite("t_s", t_s) - self._time_origin_s,
-            _check_finite("rr_ms", rr_ms),
-            _check_finite("arrival_s", arrival_s) - self._time_origin_s,
-        )
-        with self._lock:
-            self._check_open()
-            index = self._next_therapist_beat
-            self._next_therapist_beat += 1
-            sql = _INSERT_BEAT.replace("beats", "therapist_beats")
-            self._queue.put(_Statement(sql, (index, *row, None)))
-        return index
-
     def _set_therapist_beat_classes(self, first_index: int, classes: Sequence[int]) -> None:
         codes = [int(c) for c in classes]
         if any(not 0 <= code <= MAX_BEAT_CLASS for code in codes):
@@ -507,6 +493,9 @@ class SessionWriter:
         int
             The beat's index (0 for the first beat), for :meth:`set_beat_classes`.
         """
+        return self._queue_beat(t_s, rr_ms, arrival_s, therapist=False)
+
+    def _queue_beat(self, t_s: float, rr_ms: float, arrival_s: float, *, therapist: bool) -> int:
         row = (
             _check_finite("t_s", t_s) - self._time_origin_s,
             _check_finite("rr_ms", rr_ms),
@@ -514,9 +503,15 @@ class SessionWriter:
         )
         with self._lock:
             self._check_open()
-            index = self._next_beat
-            self._next_beat += 1
-            self._queue.put(_Statement(_INSERT_BEAT, (index, *row, None)))
+            if therapist:
+                index = self._next_therapist_beat
+                self._next_therapist_beat += 1
+                sql = _INSERT_BEAT.replace("beats", "therapist_beats")
+            else:
+                index = self._next_beat
+                self._next_beat += 1
+                sql = _INSERT_BEAT
+            self._queue.put(_Statement(sql, (index, *row, None)))
         return index
 
     def add_beats(self, beats: Iterable[RecordedBeat]) -> int:
@@ -930,7 +925,7 @@ class TherapistStrapWriter:
 
     def add_beat(self, t_s: float, rr_ms: float, arrival_s: float) -> int:
         """Queue one of the therapist's beats; return its index among the therapist's beats."""
-        return self._writer._add_therapist_beat(t_s, rr_ms, arrival_s)
+        return self._writer._queue_beat(t_s, rr_ms, arrival_s, therapist=True)
 
     def set_beat_classes(self, first_index: int, classes: Sequence[int]) -> None:
         """Store the artefact classes of the therapist's beats ``first_index``, ... ."""

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
 from pathlib import Path
 
 import numpy as np
 from bluez_testbed.harness import SPARE_ADAPTER, STRAP_NAME
+from test_ble_recording import wait_for
 from test_ble_testbed import make_source
 
 from drivers.hrs import parse_heart_rate_measurement
@@ -21,14 +21,6 @@ from monitor.session.engine import SessionUpdate
 from monitor.session.live import LiveOptions, LiveSession
 
 THERAPIST_STRAP = "SM Therapist Strap"
-
-
-async def wait_for(condition, timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def test_both_straps_are_recorded_and_one_drops_out_while_the_other_goes_on(
