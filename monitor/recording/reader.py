@@ -128,7 +128,7 @@ class SessionReader:
         kinds : EventKind or iterable of EventKind, optional
             Only these kinds; all by default.
         source : str, optional
-            ``"therapist"`` for the therapist strap's events; by default the session's own
+            ``"therapist"`` for the therapist strap's events; otherwise the session's own
             (the client's strap and the therapist's input).
         """
         if isinstance(kinds, str):
@@ -147,7 +147,11 @@ class SessionReader:
                 raise UnreadableFileError(
                     f"{self.path}: corrupted event at {t_s} s ({error})"
                 ) from None
-            if event.data.get("source") == source and (wanted is None or event.kind in wanted):
+            # Only the therapist's strap marks its events; anything else is the session's own.
+            therapists = event.data.get("source") == THERAPIST_SOURCE
+            if therapists != (source == THERAPIST_SOURCE):
+                continue
+            if wanted is None or event.kind in wanted:
                 events.append(event)
         return events
 
