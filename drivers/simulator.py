@@ -185,6 +185,18 @@ class HeartSimulator:
     def _coupling_ms(self) -> Callable[[float], float] | None:
         return None if self.coupling is None else self.coupling.period_ms()
 
+    def true_rr(self, duration_s: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """This heart's true beat times and RR intervals up to ``duration_s`` (the script's
+        duration by default) as arrays; see :func:`simulated_rr`."""
+        end_s = script_duration_s(self.script) if duration_s is None else duration_s
+        times, intervals = [], []
+        for beat in self.heart_beats():
+            if beat.t_s > end_s:
+                break
+            times.append(beat.t_s)
+            intervals.append(beat.rr_ms)
+        return np.asarray(times), np.asarray(intervals)
+
     # The strap -----------------------------------------------------------------------------
 
     def events(
@@ -254,14 +266,7 @@ def simulated_rr(
         Beat times in seconds from the session start and the RR intervals ending at them.
     """
     simulator = HeartSimulator(script, seed=seed, resonance_hz=resonance_hz)
-    end_s = script_duration_s(simulator.script) if duration_s is None else duration_s
-    times, intervals = [], []
-    for beat in simulator.heart_beats():
-        if beat.t_s > end_s:
-            break
-        times.append(beat.t_s)
-        intervals.append(beat.rr_ms)
-    return np.asarray(times), np.asarray(intervals)
+    return simulator.true_rr(duration_s)
 
 
 @dataclass

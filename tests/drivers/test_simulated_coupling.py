@@ -21,16 +21,6 @@ from monitor.core.synchrony import Synchrony, heart_rate_series, synchrony
 SESSION_S = script_duration_s(HeartSimulator().script)
 
 
-def true_beats(simulator: HeartSimulator, end_s: float) -> tuple[np.ndarray, np.ndarray]:
-    times, intervals = [], []
-    for beat in simulator.heart_beats():
-        if beat.t_s > end_s:
-            break
-        times.append(beat.t_s)
-        intervals.append(beat.rr_ms)
-    return np.asarray(times), np.asarray(intervals)
-
-
 def hr_10s_bpm(t_s: np.ndarray, rr_ms: np.ndarray) -> np.ndarray:
     """Mean heart rate over the beats of the trailing 10 s, at each beat (plain loop)."""
     out = np.empty(t_s.size)
@@ -47,7 +37,7 @@ def session_synchrony(seed: int, strength: float, lag_s: float) -> Synchrony | N
     therapist = client.therapist_of(strength=strength, lag_s=lag_s)
     series = []
     for person in (client, therapist):
-        t_s, rr_ms = true_beats(person, SESSION_S)
+        t_s, rr_ms = person.true_rr(SESSION_S)
         series.append(heart_rate_series(t_s, hr_10s_bpm(t_s, rr_ms), 0.0, SESSION_S))
     return synchrony(series[0], series[1])
 
@@ -83,8 +73,8 @@ def test_without_coupling_the_therapist_heart_is_its_own() -> None:
     client = HeartSimulator(seed=4)
     coupled = client.therapist_of(strength=0.0, lag_s=2.0, seed=11)
     alone = HeartSimulator(coupled.script, seed=11)
-    a_t, a_rr = true_beats(coupled, 120.0)
-    b_t, b_rr = true_beats(alone, 120.0)
+    a_t, a_rr = coupled.true_rr(120.0)
+    b_t, b_rr = alone.true_rr(120.0)
     assert np.array_equal(a_t, b_t) and np.array_equal(a_rr, b_rr)
 
 
