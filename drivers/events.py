@@ -129,7 +129,74 @@ class DeviceInfo:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class EcgSamples:
+    """A run of ECG samples from the strap's raw-data stream (Polar Measurement Data, PMD).
+
+    Attributes
+    ----------
+    arrival_s : float
+        Host time the data frame arrived.
+    start_s : float
+        Time of the first sample on the same clock as ``arrival_s``, mapped from the strap's
+        sample clock (:class:`drivers.pmd.StrapClock`); sample ``i`` is at
+        ``start_s + i / sample_hz``.
+    sample_hz : float
+        Sampling rate (130 Hz on the Polar H10).
+    ecg_uv : tuple of int
+        The samples in microvolts, oldest first.
+    raw : bytes
+        The PMD data frame exactly as received, when it came from a strap.
+    """
+
+    arrival_s: float
+    start_s: float
+    sample_hz: float
+    ecg_uv: tuple[int, ...]
+    raw: bytes = b""
+
+    def times_s(self) -> tuple[float, ...]:
+        """Each sample's time, on the clock of ``start_s``."""
+        return tuple(self.start_s + i / self.sample_hz for i in range(len(self.ecg_uv)))
+
+
+@dataclass(frozen=True, slots=True)
+class AccSamples:
+    """A run of three-axis acceleration samples from the strap's raw-data stream (PMD).
+
+    Attributes
+    ----------
+    arrival_s : float
+        Host time the data frame arrived.
+    start_s : float
+        Time of the first sample (as for :class:`EcgSamples`).
+    sample_hz : float
+        Sampling rate (25, 50, 100 or 200 Hz on the Polar H10).
+    acc_mg : tuple of (int, int, int)
+        X, Y, Z acceleration per sample in milli-g, oldest first.
+    raw : bytes
+        The PMD data frame exactly as received, when it came from a strap.
+    """
+
+    arrival_s: float
+    start_s: float
+    sample_hz: float
+    acc_mg: tuple[tuple[int, int, int], ...]
+    raw: bytes = b""
+
+    def times_s(self) -> tuple[float, ...]:
+        """Each sample's time, on the clock of ``start_s``."""
+        return tuple(self.start_s + i / self.sample_hz for i in range(len(self.acc_mg)))
+
+
 SourceEvent = (
-    HeartRatePacket | StateChanged | BatteryLevel | ContactChanged | SignalGap | DeviceInfo
+    HeartRatePacket
+    | StateChanged
+    | BatteryLevel
+    | ContactChanged
+    | SignalGap
+    | DeviceInfo
+    | EcgSamples
+    | AccSamples
 )
 """Anything a source can emit."""

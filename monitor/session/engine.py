@@ -21,11 +21,13 @@ from dataclasses import dataclass
 
 from drivers.beat_clock import BeatClock
 from drivers.events import (
+    AccSamples,
     BatteryLevel,
     Beat,
     ConnectionState,
     ContactChanged,
     DeviceInfo,
+    EcgSamples,
     HeartRatePacket,
     SignalGap,
     SourceEvent,
@@ -135,6 +137,10 @@ def _shift_times(event: SourceEvent, origin_s: float) -> SourceEvent:
     if isinstance(event, SignalGap):
         return dataclasses.replace(
             event, start_s=event.start_s - origin_s, end_s=event.end_s - origin_s
+        )
+    if isinstance(event, EcgSamples | AccSamples):
+        return dataclasses.replace(
+            event, arrival_s=event.arrival_s - origin_s, start_s=event.start_s - origin_s
         )
     return dataclasses.replace(event, arrival_s=event.arrival_s - origin_s)
 
