@@ -91,7 +91,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--co-regulation",
         action="store_true",
         help="also simulate the therapist's own strap, coupled to the client's heart: the "
-        "dashboard shows your own zone and the live synchrony",
+        "dashboard shows your own zone, a gentle cue when you leave your own window, and the live "
+        "synchrony",
     )
     from monitor.commands.record import add_lsl_flag
 
@@ -150,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
             client_code=args.client,
             record=True,
             therapist_simulate=args.co_regulation,
+            therapist_cue=args.co_regulation,
             lsl_name=lsl_name_from(args),
         )
         return run_dashboard(

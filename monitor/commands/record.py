@@ -98,6 +98,12 @@ def add_therapist_arguments(parser: argparse.ArgumentParser) -> None:
         help="simulated therapist: seconds the therapist's heart follows the client's "
         "(negative: the therapist leads; default 2)",
     )
+    therapist.add_argument(
+        "--therapist-cue",
+        action="store_true",
+        help="a gentle cue on the dashboard when you have been outside your own window for a "
+        "while (never on the client's view)",
+    )
 
 
 LSL_DEFAULT_NAME = "SessionMonitor"
@@ -152,6 +158,12 @@ def options_from(args: argparse.Namespace) -> LiveOptions:
         raise CliError(f"--therapist-coupling must be within -1..1, got {coupling:g}")
     if not -30.0 <= lag_s <= 30.0:
         raise CliError(f"--therapist-lag-s must be within -30..30 s, got {lag_s:g}")
+    therapist_cue = bool(getattr(args, "therapist_cue", False))
+    if therapist_cue and not (therapist_simulate or therapist_device is not None):
+        raise CliError(
+            "--therapist-cue needs the therapist's strap (--therapist-device or "
+            "--therapist-simulate)"
+        )
     reused = None
     if getattr(args, "reuse_baseline", False):
         from monitor.recording.client_sessions import latest_baseline
@@ -178,6 +190,7 @@ def options_from(args: argparse.Namespace) -> LiveOptions:
         therapist_simulate=therapist_simulate,
         therapist_coupling=coupling,
         therapist_lag_s=lag_s,
+        therapist_cue=therapist_cue,
         lsl_name=lsl_name_from(args),
         lsl_inlet=getattr(args, "lsl_inlet", None),
     )

@@ -189,6 +189,8 @@ class DashboardModel:
     co_regulation: bool = False
     synchrony_trace: list[tuple[float, float, bool]] = field(default_factory=list)
     """Each live synchrony as it came: (end of its span, effect size, above chance)."""
+    therapist_alert: str | None = None
+    """The kind ("hyper" or "hypo") of the therapist's own open alert, if any."""
     _resume_phase: str | None = None
 
     # -- input ----------------------------------------------------------------------------------
@@ -210,6 +212,8 @@ class DashboardModel:
         if update.therapist_reading is not None or update.synchrony is not None:
             self.co_regulation = True
             self.therapist_reading = update.therapist_reading or self.therapist_reading
+            if update.therapist_reading is not None:
+                self._apply_therapist_alerts(update.therapist_reading)
             if update.synchrony is not None and update.synchrony is not self.synchrony:
                 self.synchrony = update.synchrony
                 result = update.synchrony.result
@@ -309,6 +313,16 @@ class DashboardModel:
         elif open_suspension is not None:
             open_suspension.end_s = max(reading.t_s, open_suspension.start_s)
 
+    def _apply_therapist_alerts(self, reading: ArousalReading) -> None:
+        # The therapist's own judge raises alerts as the client's does (sustained time outside
+        # the window, not a single beat), so the cue is as unhurried as the grounding banner.
+        for alert in reading.ended:
+            if str(alert.kind) == self.therapist_alert:
+                self.therapist_alert = None
+        for alert in reading.started:
+            if alert.kind in (AlertKind.HYPER, AlertKind.HYPO):
+                self.therapist_alert = str(alert.kind)
+
     # -- what the views ask ---------------------------------------------------------------------
 
     @property
@@ -378,12 +392,30 @@ class DashboardModel:
             together = f"above chance, {phase}, {lead}"
         return f"You: {own}  ·  Synchrony (last 5 min): {together}"
 
+    def therapist_cue(self) -> str | None:
+        """A gentle cue while the therapist's own judge holds an alert: the therapist has been
+        outside their own window long enough that the client's would be asked to pause (the
+        therapist's own regulation is part of interactive regulation; Ogden, Minton & Pain
+        2006, "Trauma and the Body"). None otherwise; shown only where the therapist asked for it,
+        never on the client's view."""
+        if self.therapist_alert is None:
+            return None
+        return _THERAPIST_CUES.get(self.therapist_alert)
+
     @property
     def strap_is_down(self) -> bool:
         """The strap is not delivering (lost, reconnecting, not yet connected, stopped or the
         session is over)."""
         return self.ended or self.status.state is not ConnectionState.CONNECTED
 
+
+_THERAPIST_CUES = {
+    "hyper": "You have been above your own window for a while: a slow breath out, feet on the "
+    "floor, for yourself too.",
+    "hypo": "You have been below your own window for a while: sit up, look around the room, "
+    "for yourself too.",
+}
+"""Addressed to the therapist alone, in the same unhurried words as the client's pause."""
 
 _THERAPIST_ZONE_WORDS = {
     "inside": "inside your window",

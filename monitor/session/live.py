@@ -106,6 +106,9 @@ class LiveOptions:
     therapist_coupling: float = 0.5
     """Simulated therapist: share of the client's heart-rate changes taken on (-1..1)."""
     therapist_lag_s: float = 2.0
+    therapist_cue: bool = False
+    """Show the therapist a gentle cue on the dashboard while their own strap's judge holds an
+    alert (outside their own window for as long as a client's alert takes)."""
     """Simulated therapist: seconds the therapist's heart follows the client's."""
     therapist_disturbances: Disturbances | None = None
     """Simulated therapist only: drop-outs and artefacts of the therapist's strap."""

@@ -110,5 +110,8 @@ def stylesheet() -> str:
         background: {PANEL}; border: 1px solid #C9C4B8; border-radius: 6px; padding: 5px;
     }}
     QLabel#hint {{ color: {MUTED_TEXT}; font-size: {BASE_POINT_SIZE - 1}pt; }}
+    QLabel#therapist-cue {{
+        background: {NOTICE_BACKGROUND}; color: {TEXT}; border-radius: 6px; padding: 6px 10px;
+    }}
     QLabel#section {{ color: {MUTED_TEXT}; font-weight: bold; }}
     """

@@ -222,6 +222,7 @@ def test_the_therapist_strap_drops_out_and_returns_while_the_client_goes_on(
         (["--simulate", "--therapist-device", "X"], "--therapist-device goes with --device"),
         (["--simulate", "--therapist-simulate", "--therapist-coupling", "2"], "within -1..1"),
         (["--simulate", "--therapist-simulate", "--therapist-lag-s", "99"], "within -30..30"),
+        (["--simulate", "--therapist-cue"], "--therapist-cue needs the therapist's strap"),
     ],
 )
 def test_wrong_therapist_flags_get_one_line_and_exit_2(

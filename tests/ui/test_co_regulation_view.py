@@ -4,15 +4,19 @@ session with a simulated coupled therapist."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 from pathlib import Path
 
 import numpy as np
 
+from monitor.core.tolerance import Alert, AlertKind, ArousalReading, Zone
 from monitor.session.dashboard_model import DashboardModel
 from monitor.session.engine import SessionUpdate
 from monitor.session.live import LiveOptions, LiveSession
+from monitor.ui.dashboard.window import MainWindow
 from monitor.ui.plots import SessionPlots
+from monitor.ui.settings_store import DashboardSettings
 
 
 def co_regulation_updates(folder: Path) -> list[SessionUpdate]:
@@ -55,3 +59,46 @@ def test_the_synchrony_trace_draws_each_live_synchrony_under_the_arousal(
     plain = SessionPlots(span_s=300.0)
     qtbot.addWidget(plain)
     assert plain.synchrony is None and len(plain.plots) == 5
+
+
+def _therapist_update(t_s: float, started: tuple = (), ended: tuple = ()) -> SessionUpdate:
+    reading = ArousalReading(t_s, Zone.HYPER, started=started, ended=ended)
+    return SessionUpdate(t_s=t_s, therapist_reading=reading)
+
+
+def test_the_therapist_cue_shows_only_while_their_own_alert_is_open_and_only_when_asked(
+    qtbot: object, dashboard_app: object, tmp_path: Path
+) -> None:
+    """The therapist's own judge opens and closes alerts as the client's does; the cue follows
+    them (a warning alone is no cue), and only with ``therapist_cue``."""
+    asked = MainWindow(
+        LiveOptions(simulate=True, therapist_simulate=True, therapist_cue=True),
+        DashboardSettings(),
+        settings_path=tmp_path / "asked.json",
+    )
+    unasked = MainWindow(
+        LiveOptions(simulate=True, therapist_simulate=True),
+        DashboardSettings(),
+        settings_path=tmp_path / "unasked.json",
+    )
+    for window in (asked, unasked):
+        qtbot.addWidget(window)
+    hyper = Alert(AlertKind.HYPER, 400.0, "above the window for 30 s")
+    warning = Alert(AlertKind.WARNING, 380.0, "rising fast")
+    timeline = [
+        (_therapist_update(380.0, started=(warning,)), None),
+        (_therapist_update(400.0, started=(hyper,)), "above your own window"),
+        (_therapist_update(410.0), "above your own window"),
+        (_therapist_update(450.0, ended=(dataclasses.replace(hyper, end_s=450.0),)), None),
+    ]
+    for update, expected in timeline:
+        for window in (asked, unasked):
+            window.model.apply(update)
+            window.refresh()
+        if expected is None:
+            assert asked.therapist_cue.isHidden()
+        else:
+            assert not asked.therapist_cue.isHidden()
+            assert expected in asked.therapist_cue.text()
+        assert unasked.therapist_cue.isHidden()
+    assert asked.model.therapist_alert is None

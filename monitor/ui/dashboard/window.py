@@ -264,6 +264,12 @@ class MainWindow(QMainWindow):
         self.co_regulation_line.setObjectName("hint")
         self.co_regulation_line.hide()
         centre.addWidget(self.co_regulation_line)
+        # Only when the therapist asked for it (--therapist-cue): some would rather not be told.
+        self.therapist_cue = QLabel("")
+        self.therapist_cue.setObjectName("therapist-cue")
+        self.therapist_cue.setWordWrap(True)
+        self.therapist_cue.hide()
+        centre.addWidget(self.therapist_cue)
         self._centre = centre
         body.addLayout(centre, 1)
         self.panel.setFixedWidth(CONTROLS_COLUMN_WIDTH_PX)
@@ -789,6 +795,7 @@ class MainWindow(QMainWindow):
         self.vitals.show_model(model)
         self.plots.show_model(model)
         self._show_co_regulation(model.co_regulation_line())
+        self._show_therapist_cue(model.therapist_cue())
         self.client_controls.set_finder_running(self.resonance_panel.finder.running)
         self._maybe_chime()
         if self.moment_screenshots is not None:
@@ -802,6 +809,14 @@ class MainWindow(QMainWindow):
             self.stop_at_s = None
             self.take_screenshots()
             self.stop_session()
+
+    def _show_therapist_cue(self, cue: str | None) -> None:
+        if cue is None or not self.options.therapist_cue:
+            self.therapist_cue.hide()
+            return
+        if self.therapist_cue.text() != cue:
+            self.therapist_cue.setText(cue)
+        self.therapist_cue.show()
 
     def _show_co_regulation(self, line: str | None) -> None:
         if line is None:
