@@ -72,10 +72,27 @@ class ReplayRestarted:
     target_s: float
 
 
-ReplayItem = SourceEvent | ReplayMarker | ReplayRestarted
+@dataclass(frozen=True, slots=True)
+class TherapistItem:
+    """An event of the therapist's own strap in a co-regulation recording (re-parsed packets,
+    connection changes, gaps), replayed beside the client's so that it reaches the therapist's
+    engine and never the client's."""
+
+    event: SourceEvent
+
+    @property
+    def arrival_s(self) -> float:
+        return self.event.arrival_s
+
+
+ReplayItem = SourceEvent | ReplayMarker | TherapistItem | ReplayRestarted
 """Anything :meth:`ReplaySource.events` yields."""
 
 PacketParser = Callable[[bytes, float], HeartRatePacket]
+
+
+def _as_is(event: SourceEvent) -> SourceEvent:
+    return event
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +100,7 @@ class _Entry:
     t_s: float
     rank: int
     order: int
-    item: SourceEvent | ReplayMarker
+    item: SourceEvent | ReplayMarker | TherapistItem
 
 
 class ReplaySource:
@@ -99,6 +116,9 @@ class ReplaySource:
         accepted too and are emitted as given.
     markers : iterable of (t_s, payload), optional
         Further recorded events to re-emit as :class:`ReplayMarker`.
+    therapist_packets, therapist_events : iterable, optional
+        The therapist's strap in a co-regulation recording, as ``packets`` and ``events``;
+        emitted as :class:`TherapistItem`.
     speed : float, optional
         Recorded seconds per wall-clock second; :data:`FAST` for as fast as possible.
     start_s : float, optional
@@ -121,6 +141,8 @@ class ReplaySource:
         events: Iterable[SourceEvent] = (),
         markers: Iterable[tuple[float, object]] = (),
         *,
+        therapist_packets: Iterable[tuple[float, bytes]] = (),
+        therapist_events: Iterable[SourceEvent] = (),
         speed: float = 1.0,
         start_s: float = 0.0,
         parse: PacketParser = parse_heart_rate_measurement,
@@ -129,16 +151,20 @@ class ReplaySource:
         check_speed(speed)
         self.malformed_packets = 0
         entries: list[_Entry] = []
-        for arrival_s, raw in packets:
-            try:
-                packet = parse(bytes(raw), float(arrival_s))
-            except MalformedPacketError:
-                self.malformed_packets += 1
-                continue
-            entries.append(_Entry(float(arrival_s), _PACKET_RANK, len(entries), packet))
-        for event in events:
-            rank = _PACKET_RANK if isinstance(event, HeartRatePacket) else _EVENT_RANK
-            entries.append(_Entry(float(event.arrival_s), rank, len(entries), event))
+        for wrap, strap_packets, strap_events in (
+            (_as_is, packets, events),
+            (TherapistItem, therapist_packets, therapist_events),
+        ):
+            for arrival_s, raw in strap_packets:
+                try:
+                    packet = parse(bytes(raw), float(arrival_s))
+                except MalformedPacketError:
+                    self.malformed_packets += 1
+                    continue
+                entries.append(_Entry(float(arrival_s), _PACKET_RANK, len(entries), wrap(packet)))
+            for event in strap_events:
+                rank = _PACKET_RANK if isinstance(event, HeartRatePacket) else _EVENT_RANK
+                entries.append(_Entry(float(event.arrival_s), rank, len(entries), wrap(event)))
         for t_s, payload in markers:
             marker = ReplayMarker(float(t_s), payload)
             entries.append(_Entry(float(t_s), _MARKER_RANK, len(entries), marker))
@@ -174,7 +200,7 @@ class ReplaySource:
     def paused(self) -> bool:
         return self._media.paused
 
-    def items(self) -> Iterator[SourceEvent | ReplayMarker]:
+    def items(self) -> Iterator[SourceEvent | ReplayMarker | TherapistItem]:
         """Every item in replay order, at once (no pacing, no state): for batch analysis."""
         return (entry.item for entry in self._timeline)
 
@@ -229,7 +255,7 @@ class ReplaySource:
 
         Yields
         ------
-        SourceEvent, ReplayMarker or ReplayRestarted
+        SourceEvent, ReplayMarker, TherapistItem or ReplayRestarted
             Re-parsed packets and recorded events in recorded order, with their recorded
             times; a final ``StateChanged`` stopped if the recording does not end with one or
             the replay was stopped early.

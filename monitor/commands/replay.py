@@ -19,8 +19,13 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor.commands import CliError
+
+if TYPE_CHECKING:
+    from monitor.core.judge import ToleranceSummary
+    from monitor.recording.beat_input import BeatInput
 
 # Qt, the session engine and the analysis are imported in run(): `session-monitor --help` and
 # the other subcommands must not pay for them.
@@ -170,8 +175,25 @@ def _run_headless(args: argparse.Namespace) -> int:
     except UnreadableFileError as error:
         raise CliError(str(error)) from None
     summary = analysis_keys(beats, replay.tolerance)
+    if replay.therapist_tolerance is not None:
+        summary.update(_co_regulation_keys(beats, replay.therapist_tolerance))
     if args.json:
         print(json.dumps(summary, allow_nan=False))
     else:
         print_text(args.file, summary)
     return 0
+
+
+def _co_regulation_keys(beats: BeatInput, therapist: ToleranceSummary) -> dict[str, object]:
+    """``analyze``'s ``therapist`` and ``synchrony`` keys, the therapist's time in their own
+    window from the replayed live engine (as the client's ``tolerance``)."""
+    import dataclasses
+
+    from monitor.report.co_regulation import co_regulation_of
+    from monitor.timeline import parallel_timeline
+
+    table = parallel_timeline(beats.t_s, beats.rr_ms, gap_after=beats.gap_after)
+    found = co_regulation_of(beats, table)
+    if found is None:  # a therapist strap that recorded no beats
+        return {}
+    return dataclasses.replace(found, therapist_tolerance=therapist).as_json()

@@ -71,6 +71,27 @@ def _leader(lead_lag_s: float) -> str:
     return "therapist" if lead_lag_s < 0 else "together"
 
 
+def synchrony_words(span: SpanSynchrony) -> tuple[str, str]:
+    """A span's verdict and the relation of the two hearts, in the report's words.
+
+    Returns
+    -------
+    (str, str)
+        ``("above chance", "in phase, client leads by 2 s")``, ``("not above chance", "")``,
+        or ``("", why there is no figure)``.
+    """
+    r = span.result
+    if r is None:
+        return "", span.absent_reason
+    if not r.above_chance:
+        return "not above chance", ""
+    phase = "in phase" if r.in_phase else "anti-phase"
+    if r.lead_lag_s == 0:
+        return "above chance", f"{phase}, together"
+    leader = "client" if r.lead_lag_s > 0 else "therapist"
+    return "above chance", f"{phase}, {leader} leads by {abs(r.lead_lag_s):g} s"
+
+
 def span_synchrony(
     client_t_s: ArrayLike,
     client_hr_bpm: ArrayLike,

@@ -479,6 +479,8 @@ class RecordedSession:
     """The therapist's own strap (co-regulation, schema 3); ``None`` without one."""
     therapist_events: list[SessionEvent] = field(default_factory=list)
     """The therapist strap's connection, contact, gap and alert events."""
+    therapist_packets: RecordedPackets | None = None
+    """The therapist strap's stored notifications (replay re-parses them)."""
 
     @property
     def duration_s(self) -> float:

@@ -80,9 +80,9 @@ class SessionReader:
 
     # -- reading --------------------------------------------------------------------------------
 
-    def packets(self) -> RecordedPackets:
+    def packets(self, table: str = "packets") -> RecordedPackets:
         """Every stored notification, in arrival order."""
-        rows = self._query("SELECT arrival_s, raw FROM packets ORDER BY seq")
+        rows = self._query(f"SELECT arrival_s, raw FROM {table} ORDER BY seq")
         return RecordedPackets(
             arrival_s=np.array([row[0] for row in rows], dtype=np.float64),
             raw=[bytes(row[1]) for row in rows],
@@ -113,6 +113,12 @@ class SessionReader:
         if beats.t_s.size == 0 and not self.therapist_events():
             return None
         return beats
+
+    def therapist_packets(self) -> RecordedPackets | None:
+        """The therapist's strap's notifications (co-regulation, schema 3); ``None`` without one."""
+        if self.therapist_beats() is None:
+            return None
+        return self.packets("therapist_packets")
 
     def therapist_events(self) -> list[SessionEvent]:
         """The therapist's strap's events (connection, contact, gaps, its own alerts)."""
@@ -169,6 +175,7 @@ class SessionReader:
             schema_version=self.schema_version,
             therapist_beats=self.therapist_beats(),
             therapist_events=self.therapist_events(),
+            therapist_packets=self.therapist_packets(),
         )
 
     def close(self) -> None:
@@ -425,7 +432,9 @@ def replay_source(
 
     Packets are re-parsed from their stored bytes; recorded connection, battery, contact, gap
     and device events become source events again; phase markers, SUDS, notes and alerts come
-    as :class:`drivers.replay.ReplayMarker` items carrying the :class:`SessionEvent`.
+    as :class:`drivers.replay.ReplayMarker` items carrying the :class:`SessionEvent`. In a
+    co-regulation session the therapist's strap comes too, its packets and strap events as
+    :class:`drivers.replay.TherapistItem`.
 
     Parameters
     ----------
@@ -447,6 +456,15 @@ def replay_source(
         source_event = source_event_from_session(event)
         if source_event is not None:
             source_events.append(source_event)
+    # The therapist strap's own alerts are not fed back: its engine raises them again.
+    therapist_events = [source_event_from_session(e) for e in session.therapist_events]
+    therapist_packets = session.therapist_packets
     return ReplaySource(
-        session.packets.pairs(), source_events, markers, speed=speed, start_s=start_s
+        session.packets.pairs(),
+        source_events,
+        markers,
+        therapist_packets=() if therapist_packets is None else therapist_packets.pairs(),
+        therapist_events=[e for e in therapist_events if e is not None],
+        speed=speed,
+        start_s=start_s,
     )

@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 
 from monitor import __version__
-from monitor.core.co_regulation import SpanSynchrony
+from monitor.core.co_regulation import SpanSynchrony, synchrony_words
 from monitor.core.tolerance import Alert, AlertKind
 from monitor.core.tolerance_summary import marked_baseline_span
 from monitor.core.what_if import compare_alerts
@@ -475,17 +475,10 @@ SYNCHRONY_COLUMNS = ("Span", "From", "To", "Synchrony", "Relation", "Effect size
 def _synchrony_row(name: str, span: SpanSynchrony) -> list[str]:
     r = span.result
     when = [clock(span.start_s), clock(span.end_s)]
+    verdict, relation = synchrony_words(span)
     if r is None:
-        return [name, *when, DASH, span.absent_reason, DASH, DASH]
-    if not r.above_chance:
-        return [name, *when, "not above chance", DASH, number(r.effect_size, 1), str(r.segments)]
-    phase = "in phase" if r.in_phase else "anti-phase"
-    if r.lead_lag_s == 0:
-        relation = f"{phase}, together"
-    else:
-        leader = "client" if r.lead_lag_s > 0 else "therapist"
-        relation = f"{phase}, {leader} leads by {abs(r.lead_lag_s):g} s"
-    return [name, *when, "above chance", relation, number(r.effect_size, 1), str(r.segments)]
+        return [name, *when, DASH, relation, DASH, DASH]
+    return [name, *when, verdict, relation or DASH, number(r.effect_size, 1), str(r.segments)]
 
 
 def _co_regulation_section(analysis: SessionAnalysis) -> list[Block]:

@@ -15,7 +15,12 @@ from pathlib import Path
 from monitor.core.judge import ToleranceSummary
 from monitor.recording.model import RecordedSession
 from monitor.recording.reader import read_session, replay_source
-from monitor.session.replay_model import feed, opening_updates, replay_engine
+from monitor.session.replay_model import (
+    feed,
+    opening_updates,
+    replay_engine,
+    therapist_strap_for,
+)
 
 
 @dataclass(frozen=True)
@@ -32,12 +37,16 @@ class HeadlessReplay:
         NN beats the engine judged.
     malformed_packets : int
         Stored notifications the parser refused (skipped, as live).
+    therapist_tolerance : ToleranceSummary or None
+        Co-regulation: the therapist's strap judged by its own replayed engine, against the
+        therapist's own baseline.
     """
 
     session: RecordedSession
     tolerance: ToleranceSummary
     beats: int
     malformed_packets: int
+    therapist_tolerance: ToleranceSummary | None = None
 
 
 def replay_headless(path: str | Path) -> HeadlessReplay:
@@ -51,15 +60,19 @@ def replay_headless(path: str | Path) -> HeadlessReplay:
     session = read_session(path)
     engine = replay_engine(session.metadata)
     source = replay_source(session, speed=float("inf"))
+    therapist = therapist_strap_for(session)
     beats = 0
     opening_updates(engine, session)
     for item in source.items():
-        updates = feed(engine, item)
+        updates = feed(engine, item, therapist)
         beats += sum(1 for u in updates if u.beat is not None)
     beats += sum(1 for u in engine.finish() if u.beat is not None)
+    if therapist is not None:
+        therapist.finish()
     return HeadlessReplay(
         session=session,
         tolerance=engine.judge.summary(),
         beats=beats,
         malformed_packets=source.malformed_packets,
+        therapist_tolerance=None if therapist is None else therapist.engine.judge.summary(),
     )

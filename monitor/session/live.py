@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import datetime as dt
 import math
 import time
@@ -32,14 +31,14 @@ from drivers.source import HeartRateSource
 from monitor import __version__
 from monitor.core.baseline import Baseline
 from monitor.core.protocol import Phase
-from monitor.core.tolerance import ArousalReading, ToleranceSettings, Zone
+from monitor.core.tolerance import ToleranceSettings
 from monitor.recording.model import SessionMetadata, SourceKind, check_client_code
 from monitor.recording.recorder import SessionRecorder
 from monitor.recording.session_file import SessionWriter
 from monitor.session.engine import SessionEngine, SessionUpdate
-from monitor.session.live_synchrony import LiveSynchrony
 from monitor.session.paired_sources import PairedSources, Wearer
 from monitor.session.pump import pump, recorded
+from monitor.session.therapist_strap import TherapistStrap
 
 if TYPE_CHECKING:  # pylsl (liblsl) loads only when a session publishes LSL streams
     from monitor.session.lsl_outlets import SessionOutlets
@@ -161,11 +160,9 @@ class LiveSession:
         self.writer: SessionWriter | None = None
         self.recorder: SessionRecorder | None = None
         self.engine: SessionEngine | None = None
-        self.therapist_engine: SessionEngine | None = None
+        self.therapist: TherapistStrap | None = None
         """The therapist's strap judged against the therapist's own baseline (co-regulation)."""
         self.therapist_recorder: SessionRecorder | None = None
-        self.live_synchrony: LiveSynchrony | None = None
-        self._therapist_reading: ArousalReading | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._given_source = source
         self._given_therapist_source = therapist_source
@@ -280,8 +277,8 @@ class LiveSession:
         finally:
             for update in engine.finish():
                 self._publish(update)
-            if self.therapist_engine is not None:
-                for update in self.therapist_engine.finish():
+            if self.therapist is not None:
+                for update in self.therapist.finish():
                     recorded(update, self.therapist_recorder)
             if self.writer is not None:
                 try:
@@ -301,8 +298,7 @@ class LiveSession:
     def _paired(self, client: HeartRateSource) -> PairedSources:
         """The client's and the therapist's straps as one source, with the therapist's own
         engine and recorder (its file rows go to the therapist's tables)."""
-        self.therapist_engine = SessionEngine(time_origin_s=self._clock_origin_s)
-        self.live_synchrony = LiveSynchrony()
+        self.therapist = TherapistStrap(SessionEngine(time_origin_s=self._clock_origin_s))
         if self.writer is not None:
             self.therapist_recorder = SessionRecorder(self.writer.therapist())
         paired = PairedSources(client, self._make_therapist_source())
@@ -312,7 +308,7 @@ class LiveSession:
     def _on_paired(
         self, on_client: Callable[[SourceEvent], None]
     ) -> Callable[[tuple[Wearer, SourceEvent]], None]:
-        therapist = self.therapist_engine
+        therapist = self.therapist
         assert therapist is not None
 
         def on_item(item: tuple[Wearer, SourceEvent]) -> None:
@@ -324,11 +320,6 @@ class LiveSession:
             # reading and the live synchrony on the client's updates (SessionUpdate).
             for update in therapist.handle(event):
                 recorded(update, self.therapist_recorder)
-                if update.reading is not None and update.reading.zone is not Zone.CALIBRATING:
-                    self._therapist_reading = update.reading
-                if update.beat is not None and self.live_synchrony is not None:
-                    hr_bpm = update.beat.indices.hr_10s_bpm
-                    self.live_synchrony.add(Wearer.THERAPIST, update.beat.t_s, hr_bpm)
 
         return on_item
 
@@ -355,20 +346,12 @@ class LiveSession:
         return BleHeartRateSource(options.therapist_device, adapter=options.adapter)
 
     def _publish(self, update: SessionUpdate) -> None:
-        if self.live_synchrony is not None:
-            update = self._with_co_regulation(update, self.live_synchrony)
+        if self.therapist is not None:
+            update = self.therapist.beside(update)
         update = recorded(update, self.recorder)
         if self.outlets is not None:
             self.outlets.publish(update)
         self.on_update(update)
-
-    def _with_co_regulation(self, update: SessionUpdate, live: LiveSynchrony) -> SessionUpdate:
-        """The client's update with the therapist's latest reading and the live synchrony."""
-        if update.beat is not None:
-            live.add(Wearer.CLIENT, update.beat.t_s, update.beat.indices.hr_10s_bpm)
-        return dataclasses.replace(
-            update, therapist_reading=self._therapist_reading, synchrony=live.latest
-        )
 
     def _discard_empty_file(self) -> None:
         """Remove the file of a session whose source failed before delivering anything (a strap

@@ -30,9 +30,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from drivers.events import ConnectionState, StateChanged
-from drivers.replay import ReplayMarker, ReplaySource
+from drivers.replay import ReplayMarker, ReplaySource, TherapistItem
 from monitor.core.baseline import BaselineSettings
 from monitor.core.clock_format import clock_text
+from monitor.core.co_regulation import SpanSynchrony, synchrony_words
 from monitor.core.judge import WHOLE_SESSION, SettingsChange
 from monitor.core.settings import HrvWindows
 from monitor.core.tolerance import Alert, AlertKind, ToleranceSettings
@@ -52,6 +53,7 @@ from monitor.recording.tolerance_record import (
 )
 from monitor.session.dashboard_model import Mark, Span
 from monitor.session.engine import DEFAULT_PHASES, SessionEngine, SessionUpdate
+from monitor.session.therapist_strap import TherapistStrap
 
 if TYPE_CHECKING:
     from drivers.events import SourceEvent
@@ -242,14 +244,38 @@ def replay_engine(metadata: SessionMetadata) -> SessionEngine:
     )
 
 
-def feed(engine: SessionEngine, item: SourceEvent | ReplayMarker) -> list[SessionUpdate]:
+def therapist_strap_for(session: RecordedSession) -> TherapistStrap | None:
+    """The therapist's strap of a co-regulation recording as the live session ran it (its own
+    engine with the live defaults: the therapist's baseline is the first minutes of their
+    strap), or None for a session without one."""
+    if session.therapist_packets is None:
+        return None
+    return TherapistStrap(SessionEngine())
+
+
+def feed(
+    engine: SessionEngine,
+    item: SourceEvent | ReplayMarker | TherapistItem,
+    therapist: TherapistStrap | None = None,
+) -> list[SessionUpdate]:
     """Give one replayed item to the engine as the live session gave it; return the updates.
 
     Source events go to :meth:`SessionEngine.handle`; the therapist's markers to
     :meth:`~SessionEngine.add_phase`, :meth:`~SessionEngine.add_suds`,
     :meth:`~SessionEngine.add_note` and :meth:`~SessionEngine.set_tolerance` at their recorded
-    times. Recorded alerts are skipped: the engine raises its own.
+    times. Recorded alerts are skipped: the engine raises its own. In a co-regulation session
+    the therapist strap's items go to ``therapist`` (:func:`therapist_strap_for`), and the
+    client's updates carry the therapist's reading and the synchrony, as live.
     """
+    if isinstance(item, TherapistItem):
+        if therapist is not None:
+            therapist.handle(item.event)
+        return []
+    updates = _feed_client(engine, item)
+    return updates if therapist is None else [therapist.beside(u) for u in updates]
+
+
+def _feed_client(engine: SessionEngine, item: SourceEvent | ReplayMarker) -> list[SessionUpdate]:
     if not isinstance(item, ReplayMarker):
         return engine.handle(item)
     event = item.payload
@@ -291,6 +317,22 @@ def item_times(source: ReplaySource) -> list[float]:
 def items_before(times: Sequence[float], t_s: float) -> int:
     """How many items a replay has emitted once it stands at ``t_s`` (those strictly before)."""
     return bisect.bisect_left(times, t_s)
+
+
+def synchrony_spans_text(spans: Mapping[str, SpanSynchrony]) -> str:
+    """The synchrony of each span of a co-regulation session (whole session, each phase,
+    around each grounding), a line each, in the session report's words."""
+    lines = []
+    for name, span in spans.items():
+        verdict, relation = synchrony_words(span)
+        when = f"{clock_text(span.start_s)}–{clock_text(span.end_s)}"
+        if span.result is None:
+            words = f"none ({relation})"
+        else:
+            words = ", ".join(w for w in (verdict, relation) if w)
+            words += f" (ES {span.result.effect_size:.1f})"
+        lines.append(f"{name.capitalize()} {when}: {words}")
+    return "Synchrony per span\n" + "\n".join(lines)
 
 
 # -- what-if ------------------------------------------------------------------------------------

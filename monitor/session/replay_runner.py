@@ -44,7 +44,9 @@ from monitor.session.replay_model import (
     items_before,
     opening_updates,
     replay_engine,
+    therapist_strap_for,
 )
+from monitor.session.therapist_strap import TherapistStrap
 from monitor.session.worker_threads import stop_and_join
 
 log = logging.getLogger(__name__)
@@ -116,6 +118,7 @@ class ReplayRunner:
         # Worker-only state.
         self._session: RecordedSession | None = None
         self._engine: SessionEngine | None = None
+        self._therapist: TherapistStrap | None = None
         self._times: list[float] = []
         self._count = 0
         self._target: _Target | None = None
@@ -347,7 +350,7 @@ class ReplayRunner:
         else:
             self._count += 1
             assert self._engine is not None  # made before the source's first item
-            for update in feed(self._engine, item):
+            for update in feed(self._engine, item, self._therapist):
                 self._emit(update)
         self._next_item_s = (
             self._times[self._count] if self._count < len(self._times) else self.duration_s
@@ -359,6 +362,7 @@ class ReplayRunner:
         assert self._session is not None
         engine = replay_engine(self._session.metadata)
         self._engine = engine
+        self._therapist = therapist_strap_for(self._session)
         for update in opening_updates(engine, self._session):
             self._emit(update)
         return engine

@@ -43,13 +43,13 @@ async def test_both_straps_are_recorded_and_one_drops_out_while_the_other_goes_o
         return sum(1 for u in updates if u.beat is not None)
 
     def therapist_beats() -> int:  # its judged readings: about one per beat
-        engine = session.therapist_engine
-        return 0 if engine is None else len(engine.judge.readings)
+        strap = session.therapist
+        return 0 if strap is None else len(strap.engine.judge.readings)
 
     await wait_for(lambda: client_beats() >= 40, 20, "40 client beats")
     await wait_for(lambda: therapist_beats() >= 40, 20, "40 therapist beats")
-    engine = session.therapist_engine
-    assert engine is not None
+    assert session.therapist is not None
+    engine = session.therapist.engine
     therapist_strap.kill(wait_gone=False)
     await wait_for(lambda: engine.status.state.value in ("lost", "reconnecting"), 10, "the loss")
     during = client_beats()

@@ -16,6 +16,8 @@ from monitor.session.engine import SessionUpdate
 from monitor.session.live import LiveOptions, LiveSession
 from monitor.ui.dashboard.window import MainWindow
 from monitor.ui.plots import SessionPlots
+from monitor.ui.replay.recent import RecentFiles
+from monitor.ui.replay.window import ReplayWindow
 from monitor.ui.settings_store import DashboardSettings
 
 
@@ -102,3 +104,41 @@ def test_the_therapist_cue_shows_only_while_their_own_alert_is_open_and_only_whe
             assert expected in asked.therapist_cue.text()
         assert unasked.therapist_cue.isHidden()
     assert asked.model.therapist_alert is None
+
+
+def test_the_replay_window_shows_the_therapist_and_the_synchrony_per_span(
+    qtbot: object, dashboard_app: object, tmp_path: Path
+) -> None:
+    """A co-regulation file in the replay window: the synchrony row under the arousal, the
+    dashboard's co-regulation line (from the therapist's packets replayed through their own
+    engine), and the synchrony of each span once the analysis thread has it. A file without a
+    therapist shows none of them."""
+    path = tmp_path / "co.sqlite"
+    options = LiveOptions(
+        simulate=True, therapist_simulate=True, speed=math.inf, duration_s=480, out=path
+    )
+    asyncio.run(LiveSession(options).run())
+    replay = ReplayWindow(recent=RecentFiles(tmp_path / "recent.json"))
+    qtbot.addWidget(replay)
+    with qtbot.waitExposed(replay):
+        replay.show()
+    assert replay.open_file(path, start_s=420.0)
+    qtbot.waitUntil(lambda: replay.runner.settled, timeout=120_000)
+    qtbot.waitUntil(lambda: not replay.synchrony_spans.isHidden(), timeout=120_000)
+    replay.refresh()
+    assert replay.plots.synchrony is not None
+    assert replay.model.co_regulation and replay.model.synchrony is not None
+    assert not replay.co_regulation_line.isHidden()
+    assert "Synchrony (last 5 min)" in replay.co_regulation_line.text()
+    spans = replay.synchrony_spans.text()
+    assert "Whole session 0:02–7:59: above chance" in spans and "Baseline 0:00–5:00" in spans
+    assert "Imagery 5:00–7:59" in spans
+    example = (
+        Path(__file__).resolve().parents[2] / "recordings" / "example_simulated_session.sqlite"
+    )
+    assert replay.open_file(example)
+    qtbot.waitUntil(lambda: replay.analyst.ready, timeout=120_000)
+    replay.refresh()
+    assert replay.plots.synchrony is None
+    assert replay.co_regulation_line.isHidden() and replay.synchrony_spans.isHidden()
+    replay.runner.stop()

@@ -53,11 +53,16 @@ class SessionAnalyst(QObject):
         The session cannot be analysed (one line); what-if and reports are unavailable.
     report_written(object, str)
         A report was written: its path and ``""``, or the path and a one-line error.
+    co_regulation(object)
+        A co-regulation session was analysed: its synchrony per span (dict of str to
+        :class:`~monitor.core.co_regulation.SpanSynchrony`: whole session, phases, around
+        grounding).
     """
 
     outcome = Signal(object)
     failed = Signal(str)
     report_written = Signal(object, str)
+    co_regulation = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -148,6 +153,8 @@ class SessionAnalyst(QObject):
         self._reference = reference_alerts(overview, analysis)
         self._evaluated = None
         self._analysed_generation = generation
+        if analysis.co_regulation is not None:
+            self._emit(self.co_regulation, dict(analysis.co_regulation.synchrony))
         self._evaluate(generation)
 
     def _evaluate(self, generation: int) -> None:

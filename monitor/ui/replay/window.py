@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from monitor.core.co_regulation import SpanSynchrony
 from monitor.recording.errors import UnreadableFileError
 from monitor.recording.model import RecordedSession
 from monitor.recording.paths import default_recordings_folder
@@ -49,6 +50,7 @@ from monitor.session.replay_model import (
     WhatIfRequest,
     recorded_settings,
     session_overview,
+    synchrony_spans_text,
 )
 from monitor.session.replay_runner import BaselineChanged, Ended, Held, ReplayRunner, Restarted
 from monitor.ui import theme
@@ -124,6 +126,7 @@ class ReplayWindow(QMainWindow):
         self.analyst.outcome.connect(self._on_outcome)
         self.analyst.failed.connect(self._on_analysis_failed)
         self.analyst.report_written.connect(self._on_report_written)
+        self.analyst.co_regulation.connect(self._on_co_regulation)
         self.last_report: tuple[Path, str] | None = None
         """The last report written: its path and ``""``, or the error that stopped it."""
         self.stop_at_s: float | None = None
@@ -228,6 +231,17 @@ class ReplayWindow(QMainWindow):
         centre.addWidget(self.vitals)
         self.plots = self._make_plots()
         centre.addWidget(self.plots, 1)
+        # Co-regulation sessions only: the therapist's own zone and the synchrony as the
+        # dashboard showed them, and the synchrony per phase once the analysis has it.
+        self.co_regulation_line = QLabel("")
+        self.co_regulation_line.setObjectName("hint")
+        self.co_regulation_line.hide()
+        centre.addWidget(self.co_regulation_line)
+        self.synchrony_spans = QLabel("")
+        self.synchrony_spans.setObjectName("hint")
+        self.synchrony_spans.setWordWrap(True)
+        self.synchrony_spans.hide()
+        centre.addWidget(self.synchrony_spans)
         self._centre = centre
         body.addLayout(centre, 1)
         self.what_if = WhatIfPanel()
@@ -300,7 +314,8 @@ class ReplayWindow(QMainWindow):
             self.recent_list.addWidget(button)
 
     def _make_plots(self) -> SessionPlots:
-        plots = SessionPlots(PLOT_SPAN_S)
+        with_therapist = self.session is not None and self.session.therapist_packets is not None
+        plots = SessionPlots(PLOT_SPAN_S, synchrony=with_therapist)
         # A click (not a drag: that looks back) on any plot seeks there; the plots share x.
         plots.scene().sigMouseClicked.connect(self._plot_clicked)
         return plots
@@ -390,6 +405,9 @@ class ReplayWindow(QMainWindow):
         if self.overview is not None:
             # The HRV windows the session ran with (the tooltips say what an index waits for).
             self.model.windows = recorded_settings(self.overview.metadata).windows
+        self.co_regulation_line.hide()
+        self.synchrony_spans.hide()
+        self.synchrony_spans.setText("")
         old = self.plots
         self.plots = self._make_plots()
         self._centre.replaceWidget(old, self.plots)
@@ -459,6 +477,10 @@ class ReplayWindow(QMainWindow):
             # The recorded alerts are drawn already: a what-if row only for other alerts (the
             # start settings held for the whole session are a what-if too).
             self.strip.set_what_if_alerts(None if outcome.as_recorded else outcome.spans())
+
+    def _on_co_regulation(self, spans: dict[str, SpanSynchrony]) -> None:
+        self.synchrony_spans.setText(synchrony_spans_text(spans))
+        self.synchrony_spans.show()
 
     def _on_analysis_failed(self, message: str) -> None:
         self.what_if.show_error(message)
@@ -546,6 +568,10 @@ class ReplayWindow(QMainWindow):
         self.banner.show_model(model)
         self.vitals.show_model(model)
         self.plots.show_model(model)
+        line = model.co_regulation_line()
+        if line is not None and self.co_regulation_line.text() != line:
+            self.co_regulation_line.setText(line)
+        self.co_regulation_line.setVisible(line is not None)
         self.strip.set_position(position_s)
         if self.overview is not None:
             text = f"{clock_text(position_s)} / {clock_text(self.overview.duration_s)}"
