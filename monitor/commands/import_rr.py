@@ -1,8 +1,9 @@
 """``session-monitor import RRFILE --out FILE [--client CODE]``: make a session file from RR data.
 
 Reads RR text (Kubios style, ms or s), Polar HRM, a CSV export of this program (beats file, with
-its ``.events.csv`` and ``.session.csv`` beside it) or an EDF+ export of this program. The
-session file is written
+its ``.events.csv`` and ``.session.csv`` beside it), an EDF+ export of this program, or an XDF
+file from LabRecorder (its RR or ECG stream and its markers; ``--stream``/``--markers`` choose
+when several fit). The session file is written
 completely or not at all; an existing ``--out`` is only replaced with ``--force``.
 """
 
@@ -17,9 +18,9 @@ from monitor.commands import CliError
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "import",
-        help="import RR text, Polar HRM, CSV or EDF+ into a session file",
-        description="Import an RR recording (RR text, Polar HRM, or a CSV/EDF+ export of this "
-        "program) into a new session file.",
+        help="import RR text, Polar HRM, CSV, EDF+ or XDF into a session file",
+        description="Import an RR recording (RR text, Polar HRM, a CSV/EDF+ export of this "
+        "program, or an XDF file from LabRecorder) into a new session file.",
     )
     parser.add_argument("rr_file", type=Path, metavar="RRFILE", help="the file to import")
     parser.add_argument(
@@ -31,6 +32,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="pseudonymous client code (default: from an EDF+ file, else 'imported')",
     )
     parser.add_argument("--force", action="store_true", help="replace an existing --out file")
+    parser.add_argument(
+        "--stream",
+        metavar="NAME",
+        help="XDF: the RR or ECG stream to import, when the file has several",
+    )
+    parser.add_argument(
+        "--markers",
+        metavar="NAME",
+        help="XDF: the marker stream to import, when the file has several",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -52,8 +63,17 @@ def run(args: argparse.Namespace) -> int:
         check_output(args.out, inputs=inputs, overwrite=args.force)
     except OutputRefusedError as error:
         raise CliError(str(error)) from None
+    layouts: list[str] = []
     try:
-        path = import_file(args.rr_file, args.out, client_code=args.client, overwrite=args.force)
+        path = import_file(
+            args.rr_file,
+            args.out,
+            client_code=args.client,
+            overwrite=args.force,
+            xdf_stream=args.stream,
+            xdf_markers=args.markers,
+            on_layout=layouts.append,
+        )
     except UnreadableFileError as error:
         raise CliError(str(error)) from None
     except (OutputRefusedError, FileExistsError, IsADirectoryError) as error:
@@ -61,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         raise CliError(f"{args.out}: cannot write ({error.strerror or error})") from None
     print(path)
-    how = _how_read(args.rr_file)
+    how = "; ".join(layouts) or _how_read(args.rr_file)
     if how:
         print(f"{args.rr_file.name}: {how}")
     return 0

@@ -1,4 +1,4 @@
-"""Import RR recordings into session files: RR text, Polar HRM, our CSV and our EDF+.
+"""Import RR recordings into session files: RR text, Polar HRM, our CSV, our EDF+ and XDF.
 
 Whatever the input, the result is an ordinary session file (``source_kind`` ``import``, the
 original file name kept in the metadata), so replay, analysis, export and reports treat imported
@@ -11,7 +11,8 @@ and recorded sessions alike:
 * **packets**: one synthetic Heart Rate Measurement notification per beat, at the beat time,
   carrying that beat's RR quantised to 1/1024 s (as a strap would send it), so a replay
   re-parses packets like for any recording. The beats table, not the packets, holds the exact RR.
-* **events**: from our CSV events file or our EDF+ annotations; none for RR text and HRM.
+* **events**: from our CSV events file, our EDF+ annotations or an XDF file's marker stream
+  (:mod:`monitor.recording.xdf_import`); none for RR text and HRM.
 
 Import is all or nothing: the session file is written under a hidden partial name and moved into
 place when complete, so a failed import leaves no half file and replaces nothing.
@@ -24,6 +25,7 @@ import datetime as dt
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
@@ -57,6 +59,7 @@ from monitor.recording.model import (
 from monitor.recording.reader import SQLITE_HEADER
 from monitor.recording.rr_files import beat_times_and_gaps, parse_exported_start, read_rr_file
 from monitor.recording.session_file import write_session_file
+from monitor.recording.xdf_import import XDF_MAGIC, read_xdf
 
 DEFAULT_CLIENT_CODE = "imported"
 
@@ -70,7 +73,8 @@ _MAX_HR_UINT8 = 255
 
 
 def detect_kind(path: Path) -> str:
-    """What kind of file ``path`` is: ``session``, ``edf``, ``csv`` or ``rr`` (text or HRM).
+    """What kind of file ``path`` is: ``session``, ``edf``, ``xdf``, ``csv`` or ``rr`` (text or
+    HRM).
 
     Raises
     ------
@@ -84,6 +88,8 @@ def detect_kind(path: Path) -> str:
         return "session"
     if head.startswith(_EDF_MAGIC) and len(head) >= 256:
         return "edf"
+    if head.startswith(XDF_MAGIC):
+        return "xdf"
     first_line = head.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").strip()
     if first_line.split(",")[: len(BEAT_COLUMNS)] == list(BEAT_COLUMNS):
         return "csv"
@@ -94,15 +100,26 @@ def detect_kind(path: Path) -> str:
     return "rr"
 
 
-def read_for_import(path: str | Path, *, client_code: str | None = None) -> RecordedSession:
+def read_for_import(
+    path: str | Path,
+    *,
+    client_code: str | None = None,
+    xdf_stream: str | None = None,
+    xdf_markers: str | None = None,
+    on_layout: Callable[[str], None] | None = None,
+) -> RecordedSession:
     """Read any importable file into a session in memory (nothing written).
 
     Parameters
     ----------
     path : str or Path
-        RR text, Polar HRM, our CSV beats file or our EDF+.
+        RR text, Polar HRM, our CSV beats file, our EDF+ or an XDF file.
     client_code : str, optional
         Client code for the session; default: the EDF+ patient code, else ``"imported"``.
+    xdf_stream, xdf_markers : str, optional
+        XDF only: the heart stream and the marker stream by name, when several fit.
+    on_layout : callable, optional
+        Told, in words, how an XDF file was read (stream, channel, unit).
 
     Raises
     ------
@@ -117,6 +134,13 @@ def read_for_import(path: str | Path, *, client_code: str | None = None) -> Reco
         return _read_edf(path, client_code)
     if kind == "csv":
         return _read_csv(path, client_code)
+    if kind == "xdf":
+        xdf = read_xdf(path, stream=xdf_stream, markers=xdf_markers)
+        if on_layout is not None:
+            on_layout(xdf.layout)
+        return _assemble(path, client_code or DEFAULT_CLIENT_CODE, None, xdf.beats, xdf.events)
+    if xdf_stream is not None or xdf_markers is not None:
+        raise UnreadableFileError(f"{path}: --stream and --markers are for XDF files")
     recording = read_rr_file(path)
     start = None
     if recording.start_time is not None:
@@ -138,6 +162,9 @@ def import_file(
     *,
     client_code: str | None = None,
     overwrite: bool = False,
+    xdf_stream: str | None = None,
+    xdf_markers: str | None = None,
+    on_layout: Callable[[str], None] | None = None,
 ) -> Path:
     """Import an RR recording into a new session file.
 
@@ -152,6 +179,8 @@ def import_file(
         Pseudonymous client code (see :func:`read_for_import` for the default).
     overwrite : bool
         Replace an existing ``out`` (``--force``).
+    xdf_stream, xdf_markers, on_layout
+        For XDF files, as :func:`read_for_import`.
 
     Returns
     -------
@@ -165,7 +194,13 @@ def import_file(
     FileExistsError
         ``out`` exists and ``overwrite`` is false.
     """
-    session = read_for_import(path, client_code=client_code)
+    session = read_for_import(
+        path,
+        client_code=client_code,
+        xdf_stream=xdf_stream,
+        xdf_markers=xdf_markers,
+        on_layout=on_layout,
+    )
     beats = session.beats
     return write_session_file(
         out,
