@@ -26,6 +26,9 @@ from drivers.events import (
     StateChanged,
 )
 from drivers.hrs import encode_heart_rate_measurement, parse_heart_rate_measurement
+from drivers.lsl_quiet import quiet_liblsl
+
+quiet_liblsl()  # before liblsl's first call, which reads its configuration
 
 MAX_RR_MS = 65_535 * 1000 / 1024
 """The longest interval a Heart Rate Measurement can carry (uint16 in 1/1024 s)."""

@@ -14,6 +14,7 @@ import uuid
 
 import pylsl
 
+from drivers.lsl_quiet import quiet_liblsl
 from monitor import __version__
 from monitor.session.lsl_streams import (
     BEAT_CLASS_CODES,
@@ -26,6 +27,8 @@ from monitor.session.lsl_streams import (
     rr_samples,
     stream_specs,
 )
+
+quiet_liblsl()  # before liblsl's first call, which reads its configuration
 
 
 def _stream_info(spec: StreamSpec, source_id: str) -> pylsl.StreamInfo:

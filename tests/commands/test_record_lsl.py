@@ -73,3 +73,29 @@ def test_record_lsl_publishes_the_files_beats_and_markers(tmp_path: Path) -> Non
         if np.array_equal(file_rr[i : i + len(received)], received)
     ]
     assert starts, "the received RR values are not a run of the file's beats"
+
+
+def _record_lsl_stderr(tmp_path: Path, env: dict[str, str]) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor", "record", "--simulate", "--headless", "--lsl",
+         f"SMQuiet-{uuid.uuid4().hex[:10]}", "--duration", "5", "--speed", "50",
+         "--out", str(tmp_path / f"q{len(env)}.sqlite")],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result.stderr
+
+
+def test_liblsl_keeps_its_log_lines_off_the_terminal_unless_configured_otherwise(
+    tmp_path: Path,
+) -> None:
+    """liblsl logs "INFO| Loaded default config" and its build when it starts; a session's
+    stderr is the therapist's status, so our own liblsl configuration (errors only) is used,
+    unless the user points LSLAPICFG at their own (here one that logs everything)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "LSLAPICFG"}
+    assert "INFO|" not in _record_lsl_stderr(tmp_path, env)
+    own = tmp_path / "mine.cfg"
+    own.write_text("[log]\nlevel = 0\n")
+    assert "INFO|" in _record_lsl_stderr(tmp_path, {**env, "LSLAPICFG": str(own)})
