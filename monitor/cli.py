@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "export",
     "import_rr",
     "report",
+    "client_view",
 )
 
 

@@ -9,6 +9,8 @@ headers and pushes the samples with their beat times on the LSL clock.
 
 from __future__ import annotations
 
+import math
+import threading
 import time
 import uuid
 
@@ -16,12 +18,14 @@ import pylsl
 
 from drivers.lsl_quiet import quiet_liblsl
 from monitor import __version__
+from monitor.client.view_state import RESEND_S, ClientViewState, drive_message, scene_drive_of
 from monitor.session.lsl_streams import (
     BEAT_CLASS_CODES,
     SessionClockMap,
     StreamedUpdate,
     StreamSpec,
     TimedSample,
+    client_view_spec,
     hrv_samples,
     marker_samples,
     rr_samples,
@@ -95,13 +99,48 @@ class SessionOutlets:
         self._rr = pylsl.StreamOutlet(_stream_info(rr, f"{base_id}-rr"))
         self._hrv = pylsl.StreamOutlet(_stream_info(hrv, f"{base_id}-hrv"))
         self._markers = pylsl.StreamOutlet(_stream_info(markers, f"{base_id}-markers"))
+        view = client_view_spec(name_prefix)
+        self._client_view = pylsl.StreamOutlet(_stream_info(view, f"{base_id}-clientview"))
+        self._client_state = ClientViewState()
+        self._client_state_sent_s = -math.inf
+        # The dashboard (GUI thread) sets the state while the session thread publishes.
+        self._client_lock = threading.Lock()
         self.source_id = base_id
+
+    def set_client_state(self, state: ClientViewState) -> None:
+        """The client view's settings (the dashboard calls this at each redraw): sent when they
+        change, and again every RESEND_S for a view that joins late."""
+        with self._client_lock:
+            changed = state != self._client_state
+            self._client_state = state
+        if changed or time.monotonic() - self._client_state_sent_s >= RESEND_S:
+            self._send_client_state()
+
+    @property
+    def client_state(self) -> ClientViewState:
+        return self._client_state
 
     def publish(self, update: StreamedUpdate) -> None:
         """Push everything ``update`` holds for the streams, each at its session time."""
         self._push(self._rr, rr_samples(update))
         self._push(self._hrv, hrv_samples(update))
         self._push(self._markers, marker_samples(update))
+        if time.monotonic() - self._client_state_sent_s >= RESEND_S:
+            self._send_client_state()
+        drive = scene_drive_of(update, self._client_state.driver)
+        if drive is not None:
+            with self._client_lock:
+                if self._client_view is not None:
+                    stamp = self.clock.lsl_time(update.t_s)
+                    self._client_view.push_sample([drive_message(drive)], stamp)
+
+    def _send_client_state(self) -> None:
+        # Stamped when sent: it is the therapist's setting from now on, not a beat's.
+        with self._client_lock:
+            outlet = self._client_view
+            if outlet is not None:
+                outlet.push_sample([self._client_state.to_json()], pylsl.local_clock())
+                self._client_state_sent_s = time.monotonic()
 
     def _push(self, outlet: pylsl.StreamOutlet, samples: list[TimedSample]) -> None:
         for sample in samples:
@@ -111,3 +150,5 @@ class SessionOutlets:
         """Withdraw the streams from the network."""
         # pylsl destroys an outlet (and stops announcing it) when its last reference goes.
         self._rr = self._hrv = self._markers = None
+        with self._client_lock:
+            self._client_view = None

@@ -1,6 +1,6 @@
 """What the session's Lab Streaming Layer (LSL) outlets send: pure mappings, no pylsl.
 
-Three streams follow one session (issue #17; the outlets themselves are
+Four streams follow one session (issue #17; the outlets themselves are
 :mod:`monitor.session.lsl_outlets`):
 
 - ``RR`` (type ``"RR"``, irregular rate): one sample per raw beat, ``[rr_ms, beat_class]``,
@@ -10,6 +10,9 @@ Three streams follow one session (issue #17; the outlets themselves are
   (:class:`~monitor.core.indices.WindowIndices`) and the arousal reading, stamped at the beat.
 - ``Markers`` (type ``"Markers"``, strings): phases, SUDS, notes, alert starts and ends, gaps,
   connection and contact changes and changes of the window, each stamped at its own time.
+- ``ClientView`` (type ``"ClientView"``, strings): the client view's settings as JSON
+  (:class:`monitor.client.view_state.ClientViewState`) on each change and every few seconds,
+  for the calm-place view on a second machine.
 
 Channel labels and units follow the XDF meta-data conventions for channel descriptions
 (``desc/channels/channel/{label,unit,type}``; Kothe et al., "XDF meta-data", SCCN,
@@ -24,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Protocol
 
+from drivers.events import ConnectionState
 from monitor.core.artefacts import BeatClass, RawBeatDecision
 from monitor.core.engine import HrvSnapshot
 from monitor.core.indices import WindowIndices
@@ -102,6 +106,16 @@ def stream_specs(name_prefix: str = "SessionMonitor") -> tuple[StreamSpec, Strea
     )
 
 
+CLIENT_VIEW_CHANNELS: tuple[ChannelSpec, ...] = (ChannelSpec("state", "json", "ClientView"),)
+"""The client view's settings as one JSON string (:mod:`monitor.client.view_state`)."""
+
+
+def client_view_spec(name_prefix: str = "SessionMonitor") -> StreamSpec:
+    """The ``{name_prefix}-ClientView`` stream: what the client's calm-place view shows, for a
+    view on a second machine (``client-view --lsl``)."""
+    return StreamSpec(f"{name_prefix}-ClientView", "ClientView", CLIENT_VIEW_CHANNELS, True)
+
+
 @dataclass(frozen=True)
 class SessionClockMap:
     """Session time → LSL clock.
@@ -138,8 +152,16 @@ class SessionClockMap:
         return cls(lsl_now_s - monotonic_s + origin_monotonic_s, speed)
 
 
+class SourceStatusLike(Protocol):
+    @property
+    def state(self) -> ConnectionState: ...
+
+
 class StreamedUpdate(Protocol):
     """What the outlets read of an update (:class:`monitor.session.engine.SessionUpdate`)."""
+
+    @property
+    def t_s(self) -> float: ...
 
     @property
     def beat(self) -> HrvSnapshot | None: ...
@@ -149,6 +171,8 @@ class StreamedUpdate(Protocol):
     def beat_classes(self) -> Sequence[RawBeatDecision]: ...
     @property
     def events(self) -> Sequence[SessionEvent]: ...
+    @property
+    def status(self) -> SourceStatusLike: ...
 
 
 def rr_samples(update: StreamedUpdate) -> list[TimedSample]:

@@ -49,6 +49,7 @@ from PySide6.QtWidgets import (
 
 from monitor.client import pacer as pacer_core
 from monitor.client.calm_scene import GROUNDING_PROMPTS, ClientMode
+from monitor.client.view_state import ClientViewState
 from monitor.core.protocol import Phase, is_phase, phase_of
 from monitor.ui.client.view import ClientView
 
@@ -300,6 +301,20 @@ class ClientControls(QFrame):
         view.set_grounding_prompt(self.grounding_prompt)
         view.set_pacer_visible(self.pacer_box.isChecked())
         view.set_meter_visible(self.meter_box.isChecked())
+
+    @property
+    def state(self) -> ClientViewState:
+        """What the client's view shows (or will show when it opens), for a second machine."""
+        driver = self.view.driver if self.view is not None else ClientViewState().driver
+        return ClientViewState(
+            mode=self._mode,
+            rate_per_min=self.pacer_rate_per_min,
+            inhale_fraction=self.inhale_fraction,
+            pacer_visible=self.pacer_box.isChecked(),
+            prompt=self.grounding_prompt,
+            meter_visible=self.meter_box.isChecked(),
+            driver=driver,
+        )
 
     def detach(self) -> None:
         """The view is gone: keep the state for the next one."""

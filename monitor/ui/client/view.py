@@ -27,7 +27,6 @@ inhale_fraction)`` / ``set_pacer_rate(rate)`` / ``set_pacer_ratio(inhale, exhale
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -36,7 +35,6 @@ from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QPainter, QPaintEvent, QScreen
 from PySide6.QtWidgets import QWidget
 
-from drivers.events import ConnectionState
 from monitor.client import pacer as pacer_core
 from monitor.client.calm_scene import (
     GROUNDING_PROMPTS,
@@ -47,11 +45,10 @@ from monitor.client.calm_scene import (
     Crossfade,
     SceneDriver,
     SceneFrame,
-    calm_drive,
     compose_frame,
     mode_weights,
 )
-from monitor.core.tolerance import Zone
+from monitor.client.view_state import ClientViewState, scene_drive_of
 from monitor.recording.client_store import ClientStore, ClientStoreError
 from monitor.session.engine import SessionUpdate
 from monitor.ui.client.paint import ScenePainter
@@ -63,30 +60,6 @@ MIN_FRAME_INTERVAL_MS = 8
 MAX_FRAME_INTERVAL_MS = 33
 PROMPT_FADE_S = 1.2
 FRAME_LOG_LENGTH = 4096
-
-_SIGNAL_DOWN = (
-    ConnectionState.SCANNING,
-    ConnectionState.CONNECTING,
-    ConnectionState.LOST,
-    ConnectionState.RECONNECTING,
-    ConnectionState.STOPPED,
-)
-_NOT_JUDGED = (Zone.CALIBRATING, Zone.SUSPENDED)
-
-
-def scene_drive_of(update: SessionUpdate, driver: SceneDriver) -> float | None:
-    """The calm scene's driving index carried by an update: a number, NaN for "the signal is
-    not usable now" (the scene rests), or ``None`` when the update says nothing new."""
-    reading = update.reading
-    if reading is not None and reading.zone is Zone.SUSPENDED:
-        return math.nan
-    if update.beat is not None:
-        judged = reading is not None and reading.zone not in _NOT_JUDGED
-        z_vagal = reading.z_vagal if judged and reading is not None else math.nan
-        return calm_drive(z_vagal, update.beat.indices.coherence, driver)
-    if update.status.state in _SIGNAL_DOWN:
-        return math.nan
-    return None
 
 
 class ClientView(QWidget):
@@ -255,7 +228,41 @@ class ClientView(QWidget):
         """Take one session update (from the dashboard, in the GUI thread)."""
         drive = scene_drive_of(update, self.driver)
         if drive is not None:
-            self.scene.observe(self.clock(), drive)
+            self.observe_drive(drive)
+
+    def observe_drive(self, drive: float) -> None:
+        """A new value of the scene's driving index (NaN: the scene rests); what :meth:`feed`
+        does with an update, and what a view on a second machine does with an HRV sample."""
+        self.scene.observe(self.clock(), drive)
+
+    @property
+    def state(self) -> ClientViewState:
+        """What the therapist has set (mode, pacer, prompt, meter, driver)."""
+        return ClientViewState(
+            mode=self.mode,
+            rate_per_min=self.pacer_rate_per_min,
+            inhale_fraction=self.inhale_fraction,
+            pacer_visible=self.pacer_visible,
+            prompt=self.grounding_prompt,
+            meter_visible=self.meter_visible,
+            driver=self.driver,
+        )
+
+    def apply_state(self, state: ClientViewState) -> None:
+        """Take every setting of ``state``; each changes as the controller call would (the
+        mode cross-fades, a new pacer timing starts after the breath in progress)."""
+        self.set_mode(state.mode)
+        if (state.rate_per_min, state.inhale_fraction) != (
+            self.pacer_rate_per_min,
+            self.inhale_fraction,
+        ):
+            self.set_pacer(state.rate_per_min, state.inhale_fraction)
+        if state.pacer_visible != self.pacer_visible:
+            self.set_pacer_visible(state.pacer_visible)
+        self.set_grounding_prompt(state.prompt)
+        if state.meter_visible != self.meter_visible:
+            self.set_meter_visible(state.meter_visible)
+        self.set_driver(state.driver)
 
     @property
     def scene_level(self) -> float:

@@ -796,6 +796,7 @@ class MainWindow(QMainWindow):
         self.plots.show_model(model)
         self._show_co_regulation(model.co_regulation_line())
         self._show_therapist_cue(model.therapist_cue())
+        self._publish_client_state()
         self.client_controls.set_finder_running(self.resonance_panel.finder.running)
         self._maybe_chime()
         if self.moment_screenshots is not None:
@@ -809,6 +810,14 @@ class MainWindow(QMainWindow):
             self.stop_at_s = None
             self.take_screenshots()
             self.stop_session()
+
+    def _publish_client_state(self) -> None:
+        # With --lsl, a client view on a second machine shows what the controls set (sent only
+        # when it changed, and again every few seconds by the outlets).
+        session = self.runner.session
+        outlets = None if session is None else session.outlets
+        if outlets is not None:
+            outlets.set_client_state(self.client_controls.state)
 
     def _show_therapist_cue(self, cue: str | None) -> None:
         if cue is None or not self.options.therapist_cue:
