@@ -16,6 +16,7 @@ import uuid
 
 import pylsl
 
+from drivers.events import AccSamples, EcgSamples
 from drivers.lsl_quiet import quiet_liblsl
 from monitor import __version__
 from monitor.client.view_state import RESEND_S, ClientViewState, drive_message, scene_drive_of
@@ -28,6 +29,8 @@ from monitor.session.lsl_streams import (
     client_view_spec,
     hrv_samples,
     marker_samples,
+    raw_runs,
+    raw_stream_spec,
     rr_samples,
     stream_specs,
 )
@@ -37,9 +40,8 @@ quiet_liblsl()  # before liblsl's first call, which reads its configuration
 
 def _stream_info(spec: StreamSpec, source_id: str) -> pylsl.StreamInfo:
     fmt = pylsl.cf_string if spec.string_values else pylsl.cf_double64
-    info = pylsl.StreamInfo(
-        spec.name, spec.type, len(spec.channels), pylsl.IRREGULAR_RATE, fmt, source_id
-    )
+    rate = spec.nominal_hz if spec.nominal_hz > 0 else pylsl.IRREGULAR_RATE
+    info = pylsl.StreamInfo(spec.name, spec.type, len(spec.channels), rate, fmt, source_id)
     desc = info.desc()
     channels = desc.append_child("channels")
     for channel in spec.channels:
@@ -72,7 +74,7 @@ def lsl_clock_map(origin_monotonic_s: float, speed: float = 1.0) -> SessionClock
 
 
 class SessionOutlets:
-    """The RR, HRV and Markers outlets of one session.
+    """The LSL outlets of one session.
 
     Parameters
     ----------
@@ -80,7 +82,8 @@ class SessionOutlets:
         Session time → LSL clock (:func:`lsl_clock_map`); a session given these outlets sets
         its own when it starts.
     name_prefix : str
-        Streams are named ``{name_prefix}-RR``, ``-HRV``, ``-Markers``.
+        Streams are named ``{name_prefix}-RR``, ``-HRV``, ``-Markers``, ``-ClientView``, and
+        ``-ECG`` and ``-ACC`` once the strap sends raw data.
     source_id : str, optional
         LSL source id (stream ``-rr``, ``-hrv``, ``-markers`` appended); a fresh random one per
         session by default. It never holds the client code.
@@ -101,6 +104,9 @@ class SessionOutlets:
         self._markers = pylsl.StreamOutlet(_stream_info(markers, f"{base_id}-markers"))
         view = client_view_spec(name_prefix)
         self._client_view = pylsl.StreamOutlet(_stream_info(view, f"{base_id}-clientview"))
+        self._name_prefix = name_prefix
+        self._base_id = base_id
+        self._raw: dict[str, pylsl.StreamOutlet] = {}
         self._client_state = ClientViewState()
         self._client_state_sent_s = -math.inf
         # The dashboard (GUI thread) sets the state while the session thread publishes.
@@ -127,12 +133,26 @@ class SessionOutlets:
         self._push(self._markers, marker_samples(update))
         if time.monotonic() - self._client_state_sent_s >= RESEND_S:
             self._send_client_state()
+        for kind, run in raw_runs(update):
+            self._push_run(kind, run)
         drive = scene_drive_of(update, self._client_state.driver)
         if drive is not None:
             with self._client_lock:
                 if self._client_view is not None:
                     stamp = self.clock.lsl_time(update.t_s)
                     self._client_view.push_sample([drive_message(drive)], stamp)
+
+    def _push_run(self, kind: str, run: EcgSamples | AccSamples) -> None:
+        """One ECG or ACC run, each sample at its own time; the stream is made with the first
+        run (only straps that send raw data have one)."""
+        outlet = self._raw.get(kind)
+        if outlet is None:
+            spec = raw_stream_spec(kind, run.sample_hz, self._name_prefix)
+            outlet = pylsl.StreamOutlet(_stream_info(spec, f"{self._base_id}-{kind.lower()}"))
+            self._raw[kind] = outlet
+        values = [[v] for v in run.ecg_uv] if isinstance(run, EcgSamples) else run.acc_mg
+        if values:
+            outlet.push_chunk(values, [self.clock.lsl_time(t) for t in run.times_s()])
 
     def _send_client_state(self) -> None:
         # Stamped when sent: it is the therapist's setting from now on, not a beat's.
@@ -150,5 +170,6 @@ class SessionOutlets:
         """Withdraw the streams from the network."""
         # pylsl destroys an outlet (and stops announcing it) when its last reference goes.
         self._rr = self._hrv = self._markers = None
+        self._raw.clear()
         with self._client_lock:
             self._client_view = None

@@ -10,6 +10,8 @@ Four streams follow one session (issue #17; the outlets themselves are
   (:class:`~monitor.core.indices.WindowIndices`) and the arousal reading, stamped at the beat.
 - ``Markers`` (type ``"Markers"``, strings): phases, SUDS, notes, alert starts and ends, gaps,
   connection and contact changes and changes of the window, each stamped at its own time.
+- ``ECG`` and ``ACC`` (types ``"ECG"``, ``"ACC"``, regular rates) when the strap sends its raw
+  data (a Polar H10): each sample stamped at its own time, the stream made with the first run.
 - ``ClientView`` (type ``"ClientView"``, strings): the client view's settings as JSON
   (:class:`monitor.client.view_state.ClientViewState`) on each change and every few seconds,
   for the calm-place view on a second machine.
@@ -27,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Protocol
 
-from drivers.events import ConnectionState
+from drivers.events import AccSamples, ConnectionState, EcgSamples, SourceEvent
 from monitor.core.artefacts import BeatClass, RawBeatDecision
 from monitor.core.engine import HrvSnapshot
 from monitor.core.indices import WindowIndices
@@ -52,6 +54,8 @@ class StreamSpec:
     type: str
     channels: tuple[ChannelSpec, ...]
     string_values: bool = False
+    nominal_hz: float = 0.0
+    """The sampling rate of a regular stream (ECG, ACC); 0 for an irregular one."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,30 @@ def client_view_spec(name_prefix: str = "SessionMonitor") -> StreamSpec:
     return StreamSpec(f"{name_prefix}-ClientView", "ClientView", CLIENT_VIEW_CHANNELS, True)
 
 
+ECG_CHANNELS: tuple[ChannelSpec, ...] = (ChannelSpec("ECG", "microvolts", "ECG"),)
+ACC_CHANNELS: tuple[ChannelSpec, ...] = tuple(
+    ChannelSpec(f"ACC {axis}", "milli_g", "ACC") for axis in "XYZ"
+)
+"""The strap's raw data (Polar H10, issue #16) as it comes: ECG in µV, acceleration in mg."""
+
+
+def raw_stream_spec(kind: str, sample_hz: float, name_prefix: str = "SessionMonitor") -> StreamSpec:
+    """``{name_prefix}-ECG`` or ``-ACC`` at the strap's rate (made when the first run comes)."""
+    channels = ECG_CHANNELS if kind == "ECG" else ACC_CHANNELS
+    return StreamSpec(f"{name_prefix}-{kind}", kind, channels, nominal_hz=sample_hz)
+
+
+def raw_runs(update: StreamedUpdate) -> list[tuple[str, EcgSamples | AccSamples]]:
+    """The update's ECG and ACC runs (its source events), each with its stream type."""
+    runs: list[tuple[str, EcgSamples | AccSamples]] = []
+    for event in update.source_events:
+        if isinstance(event, EcgSamples):
+            runs.append(("ECG", event))
+        elif isinstance(event, AccSamples):
+            runs.append(("ACC", event))
+    return runs
+
+
 @dataclass(frozen=True)
 class SessionClockMap:
     """Session time → LSL clock.
@@ -173,6 +201,8 @@ class StreamedUpdate(Protocol):
     def events(self) -> Sequence[SessionEvent]: ...
     @property
     def status(self) -> SourceStatusLike: ...
+    @property
+    def source_events(self) -> Sequence[SourceEvent]: ...
 
 
 def rr_samples(update: StreamedUpdate) -> list[TimedSample]:
