@@ -195,6 +195,9 @@ class StrapProcess:
         first_seq: int = 0,
         battery: int = 87,
         adapter: str = STRAP_ADAPTER,
+        pmd: bool = False,
+        pmd_refuse: tuple[str, ...] = (),
+        pmd_malformed_after: int | None = None,
     ) -> None:
         self.testbed = testbed
         # A second strap at once (the therapist's) advertises from the spare adapter: one
@@ -216,6 +219,12 @@ class StrapProcess:
             "--battery",
             str(battery),
         ]
+        if pmd:  # a virtual Polar H10 with the raw-data service
+            self.command.append("--pmd")
+        for refusal in pmd_refuse:  # "TYPE:STATUS", see virtual_strap.py
+            self.command += ["--pmd-refuse", refusal]
+        if pmd_malformed_after is not None:
+            self.command += ["--pmd-malformed-after", str(pmd_malformed_after)]
         self.process: subprocess.Popen | None = None
         self.events: list[dict] = []
         self._lock = threading.Condition()
