@@ -17,6 +17,14 @@ again. The first packet after the return is preceded by ``SignalGap(start_s, end
 from the last packet before the loss. It never gives up on its own: only :meth:`stop` ends a
 session that once connected, so a 50-minute session survives any number of drops.
 
+Raw data (Polar H10)
+--------------------
+With ``raw_data=True`` and a strap offering Polar Measurement Data, each connection also starts
+the ECG and ACC streams (:mod:`drivers.ble_pmd`) beside the heart rate, after it: beats never
+wait for the control point. Their samples come on the packets' clock; the device is announced
+(``DeviceInfo``) once it is known which data the strap gives. A PMD error stops only the raw
+data, with one ``StateChanged`` detail; the next connection starts the streams again.
+
 Threading
 ---------
 Every bleak object is created and closed inside the event loop that iterates
@@ -648,6 +656,7 @@ class BleHeartRateSource:
         connected_at_s: float | None = None
         pmd: PmdStreams | None = None
         pmd_setup: asyncio.Task[None] | None = None
+        info: DeviceInfo | None = None
         try:
             measurement = client.services.get_characteristic(HEART_RATE_MEASUREMENT_UUID)
             if measurement is None:
@@ -663,7 +672,7 @@ class BleHeartRateSource:
                 PmdStreams(
                     client,
                     self._emit,
-                    lambda why: self._raw_data_failed(info, why, pmd),
+                    lambda why: self._raw_data_failed(info, why, pmd, disconnected),
                     _GATT_TIMEOUT_S,
                 )
                 if self.raw_data and PmdStreams.offered(client)
@@ -708,6 +717,9 @@ class BleHeartRateSource:
                     await pmd_setup
             clean = self._stopping and client.is_connected and not disconnected.is_set()
             if pmd is not None:
+                if info is not None and not pmd.announced:
+                    # The link ended during the setup: the device was here, without raw data.
+                    self._emit(_with_raw_data(info, RAW_DATA_NONE))
                 await pmd.close()
                 if clean:
                     await pmd.stop()
@@ -722,23 +734,21 @@ class BleHeartRateSource:
         """Start the PMD streams, then announce the device with what it gives."""
         label = await pmd.start()
         pmd.announced = True
-        self._emit(
-            dataclasses.replace(
-                info, arrival_s=time.monotonic(), extra={**info.extra, "raw_data": label}
-            )
-        )
+        self._emit(_with_raw_data(info, label))
 
-    def _raw_data_failed(self, info: DeviceInfo, reason: str, pmd: PmdStreams | None) -> None:
+    def _raw_data_failed(
+        self,
+        info: DeviceInfo,
+        reason: str,
+        pmd: PmdStreams | None,
+        disconnected: asyncio.Event,
+    ) -> None:
         """The raw data stopped on an error: say so once; the heart rate goes on."""
+        if self._stopping or disconnected.is_set():
+            return  # the link ending is the news, told by the watch (the log has the rest)
         self._state(ConnectionState.CONNECTED, f"{info.name}: raw data stopped ({reason})")
         if pmd is not None and pmd.announced:  # else the setup's announcement says none
-            self._emit(
-                dataclasses.replace(
-                    info,
-                    arrival_s=time.monotonic(),
-                    extra={**info.extra, "raw_data": RAW_DATA_NONE},
-                )
-            )
+            self._emit(_with_raw_data(info, RAW_DATA_NONE))
 
     async def _watch(self, disconnected: asyncio.Event) -> str:
         """Wait while connected; return why the link ended ("" when stop was asked)."""
@@ -827,6 +837,13 @@ class _Outcome:
     connected: bool
     reason: str
     connected_at_s: float = 0.0
+
+
+def _with_raw_data(info: DeviceInfo, label: str) -> DeviceInfo:
+    """The device announced again, now, with which raw data it gives."""
+    return dataclasses.replace(
+        info, arrival_s=time.monotonic(), extra={**info.extra, "raw_data": label}
+    )
 
 
 def _same_address(device: BLEDevice, address: str) -> bool:
