@@ -45,6 +45,17 @@ def raw_data_labels(recorder: Recorder) -> list[str]:
     return [e.extra.get("raw_data") for e in of(recorder, DeviceInfo)]
 
 
+def assert_placed_between_happening_and_arrival(
+    run: EcgSamples | AccSamples, clock_offset_ns: int
+) -> None:
+    """The run's last sample is mapped after it happened and (about) before it arrived."""
+    count = len(run.ecg_uv) if isinstance(run, EcgSamples) else len(run.acc_mg)
+    happened_s = (int.from_bytes(run.raw[1:9], "little") - clock_offset_ns) / 1e9
+    last_s = run.start_s + (count - 1) / run.sample_hz
+    assert last_s >= happened_s - 1e-6
+    assert last_s <= run.arrival_s + 1.1 * count / run.sample_hz
+
+
 async def test_ecg_and_acc_arrive_parsed_with_the_encoded_values_on_the_host_clock(
     start_strap, signals
 ) -> None:
@@ -85,10 +96,7 @@ async def test_ecg_and_acc_arrive_parsed_with_the_encoded_values_on_the_host_clo
             # never later than the arrival, but for up to a frame's length while the clock
             # moves its anchor earlier and spreads a frame (StrapClock rule 3; the run's
             # times are nominal-rate from its first sample).
-            happened_s = (int.from_bytes(run.raw[1:9], "little") - STRAP_CLOCK_OFFSET_NS) / 1e9
-            last_s = run.start_s + (len(values) - 1) / rate_hz
-            assert last_s >= happened_s - 1e-6
-            assert last_s <= run.arrival_s + 1.1 * len(values) / rate_hz
+            assert_placed_between_happening_and_arrival(run, STRAP_CLOCK_OFFSET_NS)
             starts.append(run.start_s)
         assert np.all(np.diff(starts) > 0)
         firsts = [sent[run.raw.hex()]["first"] for run in runs]
@@ -117,7 +125,11 @@ async def test_ecg_and_acc_resume_after_the_strap_drops_out(start_strap) -> None
         for e in recorder.events
         if isinstance(e, StateChanged) and e.state is ConnectionState.LOST
     )
-    second = start_strap(pmd=True)
+    # The returning strap's clock was set back a second (resynchronised by its phone app, say):
+    # a driver that kept the old connection's strap-to-host mapping (no reset) would place its
+    # samples a second before they happened, within StrapClock's tolerated lag.
+    later_offset_ns = STRAP_CLOCK_OFFSET_NS - 10**9
+    second = start_strap(pmd=True, pmd_clock_offset_ns=later_offset_ns)
     await recorder.wait_until(
         lambda: all(len(of(recorder, kind)) >= before[kind] + 10 for kind in before),
         30,
@@ -132,11 +144,13 @@ async def test_ecg_and_acc_resume_after_the_strap_drops_out(start_strap) -> None
     for kind in (EcgSamples, AccSamples):
         after = of(recorder, kind)[before[kind] :]
         assert all(run.raw.hex() in sent_again for run in after)
-        # A fresh strap clock (the new strap's timestamps restart): times after the return
-        # sit after the loss and keep increasing.
+        # A fresh strap clock: times after the return sit after the loss, between each
+        # sample's happening and its arrival, and keep increasing.
         starts = [run.start_s for run in after]
         assert starts[0] > lost_at
         assert np.all(np.diff(starts) > 0)
+        for run in after:
+            assert_placed_between_happening_and_arrival(run, later_offset_ns)
 
 
 async def test_a_strap_without_pmd_gives_beats_and_says_it_has_no_raw_data(strap) -> None:

@@ -198,6 +198,7 @@ class StrapProcess:
         pmd: bool = False,
         pmd_refuse: tuple[str, ...] = (),
         pmd_malformed_after: int | None = None,
+        pmd_clock_offset_ns: int | None = None,
     ) -> None:
         self.testbed = testbed
         # A second strap at once (the therapist's) advertises from the spare adapter: one
@@ -225,6 +226,8 @@ class StrapProcess:
             self.command += ["--pmd-refuse", refusal]
         if pmd_malformed_after is not None:
             self.command += ["--pmd-malformed-after", str(pmd_malformed_after)]
+        if pmd_clock_offset_ns is not None:
+            self.command += ["--pmd-clock-offset-ns", str(pmd_clock_offset_ns)]
         self.process: subprocess.Popen | None = None
         self.events: list[dict] = []
         self._lock = threading.Condition()

@@ -15,10 +15,11 @@ With ``--pmd`` it is a virtual Polar H10: it also exposes the Polar Measurement 
 (control point: read gives the features, writes are answered by indications as the spec says;
 data characteristic: notifies ECG and ACC frames made by ``pmd_encoder.py`` from the ECG and ACC
 of :func:`pmd_signals`, on a strap clock that is ``time.monotonic_ns()`` plus
-:data:`STRAP_CLOCK_OFFSET_NS`). ``--pmd-refuse TYPE:STATUS`` answers the start of that
-measurement with that error status; ``--pmd-malformed-after N`` sends, after N ECG frames,
-one ECG frame whose body is not whole 3-byte samples. ECG frames carry 13 samples (0.1 s);
-ACC frames 5 samples, alternately raw 16-bit (0x01) and delta-compressed (0x81, FACTOR 1.0).
+:data:`STRAP_CLOCK_OFFSET_NS` (or ``--pmd-clock-offset-ns``). ``--pmd-refuse TYPE:STATUS``
+answers the start of that measurement with that error status; ``--pmd-malformed-after N``
+sends, after N ECG frames, one ECG frame whose body is not whole 3-byte samples. ECG frames
+carry 13 samples (0.1 s); ACC frames 5 samples, alternately raw 16-bit (0x01) and
+delta-compressed (0x81, FACTOR 1.0).
 
 Control: SIGUSR1 pauses notifications until the next StartNotify (a link that stays up but goes
 silent); SIGUSR2 toggles skin contact. SIGTERM unregisters cleanly; SIGKILL just vanishes.
@@ -261,11 +262,13 @@ class PmdStrap:
         data: GattCharacteristic,
         refuse: dict[int, int],
         malformed_after: int | None = None,
+        clock_offset_ns: int = STRAP_CLOCK_OFFSET_NS,
     ) -> None:
         self.control = control
         self.data = data
         self.refuse = refuse
         self.malformed_after = malformed_after
+        self.clock_offset_ns = clock_offset_ns
         self.ecg_uv, self.acc_mg = pmd_signals()
         self.started_ns: dict[int, int] = {}
         self.sent: dict[int, int] = {}
@@ -322,7 +325,7 @@ class PmdStrap:
                 last_ns = started_ns + round(last * 1e9 / rate_hz)
                 if last_ns > now_ns or last >= len(signal_):
                     break
-                stamp_ns = last_ns + STRAP_CLOCK_OFFSET_NS
+                stamp_ns = last_ns + self.clock_offset_ns
                 samples = signal_[first : last + 1]
                 if ecg and k == self.malformed_after:
                     frame = pmd_encoder.ecg_frame(stamp_ns, samples) + b"\x01"
@@ -410,7 +413,7 @@ async def run(args: argparse.Namespace) -> None:
         for item in args.pmd_refuse:
             refused, status = item.split(":")
             refuse[int(refused)] = int(status)
-        pmd = PmdStrap(control, data, refuse, args.pmd_malformed_after)
+        pmd = PmdStrap(control, data, refuse, args.pmd_malformed_after, args.pmd_clock_offset_ns)
 
     adapter_path = f"/org/bluez/{args.adapter}"
     await call_bluez(
@@ -499,6 +502,12 @@ def main() -> None:
         help="answer the start of measurement TYPE (0 ECG, 2 ACC) with error STATUS",
     )
     parser.add_argument("--pmd-malformed-after", type=int, default=None, metavar="N")
+    parser.add_argument(
+        "--pmd-clock-offset-ns",
+        type=int,
+        default=STRAP_CLOCK_OFFSET_NS,
+        help="the strap clock's lead on time.monotonic_ns()",
+    )
     args = parser.parse_args()
     try:
         asyncio.run(run(args))
