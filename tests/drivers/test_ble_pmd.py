@@ -161,6 +161,21 @@ async def test_a_strap_without_pmd_gives_beats_and_says_it_has_no_raw_data(strap
     assert not of(recorder, EcgSamples) and not of(recorder, AccSamples)
 
 
+async def test_a_strap_offering_only_ecg_streams_ecg_and_says_so(start_strap, signals) -> None:
+    strap = start_strap(pmd=True, pmd_features="0")
+    recorder = Recorder(make_source(raw_data=True))
+    await recorder.wait_until(lambda: len(of(recorder, EcgSamples)) >= 20, 30, "20 ECG frames")
+    await recorder.stop()
+    assert raw_data_labels(recorder) == ["ecg"]
+    assert not of(recorder, AccSamples)
+    # Only ECG was asked for: its settings, its start, its stop at the end.
+    assert [e["hex"][:4] for e in strap.find("pmd_write")] == ["0100", "0200", "0300"]
+    sent = sent_frames(strap, ECG)
+    for run in of(recorder, EcgSamples):
+        frame = sent[run.raw.hex()]
+        assert list(run.ecg_uv) == signals[0][frame["first"] : frame["first"] + frame["count"]]
+
+
 async def test_raw_data_off_leaves_a_virtual_h10_on_the_heart_rate_service_alone(
     start_strap,
 ) -> None:

@@ -199,6 +199,7 @@ class StrapProcess:
         pmd_refuse: tuple[str, ...] = (),
         pmd_malformed_after: int | None = None,
         pmd_clock_offset_ns: int | None = None,
+        pmd_features: str | None = None,
     ) -> None:
         self.testbed = testbed
         # A second strap at once (the therapist's) advertises from the spare adapter: one
@@ -228,6 +229,8 @@ class StrapProcess:
             self.command += ["--pmd-malformed-after", str(pmd_malformed_after)]
         if pmd_clock_offset_ns is not None:
             self.command += ["--pmd-clock-offset-ns", str(pmd_clock_offset_ns)]
+        if pmd_features is not None:  # "0" an ECG-only strap, see virtual_strap.py
+            self.command += ["--pmd-features", pmd_features]
         self.process: subprocess.Popen | None = None
         self.events: list[dict] = []
         self._lock = threading.Condition()

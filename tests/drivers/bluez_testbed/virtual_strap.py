@@ -15,11 +15,11 @@ With ``--pmd`` it is a virtual Polar H10: it also exposes the Polar Measurement 
 (control point: read gives the features, writes are answered by indications as the spec says;
 data characteristic: notifies ECG and ACC frames made by ``pmd_encoder.py`` from the ECG and ACC
 of :func:`pmd_signals`, on a strap clock that is ``time.monotonic_ns()`` plus
-:data:`STRAP_CLOCK_OFFSET_NS` (or ``--pmd-clock-offset-ns``). ``--pmd-refuse TYPE:STATUS``
-answers the start of that measurement with that error status; ``--pmd-malformed-after N``
-sends, after N ECG frames, one ECG frame whose body is not whole 3-byte samples. ECG frames
-carry 13 samples (0.1 s); ACC frames 5 samples, alternately raw 16-bit (0x01) and
-delta-compressed (0x81, FACTOR 1.0).
+:data:`STRAP_CLOCK_OFFSET_NS` (or ``--pmd-clock-offset-ns``). ECG frames carry 13 samples
+(0.1 s); ACC frames 5 samples, alternately raw 16-bit (0x01) and delta-compressed (0x81,
+FACTOR 1.0). ``--pmd-features 0`` offers ECG only; ``--pmd-refuse TYPE:STATUS`` answers the
+start of that measurement with that error status; ``--pmd-malformed-after N`` sends, after N
+ECG frames, one ECG frame whose body is not whole 3-byte samples.
 
 Control: SIGUSR1 pauses notifications until the next StartNotify (a link that stays up but goes
 silent); SIGUSR2 toggles skin contact. SIGTERM unregisters cleanly; SIGKILL just vanishes.
@@ -263,6 +263,7 @@ class PmdStrap:
         refuse: dict[int, int],
         malformed_after: int | None = None,
         clock_offset_ns: int = STRAP_CLOCK_OFFSET_NS,
+        features: tuple[int, ...] = (pmd_encoder.ECG, pmd_encoder.ACC),
     ) -> None:
         self.control = control
         self.data = data
@@ -272,13 +273,14 @@ class PmdStrap:
         self.ecg_uv, self.acc_mg = pmd_signals()
         self.started_ns: dict[int, int] = {}
         self.sent: dict[int, int] = {}
-        control.read_value = pmd_encoder.features_value([pmd_encoder.ECG, pmd_encoder.ACC])
+        self.features = features
+        control.read_value = pmd_encoder.features_value(features)
         control.on_write = self.on_write
 
     def on_write(self, command: bytes) -> None:
         log("pmd_write", hex=command.hex())
         op, measurement = command[0], command[1] if len(command) > 1 else 0xFF
-        known = measurement in (pmd_encoder.ECG, pmd_encoder.ACC)
+        known = measurement in self.features
         status, parameters = 0, b""
         if op not in (1, 2, 3):
             status = 1
@@ -413,7 +415,10 @@ async def run(args: argparse.Namespace) -> None:
         for item in args.pmd_refuse:
             refused, status = item.split(":")
             refuse[int(refused)] = int(status)
-        pmd = PmdStrap(control, data, refuse, args.pmd_malformed_after, args.pmd_clock_offset_ns)
+        features = tuple(int(m) for m in args.pmd_features.split(","))
+        pmd = PmdStrap(
+            control, data, refuse, args.pmd_malformed_after, args.pmd_clock_offset_ns, features
+        )
 
     adapter_path = f"/org/bluez/{args.adapter}"
     await call_bluez(
@@ -507,6 +512,9 @@ def main() -> None:
         type=int,
         default=STRAP_CLOCK_OFFSET_NS,
         help="the strap clock's lead on time.monotonic_ns()",
+    )
+    parser.add_argument(
+        "--pmd-features", default="0,2", help="measurement types offered (0 ECG, 2 ACC)"
     )
     args = parser.parse_args()
     try:
