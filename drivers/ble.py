@@ -668,19 +668,19 @@ class BleHeartRateSource:
                     raise StrapError(f"{missing}: is it a heart-rate strap?")
                 # The strap we streamed from before: a half-set-up link, try again.
                 return _Outcome(False, missing)
-            pmd = (
-                PmdStreams(
-                    client,
-                    self._emit,
-                    lambda why: self._raw_data_failed(info, why, pmd, disconnected),
-                    _GATT_TIMEOUT_S,
-                )
-                if self.raw_data and PmdStreams.offered(client)
-                else None
-            )
+            wants_raw_data = self.raw_data and PmdStreams.offered(client)
             raw_label = RAW_DATA_OFF if not self.raw_data else RAW_DATA_NONE
             # With raw data coming, the device is announced once its streams are known.
-            info = await self._read_device_info(client, ble_device, raw_label, announce=pmd is None)
+            info = device_info = await self._read_device_info(
+                client, ble_device, raw_label, announce=not wants_raw_data
+            )
+            if wants_raw_data:
+                pmd = PmdStreams(
+                    client,
+                    self._emit,
+                    lambda why: self._raw_data_failed(device_info, why, pmd, disconnected),
+                    _GATT_TIMEOUT_S,
+                )
             # Connected before subscribing, so that no packet is ever announced before it.
             connected_at_s = time.monotonic()
             self._last_notification_s = connected_at_s

@@ -69,7 +69,8 @@ RAW_DATA_NONE = "none"
 class GattClient(Protocol):
     """What this module uses of bleak's ``BleakClient``."""
 
-    services: Any
+    @property
+    def services(self) -> Any: ...
 
     async def read_gatt_char(self, char_specifier: Any, **kwargs: Any) -> bytearray: ...
 
