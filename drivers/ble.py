@@ -17,6 +17,14 @@ again. The first packet after the return is preceded by ``SignalGap(start_s, end
 from the last packet before the loss. It never gives up on its own: only :meth:`stop` ends a
 session that once connected, so a 50-minute session survives any number of drops.
 
+Raw data (Polar H10)
+--------------------
+With ``raw_data=True`` and a strap offering Polar Measurement Data, each connection also starts
+the ECG and ACC streams (:mod:`drivers.ble_pmd`) beside the heart rate, after it: beats never
+wait for the control point. Their samples come on the packets' clock; the device is announced
+(``DeviceInfo``) once it is known which data the strap gives. A PMD error stops only the raw
+data, with one ``StateChanged`` detail; the next connection starts the streams again.
+
 Threading
 ---------
 Every bleak object is created and closed inside the event loop that iterates
@@ -28,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import re
 import sys
@@ -51,6 +60,7 @@ from bleak.exc import (
 if TYPE_CHECKING:
     from dbus_fast.aio import MessageBus
 
+from drivers.ble_pmd import RAW_DATA_NONE, RAW_DATA_OFF, PmdStreams
 from drivers.events import (
     BatteryLevel,
     ConnectionState,
@@ -395,6 +405,11 @@ class BleHeartRateSource:
         (straps notify about once a second, even without RR intervals).
     reconnect : ReconnectPolicy, optional
         Back-off and scan window while the strap is away.
+    raw_data : bool, optional
+        Also stream the strap's raw ECG (130 Hz) and acceleration when it offers Polar
+        Measurement Data (the Polar H10; :mod:`drivers.ble_pmd`), restarted at every connection.
+        ``DeviceInfo.extra["raw_data"]`` says what it gives: ``"ecg,acc"``, ``"ecg"``,
+        ``"none"`` (no PMD, or its setup failed), or ``"off"`` (not asked).
 
     Examples
     --------
@@ -413,6 +428,7 @@ class BleHeartRateSource:
         connect_timeout_s: float = 20.0,
         stall_timeout_s: float = 5.0,
         reconnect: ReconnectPolicy | None = None,
+        raw_data: bool = False,
     ) -> None:
         device = device.strip()
         if not device:
@@ -425,6 +441,7 @@ class BleHeartRateSource:
         self.connect_timeout_s = connect_timeout_s
         self.stall_timeout_s = stall_timeout_s
         self.reconnect = reconnect or ReconnectPolicy()
+        self.raw_data = raw_data
         self.malformed_packets = 0
         self._queue: asyncio.Queue[SourceEvent | BaseException | _Ended] | None = None
         self._stop_requested: asyncio.Event | None = None
@@ -446,7 +463,8 @@ class BleHeartRateSource:
             ``StateChanged`` (scanning, connecting, connected, lost, reconnecting, stopped),
             ``DeviceInfo`` and ``BatteryLevel`` at each connection, ``HeartRatePacket`` per
             notification (arrival time from ``time.monotonic()``), ``ContactChanged`` on change,
-            ``SignalGap`` when the signal returns after a loss. The last event is ``STOPPED``.
+            ``SignalGap`` when the signal returns after a loss; with ``raw_data``,
+            ``EcgSamples`` and ``AccSamples`` per PMD frame. The last event is ``STOPPED``.
 
         Raises
         ------
@@ -636,6 +654,9 @@ class BleHeartRateSource:
             return _Outcome(False, _explain(error, self.adapter))
         subscribed: list[str] = []
         connected_at_s: float | None = None
+        pmd: PmdStreams | None = None
+        pmd_setup: asyncio.Task[None] | None = None
+        info: DeviceInfo | None = None
         try:
             measurement = client.services.get_characteristic(HEART_RATE_MEASUREMENT_UUID)
             if measurement is None:
@@ -647,7 +668,19 @@ class BleHeartRateSource:
                     raise StrapError(f"{missing}: is it a heart-rate strap?")
                 # The strap we streamed from before: a half-set-up link, try again.
                 return _Outcome(False, missing)
-            await self._read_device_info(client, ble_device)
+            wants_raw_data = self.raw_data and PmdStreams.offered(client)
+            raw_label = RAW_DATA_OFF if not self.raw_data else RAW_DATA_NONE
+            # With raw data coming, the device is announced once its streams are known.
+            info = device_info = await self._read_device_info(
+                client, ble_device, raw_label, announce=not wants_raw_data
+            )
+            if wants_raw_data:
+                pmd = PmdStreams(
+                    client,
+                    self._emit,
+                    lambda why: self._raw_data_failed(device_info, why, pmd, disconnected),
+                    _GATT_TIMEOUT_S,
+                )
             # Connected before subscribing, so that no packet is ever announced before it.
             connected_at_s = time.monotonic()
             self._last_notification_s = connected_at_s
@@ -663,6 +696,10 @@ class BleHeartRateSource:
                         client.start_notify(battery, self._on_battery), _GATT_TIMEOUT_S
                     )
                     subscribed.append(BATTERY_LEVEL_UUID)
+            if pmd is not None:
+                # Beside the watch, so a slow or silent control point never delays noticing a
+                # lost link; the heart rate streams meanwhile.
+                pmd_setup = asyncio.create_task(self._start_raw_data(pmd, info))
             reason = await self._watch(disconnected)
             return _Outcome(True, reason, connected_at_s)
         except StrapError:
@@ -674,12 +711,44 @@ class BleHeartRateSource:
                 return _Outcome(True, f"subscribing failed: {explanation}", connected_at_s)
             return _Outcome(False, explanation)
         finally:
-            if self._stopping and client.is_connected and not disconnected.is_set():
+            if pmd_setup is not None and not pmd_setup.done():
+                pmd_setup.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await pmd_setup
+            clean = self._stopping and client.is_connected and not disconnected.is_set()
+            if pmd is not None:
+                if info is not None and not pmd.announced:
+                    # The link ended during the setup: the device was here, without raw data.
+                    self._emit(_with_raw_data(info, RAW_DATA_NONE))
+                await pmd.close()
+                if clean:
+                    await pmd.stop()
+            if clean:
                 # Clean shutdown: notifications off, then disconnect. (A silent link is only
                 # disconnected: asking a wedged strap to stop notifying could hang.)
                 for uuid in subscribed:
                     await _quietly(client.stop_notify(uuid))
             await _quietly(client.disconnect())
+
+    async def _start_raw_data(self, pmd: PmdStreams, info: DeviceInfo) -> None:
+        """Start the PMD streams, then announce the device with what it gives."""
+        label = await pmd.start()
+        pmd.announced = True
+        self._emit(_with_raw_data(info, label))
+
+    def _raw_data_failed(
+        self,
+        info: DeviceInfo,
+        reason: str,
+        pmd: PmdStreams | None,
+        disconnected: asyncio.Event,
+    ) -> None:
+        """The raw data stopped on an error: say so once; the heart rate goes on."""
+        if self._stopping or disconnected.is_set():
+            return  # the link ending is the news, told by the watch (the log has the rest)
+        self._state(ConnectionState.CONNECTED, f"{info.name}: raw data stopped ({reason})")
+        if pmd is not None and pmd.announced:  # else the setup's announcement says none
+            self._emit(_with_raw_data(info, RAW_DATA_NONE))
 
     async def _watch(self, disconnected: asyncio.Event) -> str:
         """Wait while connected; return why the link ended ("" when stop was asked)."""
@@ -703,7 +772,9 @@ class BleHeartRateSource:
             stop.cancel()
             dropped.cancel()
 
-    async def _read_device_info(self, client: BleakClient, ble_device: BLEDevice) -> None:
+    async def _read_device_info(
+        self, client: BleakClient, ble_device: BLEDevice, raw_data: str, *, announce: bool
+    ) -> DeviceInfo:
         location = None
         if client.services.get_characteristic(BODY_SENSOR_LOCATION_UUID) is not None:
             try:
@@ -715,9 +786,10 @@ class BleHeartRateSource:
                 logger.info("body sensor location unreadable: %r", error)
         now = time.monotonic()
         extra = {"adapter": self.adapter} if self.adapter else {}
-        self._emit(
-            DeviceInfo(now, ble_device.name or self.device, ble_device.address, location, extra)
-        )
+        extra["raw_data"] = raw_data
+        info = DeviceInfo(now, ble_device.name or self.device, ble_device.address, location, extra)
+        if announce:
+            self._emit(info)
         if client.services.get_characteristic(BATTERY_LEVEL_UUID) is not None:
             try:
                 value = await asyncio.wait_for(
@@ -727,6 +799,7 @@ class BleHeartRateSource:
                 self._emit(BatteryLevel(time.monotonic(), self._battery_percent))
             except (MalformedPacketError, BleakError, TimeoutError) as error:
                 logger.info("battery level unreadable: %r", error)
+        return info
 
     # Notification callbacks (called by bleak inside the loop) --------------------------------
 
@@ -764,6 +837,13 @@ class _Outcome:
     connected: bool
     reason: str
     connected_at_s: float = 0.0
+
+
+def _with_raw_data(info: DeviceInfo, label: str) -> DeviceInfo:
+    """The device announced again, now, with which raw data it gives."""
+    return dataclasses.replace(
+        info, arrival_s=time.monotonic(), extra={**info.extra, "raw_data": label}
+    )
 
 
 def _same_address(device: BLEDevice, address: str) -> bool:

@@ -195,6 +195,11 @@ class StrapProcess:
         first_seq: int = 0,
         battery: int = 87,
         adapter: str = STRAP_ADAPTER,
+        pmd: bool = False,
+        pmd_refuse: tuple[str, ...] = (),
+        pmd_malformed_after: int | None = None,
+        pmd_clock_offset_ns: int | None = None,
+        pmd_features: str | None = None,
     ) -> None:
         self.testbed = testbed
         # A second strap at once (the therapist's) advertises from the spare adapter: one
@@ -216,6 +221,16 @@ class StrapProcess:
             "--battery",
             str(battery),
         ]
+        if pmd:  # a virtual Polar H10 with the raw-data service
+            self.command.append("--pmd")
+        for refusal in pmd_refuse:  # "TYPE:STATUS", see virtual_strap.py
+            self.command += ["--pmd-refuse", refusal]
+        if pmd_malformed_after is not None:
+            self.command += ["--pmd-malformed-after", str(pmd_malformed_after)]
+        if pmd_clock_offset_ns is not None:
+            self.command += ["--pmd-clock-offset-ns", str(pmd_clock_offset_ns)]
+        if pmd_features is not None:  # "0" an ECG-only strap, see virtual_strap.py
+            self.command += ["--pmd-features", pmd_features]
         self.process: subprocess.Popen | None = None
         self.events: list[dict] = []
         self._lock = threading.Condition()

@@ -11,13 +11,25 @@ product's encoder, and follow a fixed schedule (:func:`packet_for_sequence`) so 
 exactly what must arrive: uint8 and uint16 heart rates, contact bits, energy expended and one
 to three RR intervals per packet.
 
+With ``--pmd`` it is a virtual Polar H10: it also exposes the Polar Measurement Data service
+(control point: read gives the features, writes are answered by indications as the spec says;
+data characteristic: notifies ECG and ACC frames made by ``pmd_encoder.py`` from the ECG and ACC
+of :func:`pmd_signals`, on a strap clock that is ``time.monotonic_ns()`` plus
+:data:`STRAP_CLOCK_OFFSET_NS` (or ``--pmd-clock-offset-ns``). ECG frames carry 13 samples
+(0.1 s); ACC frames 5 samples, alternately raw 16-bit (0x01) and delta-compressed (0x81,
+FACTOR 1.0). ``--pmd-features 0`` offers ECG only; ``--pmd-refuse TYPE:STATUS`` answers the
+start of that measurement with that error status; ``--pmd-malformed-after N`` sends, after N
+ECG frames, one ECG frame whose body is not whole 3-byte samples.
+
 Control: SIGUSR1 pauses notifications until the next StartNotify (a link that stays up but goes
 silent); SIGUSR2 toggles skin contact. SIGTERM unregisters cleanly; SIGKILL just vanishes.
 
 Every event is printed to stdout as one JSON line with ``t`` = ``time.monotonic()`` (the same
 clock as the test process on Linux): ``ready``, ``start_notify``, ``stop_notify`` (with
 ``central_connected``: whether the central was still connected when notifications stopped),
-``read``, ``sent`` (with ``seq`` and ``hex``).
+``read``, ``sent`` (with ``seq`` and ``hex``); with ``--pmd`` also ``pmd_write`` (``hex``),
+``pmd_started``/``pmd_stopped`` (``measurement``) and ``pmd_sent`` (``measurement``, ``first``:
+index of the frame's first sample in its signal, ``count``, ``hex``).
 """
 
 import argparse
@@ -28,6 +40,7 @@ import signal
 import struct
 import sys
 import time
+from pathlib import Path
 from typing import Annotated
 
 from dbus_fast import BusType, Message, MessageType
@@ -41,6 +54,9 @@ from dbus_fast.annotations import (
     DBusStr,
 )
 from dbus_fast.service import PropertyAccess, ServiceInterface, dbus_property, method
+
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[3])]
+import pmd_encoder  # noqa: E402  (run as a script: its neighbour and the project's drivers)
 
 Strings = Annotated[list[str], DBusSignature("as")]
 ObjectPaths = Annotated[list[str], DBusSignature("ao")]
@@ -82,6 +98,37 @@ def packet_for_sequence(seq: int) -> bytes:
         body += struct.pack("<H", seq & 0xFFFF)
     body += b"".join(struct.pack("<H", rr) for rr in rr_units)
     return body
+
+
+PMD_SERVICE = "fb005c80-02e7-f387-1cad-8acd2d8df0c8"
+PMD_CONTROL_POINT = "fb005c81-02e7-f387-1cad-8acd2d8df0c8"
+PMD_DATA = "fb005c82-02e7-f387-1cad-8acd2d8df0c8"
+PMD_SIGNAL_S = 600.0
+ECG_HZ = 130
+ACC_HZ = 50
+ECG_FRAME_SAMPLES = 13
+ACC_FRAME_SAMPLES = 5
+STRAP_CLOCK_OFFSET_NS = 7_000_000_000_000
+"""The strap's clock runs from another zero than the host's (its own boot)."""
+
+
+def pmd_signals() -> tuple[list[int], list[tuple[int, int, int]]]:
+    """The virtual H10's ECG (µV, 130 Hz) and ACC (mG, 50 Hz): the same in every process.
+
+    Synthesised around beats every 0.8 s with breathing at 12/min, rounded to integers; frame
+    ``k`` of a stream carries samples ``k * n`` to ``k * n + n - 1`` of its signal.
+    """
+    import numpy as np  # only a virtual H10 needs them: plain straps start faster
+
+    from drivers.simulated_h10 import synthesize_acc, synthesize_ecg
+
+    beats_s = np.arange(0.5, PMD_SIGNAL_S + 1.0, 0.8)
+    ecg = synthesize_ecg(beats_s, seed=16, duration_s=PMD_SIGNAL_S).ecg_uv
+    acc = synthesize_acc(PMD_SIGNAL_S, breaths_per_min=12.0, seed=16, sample_hz=ACC_HZ).acc_mg
+    return (
+        [int(v) for v in np.rint(ecg)],
+        [(int(x), int(y), int(z)) for x, y, z in np.rint(acc)],
+    )
 
 
 NO_CONTACT_PACKET = bytes([0x04, 0x00])
@@ -146,6 +193,8 @@ class GattCharacteristic(ServiceInterface):
         self._flags = flags
         self._value = value
         self.notifying = False
+        self.on_write = None
+        self.read_value: bytes | None = None
 
     @dbus_property(access=PropertyAccess.READ)
     def UUID(self) -> DBusStr:
@@ -170,11 +219,13 @@ class GattCharacteristic(ServiceInterface):
     @method()
     def ReadValue(self, options: DBusDict) -> DBusBytes:
         log("read", uuid=self._uuid)
-        return self._value
+        return self.read_value if self.read_value is not None else self._value
 
     @method()
     def WriteValue(self, value: DBusBytes, options: DBusDict) -> None:
         self._value = bytes(value)
+        if self.on_write is not None:
+            self.on_write(bytes(value))
 
     @method()
     def StartNotify(self) -> None:
@@ -200,6 +251,97 @@ class GattCharacteristic(ServiceInterface):
     def notify(self, value: bytes) -> None:
         self._value = value
         self.emit_properties_changed({"Value": value})
+
+
+class PmdStrap:
+    """The PMD side of a virtual H10: answers the control point, streams while started."""
+
+    def __init__(
+        self,
+        control: GattCharacteristic,
+        data: GattCharacteristic,
+        refuse: dict[int, int],
+        malformed_after: int | None = None,
+        clock_offset_ns: int = STRAP_CLOCK_OFFSET_NS,
+        features: tuple[int, ...] = (pmd_encoder.ECG, pmd_encoder.ACC),
+    ) -> None:
+        self.control = control
+        self.data = data
+        self.refuse = refuse
+        self.malformed_after = malformed_after
+        self.clock_offset_ns = clock_offset_ns
+        self.ecg_uv, self.acc_mg = pmd_signals()
+        self.started_ns: dict[int, int] = {}
+        self.sent: dict[int, int] = {}
+        self.features = features
+        control.read_value = pmd_encoder.features_value(features)
+        control.on_write = self.on_write
+
+    def on_write(self, command: bytes) -> None:
+        log("pmd_write", hex=command.hex())
+        op, measurement = command[0], command[1] if len(command) > 1 else 0xFF
+        known = measurement in self.features
+        status, parameters = 0, b""
+        if op not in (1, 2, 3):
+            status = 1
+        elif not known:
+            status = 2
+        elif op == 1:
+            parameters = (
+                pmd_encoder.H10_ECG_SETTINGS
+                if measurement == pmd_encoder.ECG
+                else pmd_encoder.H10_ACC_SETTINGS
+            )
+        elif op == 2:
+            status = self.refuse.get(measurement, 0)
+            if status == 0 and measurement in self.started_ns:
+                status = 6  # already in that state
+            if status == 0:
+                if measurement == pmd_encoder.ACC:
+                    parameters = pmd_encoder.settings_parameters([(5, [1.0])])
+                self.started_ns[measurement] = time.monotonic_ns()
+                self.sent[measurement] = 0
+                log("pmd_started", measurement=measurement)
+        elif op == 3:
+            self.started_ns.pop(measurement, None)
+            log("pmd_stopped", measurement=measurement)
+        answer = pmd_encoder.response(op, measurement, status, parameters)
+        # Answered after the write returns, as an indication (the spec's order).
+        asyncio.get_running_loop().call_soon(self.control.notify, answer)
+
+    def stream(self) -> None:
+        """Send every frame now due: frame k is sent once its last sample's time has passed."""
+        if not self.data.notifying:
+            self.started_ns.clear()  # the link is gone: an H10 forgets its streams
+            return
+        now_ns = time.monotonic_ns()
+        for measurement, started_ns in list(self.started_ns.items()):
+            ecg = measurement == pmd_encoder.ECG
+            rate_hz = ECG_HZ if ecg else ACC_HZ
+            per_frame = ECG_FRAME_SAMPLES if ecg else ACC_FRAME_SAMPLES
+            signal_ = self.ecg_uv if ecg else self.acc_mg
+            while True:
+                k = self.sent[measurement]
+                first = k * per_frame
+                last = first + per_frame - 1
+                last_ns = started_ns + round(last * 1e9 / rate_hz)
+                if last_ns > now_ns or last >= len(signal_):
+                    break
+                stamp_ns = last_ns + self.clock_offset_ns
+                samples = signal_[first : last + 1]
+                if ecg and k == self.malformed_after:
+                    frame = pmd_encoder.ecg_frame(stamp_ns, samples) + b"\x01"
+                    self.malformed_after = None  # once
+                elif ecg:
+                    frame = pmd_encoder.ecg_frame(stamp_ns, samples)
+                elif k % 2 == 0:
+                    frame = pmd_encoder.acc_raw_frame(stamp_ns, samples, 0x01)
+                else:
+                    frame = pmd_encoder.acc_delta_frame(stamp_ns, samples, 0x81)
+                self.data.notify(frame)
+                log("pmd_sent", measurement=measurement, first=first, count=per_frame,
+                    hex=frame.hex())  # fmt: skip
+                self.sent[measurement] = k + 1
 
 
 class Advertisement(ServiceInterface):
@@ -259,6 +401,24 @@ async def run(args: argparse.Namespace) -> None:
     bus.export(battery_service, GattService(BATTERY_SERVICE))
     bus.export(f"{battery_service}/char0", battery)
     bus.export(ADVERTISEMENT_PATH, Advertisement(args.name))
+    pmd: PmdStrap | None = None
+    if args.pmd:
+        pmd_service = f"{APP_PATH}/service2"
+        control = GattCharacteristic(
+            strap, PMD_CONTROL_POINT, pmd_service, ["read", "write", "indicate"], b""
+        )
+        data = GattCharacteristic(strap, PMD_DATA, pmd_service, ["notify"], b"")
+        bus.export(pmd_service, GattService(PMD_SERVICE))
+        bus.export(f"{pmd_service}/char0", control)
+        bus.export(f"{pmd_service}/char1", data)
+        refuse = {}
+        for item in args.pmd_refuse:
+            refused, status = item.split(":")
+            refuse[int(refused)] = int(status)
+        features = tuple(int(m) for m in args.pmd_features.split(","))
+        pmd = PmdStrap(
+            control, data, refuse, args.pmd_malformed_after, args.pmd_clock_offset_ns, features
+        )
 
     adapter_path = f"/org/bluez/{args.adapter}"
     await call_bluez(
@@ -291,6 +451,8 @@ async def run(args: argparse.Namespace) -> None:
     log("ready", name=args.name)
 
     while not stop.is_set():
+        if pmd is not None:
+            pmd.stream()
         if measurement.notifying and not strap.paused:
             payload = packet_for_sequence(strap.seq) if strap.contact else NO_CONTACT_PACKET
             measurement.notify(payload)
@@ -336,6 +498,24 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.05, help="seconds between packets")
     parser.add_argument("--first-seq", type=int, default=0)
     parser.add_argument("--battery", type=int, default=87)
+    parser.add_argument("--pmd", action="store_true", help="a virtual Polar H10 (PMD service)")
+    parser.add_argument(
+        "--pmd-refuse",
+        action="append",
+        default=[],
+        metavar="TYPE:STATUS",
+        help="answer the start of measurement TYPE (0 ECG, 2 ACC) with error STATUS",
+    )
+    parser.add_argument("--pmd-malformed-after", type=int, default=None, metavar="N")
+    parser.add_argument(
+        "--pmd-clock-offset-ns",
+        type=int,
+        default=STRAP_CLOCK_OFFSET_NS,
+        help="the strap clock's lead on time.monotonic_ns()",
+    )
+    parser.add_argument(
+        "--pmd-features", default="0,2", help="measurement types offered (0 ECG, 2 ACC)"
+    )
     args = parser.parse_args()
     try:
         asyncio.run(run(args))
