@@ -1100,6 +1100,13 @@ class StreamingArtefactFilter:
         """
         self._end_run()
 
+    def decided_elsewhere(self, t_s: float, rr_ms: float, beat_class: BeatClass) -> None:
+        """A raw beat another check decided (the ECG's, :mod:`monitor.core.ecg_live_beats`):
+        numbered in push order with the filter's own and reported by :meth:`take_raw_decisions`,
+        so the file keeps one class per raw beat whichever check decided it."""
+        self._raw_out.append(RawBeatDecision(self._raw_count, t_s, rr_ms, beat_class))
+        self._raw_count += 1
+
     def take_raw_decisions(self) -> list[RawBeatDecision]:
         """Return (and forget) the raw beats decided since the last call, in push order.
 

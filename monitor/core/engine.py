@@ -20,6 +20,7 @@ import numpy as np
 
 from monitor.core import spectral
 from monitor.core.artefacts import BeatClass, NNBeat, RawBeatDecision, StreamingArtefactFilter
+from monitor.core.ecg_live_beats import EcgCheckedBeat, EcgVerdict
 from monitor.core.indices import WindowIndices, window_indices
 from monitor.core.settings import HrvWindows
 
@@ -99,6 +100,21 @@ class HrvEngine:
         if self._data_start_s is None:
             self._data_start_s = stretch_start_s(t_s, rr_ms)
         return [self._add(beat) for beat in self._filter.push(t_s, rr_ms)]
+
+    def push_checked(self, beat: EcgCheckedBeat) -> list[HrvSnapshot]:
+        """Add one beat the ECG has settled (:mod:`monitor.core.ecg_live_beats`), bypassing the
+        timing-only artefact filter; beats still waiting in the filter are decided first so the
+        series stays in time order. Returns the snapshots now decided (none for a removed beat).
+        """
+        snapshots = [self._add(b) for b in self._filter.flush()]
+        if beat.strap_beat:
+            self._filter.decided_elsewhere(beat.t_s, beat.raw_rr_ms, beat.raw_class)
+        if beat.verdict is EcgVerdict.REMOVED:
+            return snapshots
+        if self._data_start_s is None:
+            self._data_start_s = stretch_start_s(beat.t_s, beat.nn_ms)
+        nn = NNBeat(beat.t_s, beat.nn_ms, beat.raw_rr_ms, beat.raw_class, beat.corrected)
+        return [*snapshots, self._add(nn)]
 
     def flush(self) -> list[HrvSnapshot]:
         """Decide the beats still waiting for look-ahead (end of the stream)."""

@@ -46,6 +46,7 @@ WHOLE_SESSION = "whole session"
 
 GAP_REASON = "signal lost (gap)"
 CONTACT_LOST_REASON = "skin contact lost"
+MOVING_REASON = "client moving"
 
 _ZONE_CATEGORY = {
     Zone.INSIDE: "inside",
@@ -102,6 +103,16 @@ class ContactMarker:
 
 
 @dataclass(frozen=True)
+class MovementMarker:
+    """The chest accelerometer's movement verdict changed at ``t_s``: beats while the client
+    moves are not judged (movement raises the heart rate for reasons outside the session's
+    content, and spoils the ECG and breathing signals; :mod:`monitor.core.movement`)."""
+
+    t_s: float
+    moving: bool
+
+
+@dataclass(frozen=True)
 class StrapLost:
     """The connection to the strap was lost (or is being re-established) at ``t_s``."""
 
@@ -137,7 +148,15 @@ class SettingsChange:
         return beat_t_s > self.after_beat_s
 
 
-JudgeInput = PhaseMarker | GroundingMarker | GapMarker | ContactMarker | StrapLost | SettingsChange
+JudgeInput = (
+    PhaseMarker
+    | GroundingMarker
+    | GapMarker
+    | ContactMarker
+    | MovementMarker
+    | StrapLost
+    | SettingsChange
+)
 """Everything besides beats that changes how the window of tolerance judges."""
 
 
@@ -214,6 +233,7 @@ class ToleranceJudge:
         self._current_phase: Phase | None = None
         self._baseline_phase_start_s: float | None = None
         self._contact = True
+        self._moving = False
         self._hr_bpm: list[float] = []
         self._alert_numbers: dict[int, int] = {}
 
@@ -250,10 +270,12 @@ class ToleranceJudge:
         first, the beat's own reading last.
         """
         readings = self._apply_due(snapshot.t_s)
-        if self._contact:
-            reading = self.window.update(snapshot.t_s, snapshot.indices, snapshot.corrected)
-        else:
+        if not self._contact:
             reading = self.window.suspend(snapshot.t_s, CONTACT_LOST_REASON)
+        elif self._moving:
+            reading = self.window.suspend(snapshot.t_s, MOVING_REASON)
+        else:
+            reading = self.window.update(snapshot.t_s, snapshot.indices, snapshot.corrected)
         self.last_judged_s = snapshot.t_s
         self._hr_bpm.append(snapshot.indices.hr_10s_bpm)
         self.readings.append(reading)
@@ -340,6 +362,10 @@ class ToleranceJudge:
                 self._contact = contact
                 if not contact:
                     return self.window.suspend(t_s, CONTACT_LOST_REASON)
+            case MovementMarker(t_s=t_s, moving=moving):
+                self._moving = moving
+                if moving and self._contact:
+                    return self.window.suspend(t_s, MOVING_REASON)
             case SettingsChange(settings=settings):
                 self.window.set_settings(settings)
         return None

@@ -19,6 +19,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from drivers.beat_clock import BeatClock
 from drivers.events import (
     AccSamples,
@@ -33,16 +35,21 @@ from drivers.events import (
     SourceEvent,
     StateChanged,
 )
+from monitor.core.acc_breathing import AccBreathing
+from monitor.core.acc_live import LiveAccMonitor
 from monitor.core.artefacts import RawBeatDecision
 from monitor.core.baseline import Baseline, BaselineSettings
 from monitor.core.co_regulation import SpanSynchrony
+from monitor.core.ecg_live_beats import EcgCheckedBeat, LiveEcgBeatCheck
 from monitor.core.engine import HrvEngine, HrvSnapshot
 from monitor.core.judge import (
     CONTACT_LOST_REASON,
     GAP_REASON,
+    MOVING_REASON,
     AlertChange,
     ContactMarker,
     GapMarker,
+    MovementMarker,
     PhaseMarker,
     SettingsChange,
     StrapLost,
@@ -60,6 +67,38 @@ DEFAULT_PHASES = DEFAULT_PROTOCOL
 GAP_FROM_REANCHOR_S = 1.5
 """A beat re-anchored this far after the previous one means beats went missing: a gap."""
 
+ECG_STALE_S = 3.0
+"""A beat this far past the newest ECG sample: the ECG stopped, beats go by RR alone again."""
+
+ACC_STALE_S = 10.0
+"""ACC this old no longer says whether the client moves or how they breathe."""
+
+ACC_BREATHING = "accelerometer"
+RSA_BREATHING = "rr"
+"""The two sources of the breathing rate (named as ``analyze --json`` names them)."""
+
+
+@dataclass(frozen=True)
+class BreathingReading:
+    """The client's breathing rate as the session shows it.
+
+    Attributes
+    ----------
+    t_s : float
+        Session time of the estimate.
+    breaths_per_min : float or None
+        ``None`` when the source cannot say (``reason`` says why).
+    source : str
+        ``"accelerometer"`` (chest movement) or ``"rr"`` (the RSA peak of the heart rhythm).
+    reason : str
+        ``"ok"`` or why there is no rate.
+    """
+
+    t_s: float
+    breaths_per_min: float | None
+    source: str
+    reason: str = "ok"
+
 
 @dataclass(frozen=True)
 class SourceStatus:
@@ -71,6 +110,15 @@ class SourceStatus:
     contact: bool | None = None
     device_name: str = ""
     device_address: str = ""
+    ecg: bool = False
+    acc: bool = False
+    moving: bool = False
+
+    @property
+    def data_label(self) -> str:
+        """Which data the strap gives: "HR only", "HR + ECG", "HR + ECG + ACC", "HR + ACC"."""
+        raw = [name for name, present in (("ECG", self.ecg), ("ACC", self.acc)) if present]
+        return " + ".join(["HR", *raw]) if raw else "HR only"
 
 
 @dataclass(frozen=True)
@@ -112,6 +160,12 @@ class SessionUpdate:
         the therapist's dashboard only, never the client's view). Set by the live session.
     synchrony : SpanSynchrony or None
         Co-regulation: the latest trailing synchrony (:mod:`monitor.session.live_synchrony`).
+    ecg_beats : tuple of EcgCheckedBeat
+        Strap beats the ECG settled with this update, with what it found (confirmed, removed,
+        inserted, ectopic by shape): what the file and the report say about repaired beats.
+    breathing : BreathingReading or None
+        A fresh breathing estimate from the chest accelerometer (without ACC the views use the
+        RSA estimate of ``beat.indices.resp_rate_bpm``, source ``"rr"``).
     """
 
     t_s: float
@@ -129,6 +183,8 @@ class SessionUpdate:
     recording_error: str | None = None
     therapist_reading: ArousalReading | None = None
     synchrony: SpanSynchrony | None = None
+    ecg_beats: tuple[EcgCheckedBeat, ...] = ()
+    breathing: BreathingReading | None = None
 
 
 def _shift_times(event: SourceEvent, origin_s: float) -> SourceEvent:
@@ -183,6 +239,11 @@ class SessionEngine:
         self.current_phase: str | None = None
         self._beat_clock = BeatClock()
         self._last_beat_s: float | None = None
+        self._ecg_check: LiveEcgBeatCheck | None = None
+        self._acc: LiveAccMonitor | None = None
+        self._acc_end_s = -math.inf
+        self.breathing: BreathingReading | None = None
+        """The latest breathing estimate from the accelerometer (None without ACC)."""
 
     # -- source events --------------------------------------------------------------------------
 
@@ -192,6 +253,10 @@ class SessionEngine:
         self.now_s = max(self.now_s, event.arrival_s)
         if isinstance(event, HeartRatePacket):
             updates = self._on_packet(event)
+        elif isinstance(event, EcgSamples):
+            updates = self._on_ecg(event)
+        elif isinstance(event, AccSamples):
+            updates = self._on_acc(event)
         else:
             updates = self._on_event(event)
         first = updates[0]
@@ -231,7 +296,8 @@ class SessionEngine:
     def _on_gap(self, gap: SignalGap, seen: tuple[SessionEvent, ...]) -> list[SessionUpdate]:
         # Successive differences across a gap are not successive: the windows restart, and the
         # beats still held for the artefact filter's look-ahead are judged now, before it.
-        updates = self._hrv_updates(self.hrv.mark_gap())
+        updates = self._release_ecg_check()
+        updates.extend(self._hrv_updates(self.hrv.mark_gap()))
         missing = gap.reason == "beats missing"
         reason = "signal lost (beats missing)" if missing else GAP_REASON
         self.judge.tell(GapMarker(gap.start_s, gap.end_s, reason))
@@ -258,11 +324,82 @@ class SessionEngine:
                 found = self._on_gap(gap, self._as_session_events(gap))
                 updates.extend([*found[:-1], dataclasses.replace(found[-1], source_events=(gap,))])
         self._last_beat_s = beat.t_s
-        judged = self._hrv_updates(self.hrv.push(beat.t_s, beat.rr_ms))
+        if self._ecg_check is not None and self._ecg_check.ecg_end_s < beat.t_s - ECG_STALE_S:
+            updates.extend(self._release_ecg_check())
+        if self._ecg_check is not None:
+            judged = self._checked_updates(self._ecg_check.push_beat(beat.t_s, beat.rr_ms))
+        else:
+            judged = self._hrv_updates(self.hrv.push(beat.t_s, beat.rr_ms))
+        if self._acc is not None and self._acc_end_s < beat.t_s - ACC_STALE_S:
+            judged.extend(self._acc_stopped(beat.t_s))
         first = judged[0] if judged else self._update(beat.t_s)
         updates.append(dataclasses.replace(first, raw_beat=beat))
         updates.extend(judged[1:])
         return updates
+
+    def _on_ecg(self, samples: EcgSamples) -> list[SessionUpdate]:
+        check = self._ecg_check
+        if check is None or check.sample_hz != samples.sample_hz:
+            updates = self._release_ecg_check()
+            check = self._ecg_check = LiveEcgBeatCheck(samples.sample_hz)
+            self.status = dataclasses.replace(self.status, ecg=True)
+        else:
+            updates = []
+        t_s = samples.start_s + np.arange(len(samples.ecg_uv)) / samples.sample_hz
+        updates.extend(self._checked_updates(check.push_ecg(t_s, np.asarray(samples.ecg_uv))))
+        return updates or [self._update(samples.arrival_s)]
+
+    def _checked_updates(self, beats: list[EcgCheckedBeat]) -> list[SessionUpdate]:
+        """Updates of the beats the ECG settled (docs/architecture.md, "The flow of one beat")."""
+        if not beats:
+            return []
+        snapshots = [s for beat in beats for s in self.hrv.push_checked(beat)]
+        updates = self._hrv_updates(snapshots)
+        if not updates:
+            updates = [self._update(beats[-1].t_s)]
+        updates[0] = dataclasses.replace(updates[0], ecg_beats=tuple(beats))
+        return updates
+
+    def _release_ecg_check(self) -> list[SessionUpdate]:
+        """The ECG stopped (or changed rate): beats it had not settled go by RR alone."""
+        if self._ecg_check is None:
+            return []
+        held = self._ecg_check.release_unsettled()
+        self._ecg_check = None
+        self.status = dataclasses.replace(self.status, ecg=False)
+        return self._hrv_updates([s for t, rr in held for s in self.hrv.push(t, rr)])
+
+    def _on_acc(self, samples: AccSamples) -> list[SessionUpdate]:
+        if self._acc is None or self._acc.sample_hz != samples.sample_hz:
+            self._acc = LiveAccMonitor(samples.sample_hz)
+            self.status = dataclasses.replace(self.status, acc=True)
+        t_s = samples.start_s + np.arange(len(samples.acc_mg)) / samples.sample_hz
+        state = self._acc.push(t_s, np.asarray(samples.acc_mg, dtype=float))
+        if state is None:
+            return [self._update(samples.arrival_s)]
+        self._acc_end_s = state.t_s
+        reading = self._movement_changed(state.t_s, state.moving)
+        update = self._update(samples.arrival_s, reading=reading)
+        if state.breathing is not None:
+            self.breathing = _acc_reading(state.t_s, state.breathing)
+            update = dataclasses.replace(update, breathing=self.breathing)
+        return [update]
+
+    def _movement_changed(self, t_s: float, moving: bool) -> ArousalReading | None:
+        """Tell the judge when the client starts or stops moving (alerts wait meanwhile)."""
+        if moving == self.status.moving:
+            return None
+        self.status = dataclasses.replace(self.status, moving=moving)
+        self.judge.tell(MovementMarker(t_s, moving))
+        return self.judge.announce(t_s, MOVING_REASON) if moving else None
+
+    def _acc_stopped(self, t_s: float) -> list[SessionUpdate]:
+        """No ACC for a while: it says nothing more about movement or breathing."""
+        self._acc = None
+        self._movement_changed(t_s, False)
+        self.status = dataclasses.replace(self.status, acc=False)
+        self.breathing = None
+        return []
 
     def _hrv_updates(self, snapshots: list[HrvSnapshot]) -> list[SessionUpdate]:
         classes = tuple(self.hrv.take_raw_decisions())
@@ -346,7 +483,8 @@ class SessionEngine:
         calibrated nothing: it stores none, so a later reuse finds the session that did
         calibrate it, under its own date.
         """
-        updates = self._hrv_updates(self.hrv.flush())
+        updates = self._release_ecg_check()
+        updates.extend(self._hrv_updates(self.hrv.flush()))
         for reading in self.judge.finish():
             updates.append(self._update(reading.t_s, reading=reading))
         if self.reused_baseline is not None:
@@ -362,6 +500,16 @@ class SessionEngine:
     def _user_event(self, event: SessionEvent) -> list[SessionUpdate]:
         update = self._update(event.t_s, events=(event,))
         return [dataclasses.replace(update, recorded_events=(event,))]
+
+    def breathing_now(self) -> BreathingReading | None:
+        """The breathing rate to show: the accelerometer's when the strap gives ACC, else the
+        RSA estimate of the latest beat's spectrum (``None`` before there is either)."""
+        if self.breathing is not None:
+            return self.breathing
+        latest = self.hrv.latest
+        if latest is None or not math.isfinite(latest.indices.resp_rate_bpm):
+            return None
+        return BreathingReading(latest.t_s, latest.indices.resp_rate_bpm, RSA_BREATHING)
 
     @staticmethod
     def _as_session_events(event: SourceEvent) -> tuple[SessionEvent, ...]:
@@ -384,3 +532,7 @@ class SessionEngine:
             events=events,
             baseline=self.judge.baseline,
         )
+
+
+def _acc_reading(t_s: float, estimate: AccBreathing) -> BreathingReading:
+    return BreathingReading(t_s, estimate.breaths_per_min, ACC_BREATHING, estimate.reason)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from drivers.simulator import Phase
+from monitor.core.acc_live import BREATHING_WINDOW_S as ACC_BREATHING_WINDOW_S
 from monitor.core.resonance import (
     DEFAULT_WEIGHTS,
     ProtocolStep,
@@ -39,6 +40,9 @@ from monitor.core.resonance import (
     rate_metrics,
 )
 from monitor.session.engine import SessionUpdate
+
+PACER_FOLLOW_TOL_PER_MIN = 1.0
+"""Breathing this close to the pacer's rate follows it (the ACC estimate is good to ~1/min)."""
 
 
 @dataclass(frozen=True)
@@ -51,11 +55,25 @@ class StepStarted:
 
 @dataclass(frozen=True)
 class StepFinished:
-    """A step ended and was measured."""
+    """A step ended and was measured.
+
+    ``breathing_per_min`` is the client's own breathing over the analysed span, measured from
+    the chest accelerometer (median of its estimates; ``None`` without ACC or when it could not
+    say), so the step shows whether the client actually breathed at the pacer's rate.
+    """
 
     t_s: float
     step: ProtocolStep
     metrics: RateMetrics
+    breathing_per_min: float | None = None
+
+    @property
+    def followed_pacer(self) -> bool | None:
+        """Whether the measured breathing was within ``PACER_FOLLOW_TOL_PER_MIN`` of the pacer
+        (``None`` when it was not measured)."""
+        if self.breathing_per_min is None:
+            return None
+        return abs(self.breathing_per_min - self.step.rate_per_min) <= PACER_FOLLOW_TOL_PER_MIN
 
 
 @dataclass(frozen=True)
@@ -119,6 +137,7 @@ class ResonanceFinder:
         self._t: list[float] = []
         self._nn: list[float] = []
         self._corrected: list[bool] = []
+        self._breaths: list[tuple[float, float]] = []  # (t_s, breaths/min) from the chest
         self._step_index = -1
         self._now_s = -math.inf
         self._stopped = False
@@ -131,6 +150,7 @@ class ResonanceFinder:
         self.metrics = []
         self.result = None
         self._t, self._nn, self._corrected = [], [], []
+        self._breaths = []
         self._step_index = -1
         self._now_s = float(t_s)
         self._stopped = False
@@ -159,6 +179,9 @@ class ResonanceFinder:
             self._t.append(beat.t_s)
             self._nn.append(beat.nn_ms)
             self._corrected.append(bool(beat.corrected))
+        breathing = update.breathing
+        if breathing is not None and breathing.breaths_per_min is not None:
+            self._breaths.append((breathing.t_s, breathing.breaths_per_min))
         return self.advance(update.t_s)
 
     def advance(self, t_s: float) -> list[FinderEvent]:
@@ -198,7 +221,13 @@ class ResonanceFinder:
         # Beats before the next step's analysed span are no longer needed.
         keep_from = int(np.searchsorted(self._t, self.start_s + step.end_s))
         del self._t[:keep_from], self._nn[:keep_from], self._corrected[:keep_from]
-        return StepFinished(self.start_s + step.end_s, step, metrics)
+        # Each chest estimate covers the minute before it: those wholly inside the analysed span.
+        first_s = self.start_s + step.analysis_start_s + ACC_BREATHING_WINDOW_S
+        end_s = self.start_s + step.end_s
+        rates = [rate for t_s, rate in self._breaths if first_s <= t_s <= end_s]
+        self._breaths = [(t_s, rate) for t_s, rate in self._breaths if t_s > end_s]
+        breathing = float(np.median(rates)) if rates else None
+        return StepFinished(end_s, step, metrics, breathing)
 
     # -- what the views need --------------------------------------------------------------------
 
