@@ -1,9 +1,10 @@
-"""``session-monitor export FILE --format kubios|csv|edf --out PATH``: export a session file.
+"""``session-monitor export FILE --format kubios|csv|edf|bids --out PATH``: export a session file.
 
 Formats: ``kubios`` (RR text Kubios HRV reads), ``csv`` (``PATH`` for the beats and
-``PATH`` with ``.events`` before the suffix for the events) and ``edf`` (EDF+ with beat and
-event annotations). Existing output files are only replaced with ``--force``; a failed export
-leaves no partial file behind.
+``PATH`` with ``.events`` before the suffix for the events), ``edf`` (EDF+ with beat and
+event annotations) and ``bids`` (``PATH`` is a BIDS dataset folder: physio and events files,
+:mod:`monitor.recording.export_bids`). Existing output files are only replaced with
+``--force``; a failed export leaves no partial file behind.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from monitor.commands import CliError
 
-FORMATS = ("csv", "edf", "kubios")
+FORMATS = ("bids", "csv", "edf", "kubios")
 
 
 def exporter(name: str) -> Callable[..., object]:
@@ -27,6 +28,10 @@ def exporter(name: str) -> Callable[..., object]:
         from monitor.recording.export_csv import export_csv
 
         return export_csv
+    if name == "bids":
+        from monitor.recording.export_bids import export_bids
+
+        return export_bids
     from monitor.recording.export_edf import export_edf
 
     return export_edf
@@ -35,9 +40,9 @@ def exporter(name: str) -> Callable[..., object]:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "export",
-        help="export a session as Kubios RR text, CSV or EDF+",
+        help="export a session as Kubios RR text, CSV, EDF+ or BIDS",
         description="Export a recorded session file as Kubios-compatible RR text, CSV (beats "
-        "events and session files) or EDF+ with annotations.",
+        "events and session files), EDF+ with annotations, or BIDS physiology and events.",
     )
     parser.add_argument("file", type=Path, metavar="FILE", help="the session file")
     parser.add_argument("--format", required=True, choices=FORMATS, help="export format")
@@ -47,14 +52,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=Path,
         metavar="PATH",
         help="output file (csv: the beats file; the events and the session's fields go to "
-        "PATH with .events and .session before the suffix)",
+        "PATH with .events and .session before the suffix; bids: the dataset folder)",
+    )
+    parser.add_argument(
+        "--bids-session",
+        metavar="LABEL",
+        help="bids: the ses- label (default: the session's UTC start as YYYYMMDDhhmm)",
+    )
+    parser.add_argument(
+        "--bids-task", metavar="LABEL", default="therapy", help="bids: the task- label"
     )
     parser.add_argument("--force", action="store_true", help="replace existing output files")
     parser.set_defaults(handler=run)
 
 
 def output_paths(args: argparse.Namespace) -> tuple[Path, ...]:
-    """Every file the export writes (csv: the beats, events and session files)."""
+    """Every file the export writes (csv: the beats, events and session files; bids: none
+    known before the session is read, which names them)."""
+    if args.format == "bids":
+        return ()
     if args.format == "csv":
         from monitor.recording.export_csv import csv_paths
 
@@ -76,8 +92,18 @@ def run(args: argparse.Namespace) -> int:
         session = read_session(args.file)
     except UnreadableFileError as error:
         raise CliError(str(error)) from None
+    options = {}
+    if args.format == "bids":
+        from monitor.recording.export_bids import bids_paths
+
+        try:
+            bids = bids_paths(args.out, session, args.bids_session, args.bids_task)
+            check_outputs(bids.session_files(), inputs=[args.file], overwrite=args.force)
+        except (ValueError, OutputRefusedError) as error:
+            raise CliError(str(error)) from None
+        options = {"session_label": args.bids_session, "task": args.bids_task}
     try:
-        written = exporter(args.format)(session, args.out, overwrite=args.force)
+        written = exporter(args.format)(session, args.out, overwrite=args.force, **options)
     except (OutputRefusedError, FileExistsError, IsADirectoryError) as error:
         raise CliError(str(error)) from None
     except OSError as error:
