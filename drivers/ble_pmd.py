@@ -62,6 +62,9 @@ ACC_RANGE_G = 8
 """±8 G: fidgeting and walking peak at 2-4 G, so movement bouts never clip, and 16-bit samples
 still resolve 0.25 mG, far finer than the 10-30 mG of a breath's chest tilt."""
 
+_ALREADY_STARTED = 6
+"""Control-point status "already in that state" (drivers.pmd.STATUS_MESSAGES)."""
+
 RAW_DATA_OFF = "off"
 RAW_DATA_NONE = "none"
 
@@ -208,7 +211,13 @@ class PmdStreams:
                 f"the strap did not answer the request to {op.name.lower().replace('_', ' ')} "
                 f"{measurement_name(measurement)} within {self.timeout_s:g} s"
             ) from None
-        return check_response(parse_control_response(data), op, measurement)
+        response = parse_control_response(data)
+        if op is ControlOp.START and response.status == _ALREADY_STARTED:
+            # Streaming since an earlier link (a central that died without stopping it): the
+            # frames are coming, which is what was asked.
+            logger.info("%s was already streaming", measurement_name(measurement))
+            return response
+        return check_response(response, op, measurement)
 
     def _fail(self, reason: str) -> None:
         if self.failure is not None:

@@ -296,6 +296,10 @@ class PmdStrap:
             status = self.refuse.get(measurement, 0)
             if status == 0 and measurement in self.started_ns:
                 status = 6  # already in that state
+            elif status == 6:  # --pmd-refuse T:6: as if left streaming by an earlier central
+                self.started_ns[measurement] = time.monotonic_ns()
+                self.sent[measurement] = 0
+                log("pmd_started", measurement=measurement)
             if status == 0:
                 if measurement == pmd_encoder.ACC:
                     parameters = pmd_encoder.settings_parameters([(5, [1.0])])
