@@ -170,7 +170,9 @@ class PmdStreams:
             answer = await self._request(
                 get_settings_command(measurement), ControlOp.GET_SETTINGS, measurement
             )
-            command, sample_hz = _start_command(measurement, parse_settings(answer.parameters))
+            command, sample_hz = choose_start_command(
+                measurement, parse_settings(answer.parameters)
+            )
             # Known before the start is written: the first frame may come before its answer.
             self._rates_hz[measurement] = sample_hz
             answer = await self._request(command, ControlOp.START, measurement)
@@ -266,10 +268,30 @@ class PmdStreams:
             self.emit(AccSamples(arrival_s, float(times_s[0]), sample_hz, acc, raw))
 
 
-def _start_command(
+def choose_start_command(
     measurement: MeasurementType, settings: dict[SettingType, tuple[float, ...]]
 ) -> tuple[bytes, float]:
-    """The start command for the settings the strap offers, and its sample rate."""
+    """The start command for the settings a strap offers, and its sample rate.
+
+    Parameters
+    ----------
+    measurement : MeasurementType
+        ECG or ACC.
+    settings : dict
+        The strap's get-settings answer (:func:`drivers.pmd.parse_settings`).
+
+    Returns
+    -------
+    command : bytes
+        ECG at 130 Hz with the first resolution offered; ACC at :data:`ACC_SAMPLE_HZ`, 16 bits,
+        ±:data:`ACC_RANGE_G` G.
+    sample_hz : float
+
+    Raises
+    ------
+    PmdError
+        The strap does not offer those settings (one line naming what it offers).
+    """
     rates = [int(r) for r in settings.get(SettingType.SAMPLE_RATE, ())]
     resolutions = [int(r) for r in settings.get(SettingType.RESOLUTION, ())]
     if measurement is MeasurementType.ECG:
