@@ -122,6 +122,7 @@ class PmdStreams:
         self.started: list[MeasurementType] = []
         self.failure: str | None = None
         self.frames = 0
+        self.unplaced_frames = 0
         self.announced = False
         """Set by the owner once the device was announced with this connection's streams."""
         self._rates_hz: dict[MeasurementType, float] = {}
@@ -248,13 +249,14 @@ class PmdStreams:
         raw = bytes(data)
         try:
             frame = parse_data_frame(raw, acc_factor=self._acc_factor)
-            sample_hz = self._rates_hz.get(frame.measurement)
-            if sample_hz is None:
-                raise PmdError(
-                    f"a {measurement_name(frame.measurement)} frame that was not asked for"
-                )
         except PmdError as error:
             self._fail(f"a malformed raw-data frame ({error})")
+            return
+        sample_hz = self._rates_hz.get(frame.measurement)
+        if sample_hz is None:
+            # A stream left running by an earlier central, before this one asked for it: its
+            # rate is not known yet, so its samples cannot be placed; the start will tell.
+            self.unplaced_frames += 1
             return
         self.frames += 1
         times_s = self.clock.sample_times_s(frame, sample_hz, arrival_s)
