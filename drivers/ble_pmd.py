@@ -62,6 +62,9 @@ ACC_RANGE_G = 8
 """±8 G: fidgeting and walking peak at 2-4 G, so movement bouts never clip, and 16-bit samples
 still resolve 0.25 mG, far finer than the 10-30 mG of a breath's chest tilt."""
 
+_ALREADY_STARTED = 6
+"""Control-point status "already in that state" (drivers.pmd.STATUS_MESSAGES)."""
+
 RAW_DATA_OFF = "off"
 RAW_DATA_NONE = "none"
 
@@ -119,6 +122,7 @@ class PmdStreams:
         self.started: list[MeasurementType] = []
         self.failure: str | None = None
         self.frames = 0
+        self.unplaced_frames = 0
         self.announced = False
         """Set by the owner once the device was announced with this connection's streams."""
         self._rates_hz: dict[MeasurementType, float] = {}
@@ -167,7 +171,9 @@ class PmdStreams:
             answer = await self._request(
                 get_settings_command(measurement), ControlOp.GET_SETTINGS, measurement
             )
-            command, sample_hz = _start_command(measurement, parse_settings(answer.parameters))
+            command, sample_hz = choose_start_command(
+                measurement, parse_settings(answer.parameters)
+            )
             # Known before the start is written: the first frame may come before its answer.
             self._rates_hz[measurement] = sample_hz
             answer = await self._request(command, ControlOp.START, measurement)
@@ -208,7 +214,13 @@ class PmdStreams:
                 f"the strap did not answer the request to {op.name.lower().replace('_', ' ')} "
                 f"{measurement_name(measurement)} within {self.timeout_s:g} s"
             ) from None
-        return check_response(parse_control_response(data), op, measurement)
+        response = parse_control_response(data)
+        if op is ControlOp.START and response.status == _ALREADY_STARTED:
+            # Streaming since an earlier link (a central that died without stopping it): the
+            # frames are coming, which is what was asked.
+            logger.info("%s was already streaming", measurement_name(measurement))
+            return response
+        return check_response(response, op, measurement)
 
     def _fail(self, reason: str) -> None:
         if self.failure is not None:
@@ -237,13 +249,14 @@ class PmdStreams:
         raw = bytes(data)
         try:
             frame = parse_data_frame(raw, acc_factor=self._acc_factor)
-            sample_hz = self._rates_hz.get(frame.measurement)
-            if sample_hz is None:
-                raise PmdError(
-                    f"a {measurement_name(frame.measurement)} frame that was not asked for"
-                )
         except PmdError as error:
             self._fail(f"a malformed raw-data frame ({error})")
+            return
+        sample_hz = self._rates_hz.get(frame.measurement)
+        if sample_hz is None:
+            # A stream left running by an earlier central, before this one asked for it: its
+            # rate is not known yet, so its samples cannot be placed; the start will tell.
+            self.unplaced_frames += 1
             return
         self.frames += 1
         times_s = self.clock.sample_times_s(frame, sample_hz, arrival_s)
@@ -257,10 +270,30 @@ class PmdStreams:
             self.emit(AccSamples(arrival_s, float(times_s[0]), sample_hz, acc, raw))
 
 
-def _start_command(
+def choose_start_command(
     measurement: MeasurementType, settings: dict[SettingType, tuple[float, ...]]
 ) -> tuple[bytes, float]:
-    """The start command for the settings the strap offers, and its sample rate."""
+    """The start command for the settings a strap offers, and its sample rate.
+
+    Parameters
+    ----------
+    measurement : MeasurementType
+        ECG or ACC.
+    settings : dict
+        The strap's get-settings answer (:func:`drivers.pmd.parse_settings`).
+
+    Returns
+    -------
+    command : bytes
+        ECG at 130 Hz with the first resolution offered; ACC at :data:`ACC_SAMPLE_HZ`, 16 bits,
+        ±:data:`ACC_RANGE_G` G.
+    sample_hz : float
+
+    Raises
+    ------
+    PmdError
+        The strap does not offer those settings (one line naming what it offers).
+    """
     rates = [int(r) for r in settings.get(SettingType.SAMPLE_RATE, ())]
     resolutions = [int(r) for r in settings.get(SettingType.RESOLUTION, ())]
     if measurement is MeasurementType.ECG:

@@ -212,6 +212,23 @@ async def test_a_control_point_refusal_stops_raw_data_and_beats_go_on(start_stra
     assert ConnectionState.LOST not in recorder.states()
 
 
+async def test_a_stream_already_running_counts_as_started(start_strap) -> None:
+    """An H10 left streaming ECG sends it from the subscription on, before the driver asks,
+    and answers its start with status 6 ("already in that state")."""
+    strap = start_strap(pmd=True, pmd_refuse=("0:6",))
+    recorder = Recorder(make_source(raw_data=True))
+    await recorder.wait_until(
+        lambda: len(of(recorder, EcgSamples)) >= 10 and len(of(recorder, AccSamples)) >= 10,
+        30,
+        "ECG and ACC frames",
+    )
+    await recorder.stop()
+    assert raw_data_labels(recorder) == ["ecg,acc"]
+    assert not [e for e in of(recorder, StateChanged) if "raw data" in e.detail]
+    sent = sent_frames(strap, ECG)
+    assert all(run.raw.hex() in sent for run in of(recorder, EcgSamples))
+
+
 async def test_a_malformed_frame_stops_raw_data_and_beats_go_on(start_strap) -> None:
     strap = start_strap(pmd=True, pmd_malformed_after=20)
     recorder = Recorder(make_source(raw_data=True))

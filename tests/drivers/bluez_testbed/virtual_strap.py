@@ -314,6 +314,13 @@ class PmdStrap:
         if not self.data.notifying:
             self.started_ns.clear()  # the link is gone: an H10 forgets its streams
             return
+        for measurement, status in self.refuse.items():
+            if status == 6 and measurement not in self.started_ns:
+                # --pmd-refuse T:6: left streaming by an earlier central, so streaming from
+                # the subscription on, and its start is answered "already in that state".
+                self.started_ns[measurement] = time.monotonic_ns()
+                self.sent[measurement] = 0
+                log("pmd_started", measurement=measurement)
         now_ns = time.monotonic_ns()
         for measurement, started_ns in list(self.started_ns.items()):
             ecg = measurement == pmd_encoder.ECG
