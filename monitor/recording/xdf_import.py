@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -209,7 +210,7 @@ def _pick(
     path: Path,
     streams: list[dict[str, Any]],
     name: str | None,
-    fits: Any,
+    fits: Callable[[dict[str, Any]], bool],
     what: str,
     flag: str,
 ) -> dict[str, Any]:

@@ -26,10 +26,10 @@ from drivers.simulator import Disturbances
 from monitor.recording.model import EventKind
 from monitor.recording.reader import read_session
 from monitor.session.dashboard_model import DashboardModel
-from monitor.session.engine import SessionUpdate
 from monitor.session.live import LiveOptions, LiveSession
 from monitor.session.live_synchrony import TRAILING_S, LiveSynchrony
 from monitor.session.paired_sources import Wearer
+from tests.session.coupled_session import run_coupled_session
 
 DURATION_S = 600
 
@@ -136,18 +136,7 @@ def test_live_updates_carry_the_therapists_zone_and_the_trailing_synchrony(
 ) -> None:
     """In process, as the dashboard gets them: from the first bin after 5 minutes of both
     straps the live synchrony equals the batch measure over the same trailing 300 s."""
-    updates: list[SessionUpdate] = []
-    options = LiveOptions(
-        simulate=True,
-        therapist_simulate=True,
-        therapist_coupling=0.6,
-        therapist_lag_s=3.0,
-        speed=math.inf,
-        duration_s=480,
-        out=tmp_path / "live.sqlite",
-    )
-    session = LiveSession(options, on_update=updates.append)
-    asyncio.run(session.run())
+    updates, _ = run_coupled_session(tmp_path / "live.sqlite", duration_s=480, lag_s=3.0)
     with_sync = [u for u in updates if u.synchrony is not None and u.synchrony.result is not None]
     assert with_sync, "no live synchrony in 8 minutes"
     latest = with_sync[-1].synchrony

@@ -25,23 +25,13 @@ from monitor.session.live import LiveOptions, LiveSession
 from monitor.session.live_synchrony import LiveSynchrony
 from monitor.session.paired_sources import Wearer
 from monitor.session.replay_model import feed, opening_updates, replay_engine, therapist_strap_for
+from tests.session.coupled_session import run_coupled_session
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[SessionUpdate], object]:
     path = tmp_path_factory.mktemp("coreplay") / "co.sqlite"
-    updates: list[SessionUpdate] = []
-    options = LiveOptions(
-        simulate=True,
-        therapist_simulate=True,
-        therapist_coupling=0.6,
-        therapist_lag_s=2.0,
-        speed=math.inf,
-        duration_s=720,
-        out=path,
-    )
-    session = LiveSession(options, on_update=updates.append)
-    asyncio.run(session.run())
+    updates, session = run_coupled_session(path, duration_s=720)
     assert session.therapist is not None
     return path, updates, session.therapist.engine.judge.summary()
 

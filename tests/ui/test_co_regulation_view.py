@@ -3,7 +3,6 @@ session with a simulated coupled therapist."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import math
 from pathlib import Path
@@ -13,34 +12,20 @@ import numpy as np
 from monitor.core.tolerance import Alert, AlertKind, ArousalReading, Zone
 from monitor.session.dashboard_model import DashboardModel
 from monitor.session.engine import SessionUpdate
-from monitor.session.live import LiveOptions, LiveSession
+from monitor.session.live import LiveOptions
 from monitor.ui.dashboard.window import MainWindow
 from monitor.ui.plots import SessionPlots
 from monitor.ui.replay.recent import RecentFiles
 from monitor.ui.replay.window import ReplayWindow
 from monitor.ui.settings_store import DashboardSettings
-
-
-def co_regulation_updates(folder: Path) -> list[SessionUpdate]:
-    updates: list[SessionUpdate] = []
-    options = LiveOptions(
-        simulate=True,
-        therapist_simulate=True,
-        therapist_coupling=0.6,
-        therapist_lag_s=2.0,
-        speed=math.inf,
-        duration_s=480,
-        out=folder / "co.sqlite",
-    )
-    asyncio.run(LiveSession(options, on_update=updates.append).run())
-    return updates
+from tests.session.coupled_session import run_coupled_session
 
 
 def test_the_synchrony_trace_draws_each_live_synchrony_under_the_arousal(
     qtbot: object, dashboard_app: object, tmp_path: Path
 ) -> None:
     model = DashboardModel()
-    for update in co_regulation_updates(tmp_path):
+    for update in run_coupled_session(tmp_path / "co.sqlite", duration_s=480)[0]:
         model.apply(update)
     trace = np.array(model.synchrony_trace, dtype=float)
     # One value per 15-s bin from the first, each span ending 15 s after the one before.
@@ -114,10 +99,7 @@ def test_the_replay_window_shows_the_therapist_and_the_synchrony_per_span(
     engine), and the synchrony of each span once the analysis thread has it. A file without a
     therapist shows none of them."""
     path = tmp_path / "co.sqlite"
-    options = LiveOptions(
-        simulate=True, therapist_simulate=True, speed=math.inf, duration_s=480, out=path
-    )
-    asyncio.run(LiveSession(options).run())
+    run_coupled_session(path, duration_s=480, coupling=0.5)
     replay = ReplayWindow(recent=RecentFiles(tmp_path / "recent.json"))
     qtbot.addWidget(replay)
     with qtbot.waitExposed(replay):

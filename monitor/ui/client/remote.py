@@ -10,6 +10,7 @@ in its paused mode and the window title says it is waiting; nothing alarming is 
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
@@ -20,6 +21,8 @@ from monitor.session.lsl_follower import Found, Lost, SessionFollower
 from monitor.ui.client.view import ClientView
 
 POLL_MS = 50
+DRIVES_KEPT = 10_000
+"""About three hours of beats: enough to look back over a session, bounded for a long one."""
 WAITING_TITLE = "Calm place — waiting for the session"
 FOLLOWING_TITLE = "Calm place"
 
@@ -48,8 +51,8 @@ class RemoteClientView(QObject):
         self.say = say or (lambda text: None)
         self.following = False
         self.states_applied = 0
-        self.drives: list[float] = []
-        """Every driving index received, in order (what the scene was given)."""
+        self.drives: deque[float] = deque(maxlen=DRIVES_KEPT)
+        """The latest driving indices received, in order (what the scene was given)."""
         self._wait()
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.poll)
