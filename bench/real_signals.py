@@ -94,7 +94,14 @@ def window_table() -> None:
         run = run_window(DATA / name)
         zones = {k: v for k, v in run.zone_seconds().items() if v > 0.5}
         shown = ", ".join(f"{k} {v:.0f}" for k, v in zones.items())
-        print(f"  {name:22s} {shown}; alerts {len(run.summary.alerts)}")
+        rate = run.resp_rate_bpm[np.isfinite(run.resp_rate_bpm)]
+        breathing = (
+            f"breathing shown at {100 * rate.size / max(run.resp_rate_bpm.size, 1):.0f} %"
+            f" of beats, median {np.median(rate):.0f}/min"
+            if rate.size
+            else "breathing never shown"
+        )
+        print(f"  {name:22s} {shown}; alerts {len(run.summary.alerts)}; {breathing}")
 
 
 def reference_table() -> None:

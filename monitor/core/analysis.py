@@ -39,6 +39,7 @@ from monitor.core.artefacts import (
     classify_beats,
     correct_beats,
 )
+from monitor.core.breath_count import count_breaths
 from monitor.core.data_minimums import MINIMUMS, absence_reason
 from monitor.core.dfa import dfa_alpha1
 from monitor.core.engine import HrvSnapshot, stretch_start_s
@@ -212,7 +213,8 @@ def _epoch_coherence_and_breathing(t_s: np.ndarray, nn_ms: np.ndarray) -> tuple[
             continue
         psd = spectral.lomb_scargle_psd(t_s[in_epoch], nn_ms[in_epoch])
         coherences.append(spectral.coherence_ratio(spectral.FREQUENCIES_HZ, psd))
-        rates.append(respiration_rate_bpm(spectral.FREQUENCIES_HZ, psd))
+        counted = count_breaths(t_s[in_epoch], nn_ms[in_epoch]).breaths_per_min
+        rates.append(respiration_rate_bpm(spectral.FREQUENCIES_HZ, psd, counted))
     coherence = float(np.nanmean(coherences)) if np.any(np.isfinite(coherences)) else float("nan")
     rate = float(np.nanmedian(rates)) if np.any(np.isfinite(rates)) else float("nan")
     return coherence, rate

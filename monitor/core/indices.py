@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from monitor.core import spectral
+from monitor.core.breath_count import count_breaths
 from monitor.core.data_minimums import LIVE_BEAT_MINIMUM_INDICES, enough_clean_beats
 from monitor.core.dfa import dfa_alpha1
 from monitor.core.poincare import sd1_from_successive_ms, sd2_from_sdnn_sd1
@@ -108,12 +109,14 @@ def lf_hf_from_psd(psd: np.ndarray) -> dict[str, float]:
     return {"lf_ms2": values.lf_ms2, "hf_ms2": values.hf_ms2, "lf_hf": values.lf_hf}
 
 
-def coherence_from_psd(psd: np.ndarray) -> dict[str, float]:
-    """Coherence ratio and respiration rate from a spectrum on the standard grid."""
+def coherence_from_psd(psd: np.ndarray, t_s: np.ndarray, nn_ms: np.ndarray) -> dict[str, float]:
+    """Coherence ratio and respiration rate of one window: its spectrum on the standard grid, and
+    its beats for the breath count (:mod:`monitor.core.respiration`)."""
     coherence = spectral.coherence_ratio(spectral.FREQUENCIES_HZ, psd)
+    counted = count_breaths(t_s, nn_ms).breaths_per_min
     return {
         "coherence": coherence,
-        "resp_rate_bpm": respiration_rate_bpm(spectral.FREQUENCIES_HZ, psd, coherence),
+        "resp_rate_bpm": respiration_rate_bpm(spectral.FREQUENCIES_HZ, psd, counted, coherence),
     }
 
 
@@ -177,7 +180,7 @@ def window_indices(
         values.update(lf_hf_from_psd(lf_hf_psd(w)))
         values["spectral_artefact_pct"] = corrected_pct(corrected[w])
     if (w := window(windows.coherence_s)) is not None:
-        values.update(coherence_from_psd(coherence_psd(w)))
+        values.update(coherence_from_psd(coherence_psd(w), t_s[w], nn_ms[w]))
     return WindowIndices(**{k: (v if math.isfinite(v) else NAN) for k, v in values.items()})
 
 

@@ -1,36 +1,36 @@
-"""Breathing rate from the respiratory sinus arrhythmia (RSA) peak of the heart-rhythm spectrum,
-or none when the spectrum holds no clear respiratory peak.
+"""Breathing rate from the heart rhythm: breaths counted in the RSA, or the spectrum's peak for
+slow breathing, or none when neither is clear.
 
 Method
 ------
-Respiratory sinus arrhythmia puts the breathing frequency into the NN series (Schäfer & Kratky
+Respiratory sinus arrhythmia puts the breathing rhythm into the NN series (Schäfer & Kratky
 2008, Ann Biomed Eng 36:476); from RR intervals alone this frequency modulation is the only
 respiratory signal (the amplitude and baseline modulations need the ECG; Charlton et al. 2016,
-Physiol Meas 37:610). Both reviews find the spectral peak accurate only when its peak is a real
-one, so the rate is read as follows, on the 64-s spectrum of :mod:`monitor.core.spectral`:
+Physiol Meas 37:610). Each 64-s window is read in two ways, which cover each other's blind spot:
 
-1. **Only real peaks.** Candidates are local maxima of the spectrum (a point above both
-   neighbours). The maximum of a band that sits on the band's edge, where power leaking from a
-   strong LF (Mayer-wave, 0.1 Hz) peak or from beat-to-beat alternation near 0.5 Hz keeps rising,
-   is not a peak (the argmax over 0.15–0.5 Hz landed on 0.15 Hz, 9/min, on real data).
-2. **A clear peak.** Its prominence (height above the higher of its two bases, the definition
-   of :func:`scipy.signal.peak_prominences`) is at least ``MIN_RELATIVE_PROMINENCE`` of its
-   height, and it stands ``MIN_PEAK_TO_MEDIAN`` times above the median of its band: a breathing
-   rhythm concentrates its power, noise and irregular breathing do not (Schäfer & Kratky 2008
-   discard windows without a dominant peak; Karlen et al. 2013, IEEE Trans Biomed Eng 60:1946,
-   withhold an estimate rather than show a poor one). The highest of the band's
-   ``CANDIDATE_PEAKS`` highest local maxima that is clear is the band's peak, so a ripple of
-   leaked power above the band's real peak does not hide it.
-3. **Spontaneous or slow breathing.** The spontaneous band is 0.14–0.5 Hz (8.4–30/min); the LF
-   side, 0.05–0.14 Hz, holds both slow (paced) breathing and Mayer waves (Julien 2006,
-   Cardiovasc Res 70:12). A clear LF peak is taken as breathing only when it dominates a
-   coherent spectrum (coherence ≥ ``SLOW_BREATHING_MIN_COHERENCE``, as in resonance breathing;
-   Lehrer & Gevirtz 2014, Front Psychol 5:756) and no clear spontaneous-band peak holds
-   ``MIN_HF_SHARE_OF_LF_PEAK`` of its power; a weaker peak than that beside a coherent
-   0.1-Hz rhythm is its harmonic or noise. Otherwise the clear spontaneous-band peak is the
-   breathing rate, and with none there is no estimate.
+* **Spontaneous breathing (7–27/min): counted.** :mod:`monitor.core.breath_count` counts the
+  RSA's oscillations in the last minute (Schäfer & Kratky's *count-adv*, the best of their
+  time-domain methods). On a real recording with a belt this followed irregular spontaneous
+  breathing far better than the spectral peak did (issue #14: the peak was lost, or pulled to
+  the band's edge, whenever breaths varied in depth and length, as they do in conversation).
+* **Slow breathing (3–8.4/min): the spectral peak.** Paced and resonance breathing is one
+  coherent oscillation, which the spectrum measures finely, while a minute holds only a few
+  breaths to count. A peak below 0.14 Hz is taken as breathing, not a Mayer wave (Julien 2006,
+  Cardiovasc Res 70:12), only when it is a real peak and dominates a coherent spectrum
+  (coherence ≥ ``SLOW_BREATHING_MIN_COHERENCE``, as in resonance breathing; Lehrer & Gevirtz
+  2014, Front Psychol 5:756) and no clear spontaneous-band peak holds
+  ``MIN_HF_SHARE_OF_LF_PEAK`` of its power (a weaker peak than that beside a coherent 0.1-Hz
+  rhythm is its harmonic or noise).
 
-The estimate uses one window only, never the previous estimate (tracking, as in Karlen et al.
+A spectral peak is *clear* when it is a local maximum (not the band's edge, where leaked power
+keeps rising), its prominence (height above the higher of its two bases, the definition of
+:func:`scipy.signal.peak_prominences`) is at least ``MIN_RELATIVE_PROMINENCE`` of its height,
+and it stands ``MIN_PEAK_TO_MEDIAN`` times above the median of its band: a breathing rhythm
+concentrates its power, noise does not (Karlen et al. 2013, IEEE Trans Biomed Eng 60:1946,
+withhold an estimate rather than show a poor one). The highest of the band's
+``CANDIDATE_PEAKS`` highest local maxima that is clear is the band's peak.
+
+Each window is read alone, never with the previous estimate (tracking, as in Karlen et al.
 2013, would make a beat's value depend on where a recording or replay started: the live engine,
 the per-beat timeline and the batch form must give the same value at every beat).
 
@@ -71,25 +71,34 @@ session: 64-s coherence is 0.1–1.3 (10th–90th percentile) in every unpaced p
 paced 6/min breathing; 1.0 let a clean Mayer wave pass as slow breathing."""
 
 NO_CLEAR_PEAK_REASON = (
-    "no clear breathing peak in the last 64 s of heart rhythm (irregular breathing, "
+    "no regular breathing rhythm in the last minute of heart rhythm (irregular breathing, "
     "talking or movement, or too little respiratory sinus arrhythmia)"
 )
 """Why the breathing rate is absent once its 64-s window is filled."""
 
 
 def respiration_rate_bpm(
-    freqs_hz: np.ndarray, psd: np.ndarray, coherence: float | None = None
+    freqs_hz: np.ndarray,
+    psd: np.ndarray,
+    counted_per_min: float,
+    coherence: float | None = None,
 ) -> float:
-    """Breathing rate (breaths/min) of one spectrum, NaN without a clear respiratory peak (see
+    """Breathing rate (breaths/min) of one window, NaN without a clear one (see
     :func:`respiration_rate_of_rows`)."""
     coherences = None if coherence is None else np.array([coherence])
-    return float(respiration_rate_of_rows(freqs_hz, psd[np.newaxis], coherences)[0])
+    rates = respiration_rate_of_rows(
+        freqs_hz, psd[np.newaxis], np.array([counted_per_min]), coherences
+    )
+    return float(rates[0])
 
 
 def respiration_rate_of_rows(
-    freqs_hz: np.ndarray, psds: np.ndarray, coherence: np.ndarray | None = None
+    freqs_hz: np.ndarray,
+    psds: np.ndarray,
+    counted_per_min: np.ndarray,
+    coherence: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Breathing rate (breaths/min) from the RSA peak of each spectrum (module docstring).
+    """Breathing rate (breaths/min) of each window (module docstring).
 
     Parameters
     ----------
@@ -97,18 +106,33 @@ def respiration_rate_of_rows(
         The uniform, ascending grid (:data:`spectral.FREQUENCIES_HZ`).
     psds : numpy.ndarray
         Spectra, one per row (64-s windows in the live engine).
+    counted_per_min : numpy.ndarray
+        Per row, the breaths counted in the same window
+        (:func:`monitor.core.breath_count.count_breaths`; NaN where irregular).
     coherence : numpy.ndarray, optional
         Each row's coherence ratio, if already computed.
 
     Returns
     -------
     numpy.ndarray
-        Per row; NaN for a NaN row or one without a clear respiratory peak
-        (:data:`NO_CLEAR_PEAK_REASON`).
+        Per row: the slow-breathing peak where slow breathing dominates, else the count; NaN
+        where neither is clear (:data:`NO_CLEAR_PEAK_REASON`).
     """
+    return np.where(
+        np.isfinite(slow := slow_breathing_rate_of_rows(freqs_hz, psds, coherence)),
+        slow,
+        np.asarray(counted_per_min, dtype=float),
+    )
+
+
+def slow_breathing_rate_of_rows(
+    freqs_hz: np.ndarray, psds: np.ndarray, coherence: np.ndarray | None = None
+) -> np.ndarray:
+    """Per row, the rate (breaths/min) of a coherent slow-breathing peak below 0.14 Hz, NaN
+    where the spectrum shows none (module docstring, slow breathing)."""
     if coherence is None:
         coherence = spectral.coherence_of_rows(freqs_hz, psds)
-    fast_hz, fast_power, fast_clear = _clearest_peaks(freqs_hz, psds, SPONTANEOUS_BAND_HZ)
+    _, fast_power, fast_clear = _clearest_peaks(freqs_hz, psds, SPONTANEOUS_BAND_HZ)
     slow_hz, slow_power, slow_clear = _clearest_peaks(freqs_hz, psds, SLOW_BAND_HZ)
     # ``>=`` is False for NaN: an undefined coherence never counts as coherent.
     slow_breathing = (
@@ -116,8 +140,7 @@ def respiration_rate_of_rows(
         & (coherence >= SLOW_BREATHING_MIN_COHERENCE)
         & ~(fast_clear & (fast_power >= MIN_HF_SHARE_OF_LF_PEAK * slow_power))
     )
-    rate_hz = np.where(slow_breathing, slow_hz, np.where(fast_clear, fast_hz, np.nan))
-    return rate_hz * 60.0
+    return np.where(slow_breathing, slow_hz * 60.0, np.nan)
 
 
 def _clearest_peaks(

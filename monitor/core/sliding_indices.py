@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from monitor.core import spectral
+from monitor.core.breath_count import breaths_per_min_of_windows
 from monitor.core.data_minimums import enough_clean_beats
 from monitor.core.dfa import dfa_alpha1_of_windows
 from monitor.core.indices import WindowIndices, is_ready
@@ -215,7 +216,8 @@ def _spectral_indices(
     lf, hf, ratio = spectral.lf_hf_of_rows(freqs_hz, psds[ends.searchsorted(lf_hf.ends), 0])
     coherence_psds = psds[ends.searchsorted(coherence.ends), 1]
     ratio_of_peak = spectral.coherence_of_rows(freqs_hz, coherence_psds)
-    breathing = respiration_rate_of_rows(freqs_hz, coherence_psds, ratio_of_peak)
+    counted = breaths_per_min_of_windows(t_s, nn_ms, coherence.starts, coherence.stops)
+    breathing = respiration_rate_of_rows(freqs_hz, coherence_psds, counted, ratio_of_peak)
     return (
         {"lf_ms2": lf, "hf_ms2": hf, "lf_hf": ratio},
         {"coherence": ratio_of_peak, "resp_rate_bpm": breathing},

