@@ -1,7 +1,8 @@
 """The status strip across the top: everything about the session's state, readable at a glance.
 
-Client code, session clock, current phase, recording, strap connection, battery, skin contact and
-signal quality (the share of corrected beats in the last minute). Plain words, and colour only
+Client code, session clock, current phase, recording, strap connection, which data the strap gives
+(heart rate, RR, and a Polar H10's ECG and accelerometer), battery, skin contact and signal quality
+(the share of corrected beats in the last minute). Plain words, and colour only
 where something needs the therapist (a lost strap, no contact, a poor signal).
 """
 
@@ -16,17 +17,23 @@ from monitor.session.dashboard_model import DashboardModel
 from monitor.ui import theme
 from monitor.ui.formatting import clock_text
 
-STATUS_FIELDS = ("client", "clock", "phase", "recording", "strap", "battery", "contact", "signal")
+STATUS_FIELDS = (
+    "client", "clock", "phase", "recording", "strap", "data", "battery", "contact", "signal"
+)  # fmt: skip
 FIELD_CAPTIONS = {
     "client": "Client",
     "clock": "Session",
     "phase": "Phase",
     "recording": "Recording",
     "strap": "Strap",
+    "data": "Strap gives",
     "battery": "Battery",
     "contact": "Skin contact",
     "signal": "Signal (corrected beats)",
 }
+
+FIELDS_UNDER = {"data": "strap"}
+"""Fields shown as a small line under another's value rather than in a column of their own."""
 
 LOW_BATTERY_PCT = 15
 GOOD_SIGNAL_MAX_PCT = 5.0
@@ -56,6 +63,13 @@ def status_values(
         contact = ("good", theme.STATE_OK)
     else:
         contact = ("none: check strap", theme.STATE_WARN)
+    data_text, _ = model.strap_data()
+    if data_text == "—":
+        data = (data_text, theme.STATE_IDLE)
+    elif not model.rr_seen:
+        data = (data_text, theme.STATE_WARN)  # no RR, no HRV: the therapist must know
+    else:
+        data = (data_text, theme.TEXT)
     artefact_pct = None if model.indices is None else model.indices.short_artefact_pct
     if artefact_pct is None or artefact_pct != artefact_pct:  # NaN: window not full yet
         signal = ("—", theme.STATE_IDLE)
@@ -74,6 +88,7 @@ def status_values(
             theme.STATE_WARN if recording.active or recording.failed else theme.STATE_IDLE,
         ),
         "strap": strap,
+        "data": data,
         "battery": battery,
         "contact": contact,
         "signal": signal,
@@ -94,16 +109,25 @@ class StatusStrip(QFrame):
         value_font = QFont(theme.FONT_FAMILY)
         value_font.setPointSize(theme.STATUS_POINT_SIZE)
         value_font.setBold(True)
+        boxes: dict[str, QVBoxLayout] = {}
         for name in STATUS_FIELDS:
-            box = QVBoxLayout()
-            box.setSpacing(0)
             caption = QLabel(FIELD_CAPTIONS[name])
             caption.setObjectName("hint")
             value = QLabel("—")
-            value.setFont(value_font)
-            box.addWidget(caption)
-            box.addWidget(value)
-            self._layout.addLayout(box)
+            under = FIELDS_UNDER.get(name)
+            if under is not None:
+                # A line in small type under another field's value, without a caption of its
+                # own (its caption is the tooltip's): the strip must fit a 1440 px screen.
+                value.setObjectName("hint")
+                value.setToolTip(FIELD_CAPTIONS[name])
+                boxes[under].addWidget(value)
+            else:
+                box = boxes[name] = QVBoxLayout()
+                box.setSpacing(0)
+                value.setFont(value_font)
+                box.addWidget(caption)
+                box.addWidget(value)
+                self._layout.addLayout(box)
             self.fields[name] = value
             self.captions[name] = caption
         self._layout.addStretch(1)
@@ -126,6 +150,9 @@ class StatusStrip(QFrame):
         caption = f"Strap · {device}" if device else FIELD_CAPTIONS["strap"]
         if self.captions["strap"].text() != caption:
             self.captions["strap"].setText(caption)
+        _, data_tip = model.strap_data()
+        if self.fields["data"].toolTip() != data_tip:
+            self.fields["data"].setToolTip(data_tip)
         for name, (text, colour) in status_values(model, client_code, clock_s, recording).items():
             style = f"color: {colour};"
             if name == "recording" and recording.failed:
