@@ -34,6 +34,8 @@ FIELD_CAPTIONS = {
 
 FIELDS_UNDER = {"data": "strap"}
 """Fields shown as a small line under another's value rather than in a column of their own."""
+UNDER_POINT_SIZE = theme.BASE_POINT_SIZE - 2
+"""Their type: "heart rate + RR + ECG + ACC" under "connected" keeps the strip within 1440 px."""
 
 LOW_BATTERY_PCT = 15
 GOOD_SIGNAL_MAX_PCT = 5.0
@@ -118,8 +120,8 @@ class StatusStrip(QFrame):
             if under is not None:
                 # A line in small type under another field's value, without a caption of its
                 # own (its caption is the tooltip's): the strip must fit a 1440 px screen.
-                value.setObjectName("hint")
                 value.setToolTip(FIELD_CAPTIONS[name])
+                value.setStyleSheet(f"font-size: {UNDER_POINT_SIZE}pt;")
                 boxes[under].addWidget(value)
             else:
                 box = boxes[name] = QVBoxLayout()
@@ -155,6 +157,8 @@ class StatusStrip(QFrame):
             self.fields["data"].setToolTip(data_tip)
         for name, (text, colour) in status_values(model, client_code, clock_s, recording).items():
             style = f"color: {colour};"
+            if name in FIELDS_UNDER:
+                style += f" font-size: {UNDER_POINT_SIZE}pt;"
             if name == "recording" and recording.failed:
                 style = (
                     f"color: {theme.BANNER_TEXT}; background: {colour}; border-radius: 4px; "

@@ -104,6 +104,9 @@ def test_the_strap_data_line_says_what_arrives(
     window = _window(qtbot, h10_run.updates)
     assert window.status_strip.text("data") == "heart rate + RR + ECG + ACC"
     assert "ECG" in window.status_strip.fields["data"].toolTip()
+    # The line sits under the strap's state: the dashboard still fits a 1440 px screen.
+    assert window.status_strip.fields["data"].y() > window.status_strip.fields["strap"].y()
+    assert window.minimumSizeHint().width() <= 1440
 
 
 def test_without_ecg_the_strip_is_hidden_and_the_line_says_rr_only(
