@@ -29,7 +29,7 @@ from monitor.recording.model import EventKind
 from monitor.recording.tolerance_record import settings_after
 from monitor.session.ecg_strip import EcgRing
 from monitor.session.engine import SessionUpdate, SourceStatus
-from monitor.session.strap_data import strap_data_text
+from monitor.session.strap_data import NO_DATA, strap_data_text
 
 BEAT_COLUMNS = ("t_s", "hr_bpm", "nn_ms", "raw_rr_ms", "corrected", "ln_rmssd", "arousal")
 """The per-beat columns kept for the plots (``corrected`` is 1.0 for corrected beats)."""
@@ -430,7 +430,7 @@ class DashboardModel:
         """Which data the strap gives (text, tooltip), e.g. "heart rate + RR + ECG + ACC";
         see :func:`monitor.session.strap_data.strap_data_text`."""
         if self.strap_is_down:
-            return "—", "The strap is not delivering."
+            return NO_DATA, "The strap is not delivering."
         return strap_data_text(self.status, heart_rate=self.heart_rate_seen, rr=self.rr_seen)
 
     @property

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from drivers.events import ConnectionState
 from monitor.session.dashboard_controller import RecordingState
 from monitor.session.dashboard_model import DashboardModel
+from monitor.session.strap_data import NO_DATA
 from monitor.ui import theme
 from monitor.ui.formatting import clock_text
 
@@ -66,7 +67,7 @@ def status_values(
     else:
         contact = ("none: check strap", theme.STATE_WARN)
     data_text, _ = model.strap_data()
-    if data_text == "—":
+    if data_text == NO_DATA:
         data = (data_text, theme.STATE_IDLE)
     elif not model.rr_seen:
         data = (data_text, theme.STATE_WARN)  # no RR, no HRV: the therapist must know
