@@ -76,9 +76,16 @@ def _runs(
     return runs
 
 
-def run_h10(duration_s: float, *, then: tuple[SourceEvent, ...] = (), **kwargs: object) -> H10Run:
+def run_h10(
+    duration_s: float,
+    *,
+    then: tuple[SourceEvent, ...] = (),
+    ecg: bool = True,
+    acc: bool = True,
+    raw_data: str = "",
+) -> H10Run:
     """Every update of a real engine fed a simulated H10 (no sleeping), then ``then``."""
-    beats_s, signal, events = h10_events(duration_s, **kwargs)  # type: ignore[arg-type]
+    beats_s, signal, events = h10_events(duration_s, ecg=ecg, acc=acc, raw_data=raw_data)
     engine = SessionEngine()
     updates = [update for event in [*events, *then] for update in engine.handle(event)]
     runs = [e for e in events if isinstance(e, EcgSamples)]

@@ -1,5 +1,7 @@
-"""The ECG strip's ring (monitor/session/ecg_strip.py) and the strap's data line
-(monitor/session/strap_data.py), Qt-free: hand-made sample runs with known values."""
+"""The ECG strip's ring (monitor/session/ecg_strip.py), the strap's data line
+(monitor/session/strap_data.py) and what the engine gives them (the strap's raw-data label, the
+detected R peaks), Qt-free: hand-made sample runs with known values, synthesised ECG whose R
+waves peak at known times."""
 
 from __future__ import annotations
 
@@ -8,9 +10,10 @@ import math
 import numpy as np
 import pytest
 
-from drivers.events import EcgSamples
+from drivers.events import DeviceInfo, EcgSamples
+from drivers.simulated_h10 import synthesize_ecg
 from monitor.session.ecg_strip import EcgRing
-from monitor.session.engine import SourceStatus
+from monitor.session.engine import SessionEngine, SourceStatus
 from monitor.session.strap_data import strap_data_text
 
 HZ = 130.0
@@ -101,3 +104,37 @@ def test_the_strap_data_line_explains_what_is_missing() -> None:
     assert "not asked for" in tip
     _, tip = strap_data_text(SourceStatus(), heart_rate=True, rr=False)
     assert "variability cannot be computed" in tip
+
+
+def test_the_engine_keeps_what_the_strap_said_of_its_raw_data() -> None:
+    engine = SessionEngine()
+    engine.handle(DeviceInfo(0.0, "Polar H10 1A2B", "AA:BB", extra={"raw_data": "none"}))
+    assert engine.status.raw_data == "none"
+    # A later announcement of the same connection with its raw data started replaces it...
+    engine.handle(DeviceInfo(1.0, "Polar H10 1A2B", "AA:BB", extra={"raw_data": "ecg,acc"}))
+    assert engine.status.raw_data == "ecg,acc"
+    # ...and one that says nothing of raw data leaves it.
+    engine.handle(DeviceInfo(2.0, "Polar H10 1A2B", "AA:BB"))
+    assert engine.status.raw_data == "ecg,acc"
+
+
+def test_the_engine_hands_each_detected_r_peak_to_the_views_once() -> None:
+    beats_s = 1.0 + np.cumsum(np.full(12, 0.8))
+    ecg = synthesize_ecg(beats_s, seed=5, duration_s=12.0)
+    engine = SessionEngine()
+    peaks: list[float] = []
+    for i in range(0, ecg.t_s.size, 73):
+        run = EcgSamples(
+            float(ecg.t_s[min(i + 73, ecg.t_s.size) - 1]),
+            float(ecg.t_s[i]),
+            ecg.sample_hz,
+            tuple(int(v) for v in np.round(ecg.ecg_uv[i : i + 73])),
+        )
+        peaks.extend(p for update in engine.handle(run) for p in update.ecg_peaks_s)
+    # The synthesised R waves peak exactly at the beats; all but the last (within the
+    # detector's decision lag of the end) are reported, each once, within 8 ms.
+    assert len(peaks) == len(set(peaks))
+    decided = beats_s[beats_s < ecg.t_s[-1] - 1.0]
+    assert len(peaks) >= decided.size
+    assert np.abs(np.asarray(peaks)[:, None] - beats_s[None, :]).min(axis=1).max() <= 0.008
+    assert np.abs(decided[:, None] - np.asarray(peaks)[None, :]).min(axis=1).max() <= 0.008
