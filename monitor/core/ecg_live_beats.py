@@ -122,6 +122,7 @@ class LiveEcgBeatCheck:
         self._after_ectopic = False
         self.ecg_end_s = -np.inf
         self.peak_count = 0
+        self._new_peaks_s: list[float] = []
 
     # -- input ----------------------------------------------------------------------------------
 
@@ -135,6 +136,7 @@ class LiveEcgBeatCheck:
             self.ecg_end_s = float(t[-1])
         for peak_s in self._detector.push(t, x):
             self._peaks.append((float(peak_s), self._normal_qrs(float(peak_s))))
+            self._new_peaks_s.append(float(peak_s))
             self.peak_count += 1
         return self._settle()
 
@@ -142,6 +144,12 @@ class LiveEcgBeatCheck:
         """Add one strap beat (strap clock); return the beats now settled."""
         self._held.append((t_s, rr_ms))
         return self._settle()
+
+    def take_new_peaks(self) -> tuple[float, ...]:
+        """The R peaks detected since the last call (ECG clock, s), oldest first: what the
+        dashboard's ECG strip marks, before any strap beat is matched to them."""
+        peaks, self._new_peaks_s = tuple(self._new_peaks_s), []
+        return peaks
 
     def release_unsettled(self) -> list[tuple[float, float]]:
         """The strap beats still waiting (the ECG stopped): for the RR-only path, in order."""

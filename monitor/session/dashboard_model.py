@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from drivers.events import ConnectionState
+from drivers.events import ConnectionState, EcgSamples, HeartRatePacket
 from monitor.core.baseline import Baseline
 from monitor.core.co_regulation import SpanSynchrony
 from monitor.core.data_minimums import Readout, live_absence_reason
@@ -27,7 +27,9 @@ from monitor.core.settings import HrvWindows
 from monitor.core.tolerance import AlertKind, ArousalReading, ToleranceSettings, Zone
 from monitor.recording.model import EventKind
 from monitor.recording.tolerance_record import settings_after
+from monitor.session.ecg_strip import EcgRing
 from monitor.session.engine import SessionUpdate, SourceStatus
+from monitor.session.strap_data import NO_DATA, strap_data_text
 
 BEAT_COLUMNS = ("t_s", "hr_bpm", "nn_ms", "raw_rr_ms", "corrected", "ln_rmssd", "arousal")
 """The per-beat columns kept for the plots (``corrected`` is 1.0 for corrected beats)."""
@@ -160,6 +162,11 @@ class DashboardModel:
         a gap or a break in the beats); None until the next beat after a gap.
     revision : int
         Grows with every change, so the views can skip redraws when nothing happened.
+    ecg : EcgRing
+        The newest seconds of the strap's ECG and the R peaks found in them (the ECG strip).
+    heart_rate_seen, rr_seen : bool
+        Heart-rate notifications have arrived; some carried RR intervals (which data the
+        strap gives, :meth:`strap_data`).
     """
 
     beats: BeatColumns = field(default_factory=BeatColumns)
@@ -191,6 +198,9 @@ class DashboardModel:
     """Each live synchrony as it came: (end of its span, effect size, above chance)."""
     therapist_alert: str | None = None
     """The kind ("hyper" or "hypo") of the therapist's own open alert, if any."""
+    ecg: EcgRing = field(default_factory=EcgRing)
+    heart_rate_seen: bool = False
+    rr_seen: bool = False
     _resume_phase: str | None = None
 
     # -- input ----------------------------------------------------------------------------------
@@ -200,6 +210,14 @@ class DashboardModel:
         self.revision += 1
         self.latest_t_s = max(self.latest_t_s, update.t_s)
         self.status = update.status
+        for source_event in update.source_events:
+            if isinstance(source_event, EcgSamples):
+                self.ecg.push(source_event)
+            elif isinstance(source_event, HeartRatePacket):
+                self.heart_rate_seen = True
+                self.rr_seen = self.rr_seen or bool(source_event.rr_ms)
+        if update.ecg_peaks_s:
+            self.ecg.push_peaks(update.ecg_peaks_s)
         if update.recording_error is not None and self.recording_error is None:
             self.recording_error = update.recording_error
             self.recording_failed_s = update.t_s
@@ -401,6 +419,19 @@ class DashboardModel:
         if self.therapist_alert is None:
             return None
         return _THERAPIST_CUES.get(self.therapist_alert)
+
+    @property
+    def shows_ecg(self) -> bool:
+        """The ECG strip is shown: the strap streams ECG now (hidden without, and while the
+        strap is down: the last trace would pass for a live one)."""
+        return self.status.ecg and not self.strap_is_down and len(self.ecg) > 0
+
+    def strap_data(self) -> tuple[str, str]:
+        """Which data the strap gives (text, tooltip), e.g. "heart rate + RR + ECG + ACC";
+        see :func:`monitor.session.strap_data.strap_data_text`."""
+        if self.strap_is_down:
+            return NO_DATA, "The strap is not delivering."
+        return strap_data_text(self.status, heart_rate=self.heart_rate_seen, rr=self.rr_seen)
 
     @property
     def strap_is_down(self) -> bool:

@@ -113,6 +113,10 @@ class SourceStatus:
     ecg: bool = False
     acc: bool = False
     moving: bool = False
+    raw_data: str = ""
+    """What the strap said of its raw data (``DeviceInfo.extra["raw_data"]`` of
+    :mod:`drivers.ble`): ``"ecg,acc"``, ``"ecg"``, ``"acc"``, ``"none"`` (it has none), ``"off"``
+    (not asked for), or ``""`` (not said: the simulator, replay of an older file)."""
 
     @property
     def data_label(self) -> str:
@@ -166,6 +170,10 @@ class SessionUpdate:
     breathing : BreathingReading or None
         A fresh breathing estimate from the chest accelerometer (without ACC the views use the
         RSA estimate of ``beat.indices.resp_rate_bpm``, source ``"rr"``).
+    ecg_peaks_s : tuple of float
+        R peaks the live detector found in the ECG of this update (session time, on the ECG's
+        own clock), whether or not a strap beat matches them: the dashboard's ECG strip marks
+        them on the samples (which come in ``source_events``).
     """
 
     t_s: float
@@ -185,6 +193,7 @@ class SessionUpdate:
     synchrony: SpanSynchrony | None = None
     ecg_beats: tuple[EcgCheckedBeat, ...] = ()
     breathing: BreathingReading | None = None
+    ecg_peaks_s: tuple[float, ...] = ()
 
 
 def _shift_times(event: SourceEvent, origin_s: float) -> SourceEvent:
@@ -287,9 +296,12 @@ class SessionEngine:
                     return [self._update(event.arrival_s, reading=shown, events=seen)]
             case BatteryLevel(percent=percent):
                 self.status = dataclasses.replace(self.status, battery_pct=percent)
-            case DeviceInfo(name=name, address=address):
+            case DeviceInfo(name=name, address=address, extra=extra):
                 self.status = dataclasses.replace(
-                    self.status, device_name=name, device_address=address
+                    self.status,
+                    device_name=name,
+                    device_address=address,
+                    raw_data=extra.get("raw_data", self.status.raw_data),
                 )
         return [self._update(event.arrival_s, events=seen)]
 
@@ -347,7 +359,11 @@ class SessionEngine:
             updates = []
         t_s = samples.start_s + np.arange(len(samples.ecg_uv)) / samples.sample_hz
         updates.extend(self._checked_updates(check.push_ecg(t_s, np.asarray(samples.ecg_uv))))
-        return updates or [self._update(samples.arrival_s)]
+        updates = updates or [self._update(samples.arrival_s)]
+        peaks_s = check.take_new_peaks()
+        if peaks_s:
+            updates[0] = dataclasses.replace(updates[0], ecg_peaks_s=peaks_s)
+        return updates
 
     def _checked_updates(self, beats: list[EcgCheckedBeat]) -> list[SessionUpdate]:
         """Updates of the beats the ECG settled (docs/architecture.md, "The flow of one beat")."""

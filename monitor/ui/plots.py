@@ -86,7 +86,7 @@ class LnMillisecondAxis(pg.AxisItem):
         return [f"{math.exp(value):.0f}" for value in values]
 
 
-def _cosmetic_pen(
+def cosmetic_pen(
     colour: str | QColor, width: float = 2.0, style: Qt.PenStyle = Qt.PenStyle.SolidLine
 ) -> QPen:
     pen = QPen(QColor(colour), width, style)
@@ -94,7 +94,7 @@ def _cosmetic_pen(
     return pen
 
 
-def _fitted_range(
+def fitted_range(
     values: np.ndarray,
     current: tuple[float, float],
     minimum_span: float,
@@ -156,7 +156,7 @@ def _text(text: str, colour: str, anchor: tuple[float, float] = (0.0, 0.0)) -> Q
     return item
 
 
-class _Curve(QGraphicsPathItem):
+class Curve(QGraphicsPathItem):
     """A data line, antialiased (the rest of the plot is not: it costs twice the paint time)."""
 
     def paint(
@@ -169,7 +169,7 @@ class _Curve(QGraphicsPathItem):
         super().paint(painter, option, widget)
 
 
-def _path(t_s: np.ndarray, values: np.ndarray) -> QPainterPath:
+def finite_path(t_s: np.ndarray, values: np.ndarray) -> QPainterPath:
     if t_s.size < 2:
         return QPainterPath()
     # connect="finite": a NaN (a break row, an index not ready) ends the line.
@@ -194,7 +194,7 @@ class _SpanItems:
             item: _Band | QGraphicsLineItem
             if plot is lane:
                 item = QGraphicsLineItem()
-                item.setPen(_cosmetic_pen(_span_colour(span, ALERT_BAR_ALPHA), 9))
+                item.setPen(cosmetic_pen(_span_colour(span, ALERT_BAR_ALPHA), 9))
             else:
                 alpha = {"gap": 110, "suspended": 45}.get(span.kind, 70)
                 brush = QBrush(_span_colour(span, alpha))
@@ -299,7 +299,7 @@ class SessionPlots(pg.GraphicsLayoutWidget):
         self.baseline_band = _Band(QColor(*theme.with_alpha(theme.RMSSD_COLOUR, 45)),
                                    vertical=False)  # fmt: skip
         self.baseline_line = _line(
-            0.0, _cosmetic_pen(theme.RMSSD_COLOUR, 1, Qt.PenStyle.DashLine), vertical=False
+            0.0, cosmetic_pen(theme.RMSSD_COLOUR, 1, Qt.PenStyle.DashLine), vertical=False
         )
         for item in (self.baseline_band, self.baseline_line):
             item.hide()
@@ -372,8 +372,8 @@ class SessionPlots(pg.GraphicsLayoutWidget):
 
     @staticmethod
     def _add_curve(plot: pg.PlotItem, colour: str, width: float) -> QGraphicsPathItem:
-        curve = _Curve()
-        curve.setPen(_cosmetic_pen(colour, width))
+        curve = Curve()
+        curve.setPen(cosmetic_pen(colour, width))
         plot.addItem(curve, ignoreBounds=True)
         curve.setZValue(5)
         return curve
@@ -429,7 +429,7 @@ class SessionPlots(pg.GraphicsLayoutWidget):
         for name, curve in self.curves.items():
             values = beats.column(name)[i0:i1]
             self._shown[name] = (t, values)
-            curve.setPath(_path(t, values))
+            curve.setPath(finite_path(t, values))
         corrected = beats.column("corrected")[i0:i1] == 1.0
         self.corrected_points.setData(t[corrected], self._shown["nn_ms"][1][corrected])
         self._draw_synchrony(model)
@@ -451,7 +451,7 @@ class SessionPlots(pg.GraphicsLayoutWidget):
             return
         t, effect, above = (np.array(column) for column in zip(*model.synchrony_trace, strict=True))
         self._shown["synchrony"] = (t, effect)
-        self.synchrony_curve.setPath(_path(t, effect))
+        self.synchrony_curve.setPath(finite_path(t, effect))
         shown = above.astype(bool)
         self.synchrony_points.setData(t[shown], effect[shown])
         finite = effect[np.isfinite(effect)]
@@ -481,7 +481,7 @@ class SessionPlots(pg.GraphicsLayoutWidget):
             )
             for plot, values, minimum_span in fits:
                 current = tuple(plot.vb.viewRange()[1])
-                y_range = _fitted_range(values, current, minimum_span)
+                y_range = fitted_range(values, current, minimum_span)
                 if y_range is not None:
                     plot.setYRange(*y_range, padding=0)
             s = model.tolerance
@@ -490,7 +490,7 @@ class SessionPlots(pg.GraphicsLayoutWidget):
             low = min(s.lower_sd - 1.0, float(finite.min()) if finite.size else 0.0) - 0.3
             high = max(s.upper_sd + 1.0, float(finite.max()) if finite.size else 0.0) + 0.3
             current = tuple(self.arousal.vb.viewRange()[1])
-            fitted = _fitted_range(np.array([low, high]), current, 0.0, pad_fraction=0.0)
+            fitted = fitted_range(np.array([low, high]), current, 0.0, pad_fraction=0.0)
             if fitted is not None:
                 self.arousal.setYRange(*fitted, padding=0)
 
@@ -555,7 +555,7 @@ class SessionPlots(pg.GraphicsLayoutWidget):
             self.lane.addItem(label, ignoreBounds=True)
             label.setZValue(7)
             for plot in self.plots[1:]:
-                line = _line(phase.t_s, _cosmetic_pen(theme.MUTED_TEXT, 1, Qt.PenStyle.DashLine))
+                line = _line(phase.t_s, cosmetic_pen(theme.MUTED_TEXT, 1, Qt.PenStyle.DashLine))
                 plot.addItem(line, ignoreBounds=True)
                 line.setZValue(3)
             self._phase_items.append(_PhaseItems(band, label, phase.t_s))

@@ -1,7 +1,8 @@
 """The status strip across the top: everything about the session's state, readable at a glance.
 
-Client code, session clock, current phase, recording, strap connection, battery, skin contact and
-signal quality (the share of corrected beats in the last minute). Plain words, and colour only
+Client code, session clock, current phase, recording, strap connection, which data the strap gives
+(heart rate, RR, and a Polar H10's ECG and accelerometer), battery, skin contact and signal quality
+(the share of corrected beats in the last minute). Plain words, and colour only
 where something needs the therapist (a lost strap, no contact, a poor signal).
 """
 
@@ -13,20 +14,29 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from drivers.events import ConnectionState
 from monitor.session.dashboard_controller import RecordingState
 from monitor.session.dashboard_model import DashboardModel
+from monitor.session.strap_data import NO_DATA
 from monitor.ui import theme
 from monitor.ui.formatting import clock_text
 
-STATUS_FIELDS = ("client", "clock", "phase", "recording", "strap", "battery", "contact", "signal")
+STATUS_FIELDS = (
+    "client", "clock", "phase", "recording", "strap", "data", "battery", "contact", "signal"
+)  # fmt: skip
 FIELD_CAPTIONS = {
     "client": "Client",
     "clock": "Session",
     "phase": "Phase",
     "recording": "Recording",
     "strap": "Strap",
+    "data": "Strap gives",
     "battery": "Battery",
     "contact": "Skin contact",
     "signal": "Signal (corrected beats)",
 }
+
+FIELDS_UNDER = {"data": "strap"}
+"""Fields shown as a small line under another's value rather than in a column of their own."""
+UNDER_POINT_SIZE = theme.BASE_POINT_SIZE - 2
+"""Their type: "heart rate + RR + ECG + ACC" under "connected" keeps the strip within 1440 px."""
 
 LOW_BATTERY_PCT = 15
 GOOD_SIGNAL_MAX_PCT = 5.0
@@ -56,6 +66,13 @@ def status_values(
         contact = ("good", theme.STATE_OK)
     else:
         contact = ("none: check strap", theme.STATE_WARN)
+    data_text, _ = model.strap_data()
+    if data_text == NO_DATA:
+        data = (data_text, theme.STATE_IDLE)
+    elif not model.rr_seen:
+        data = (data_text, theme.STATE_WARN)  # no RR, no HRV: the therapist must know
+    else:
+        data = (data_text, theme.TEXT)
     artefact_pct = None if model.indices is None else model.indices.short_artefact_pct
     if artefact_pct is None or artefact_pct != artefact_pct:  # NaN: window not full yet
         signal = ("—", theme.STATE_IDLE)
@@ -74,6 +91,7 @@ def status_values(
             theme.STATE_WARN if recording.active or recording.failed else theme.STATE_IDLE,
         ),
         "strap": strap,
+        "data": data,
         "battery": battery,
         "contact": contact,
         "signal": signal,
@@ -94,16 +112,25 @@ class StatusStrip(QFrame):
         value_font = QFont(theme.FONT_FAMILY)
         value_font.setPointSize(theme.STATUS_POINT_SIZE)
         value_font.setBold(True)
+        boxes: dict[str, QVBoxLayout] = {}
         for name in STATUS_FIELDS:
-            box = QVBoxLayout()
-            box.setSpacing(0)
             caption = QLabel(FIELD_CAPTIONS[name])
             caption.setObjectName("hint")
             value = QLabel("—")
-            value.setFont(value_font)
-            box.addWidget(caption)
-            box.addWidget(value)
-            self._layout.addLayout(box)
+            under = FIELDS_UNDER.get(name)
+            if under is not None:
+                # A line in small type under another field's value, without a caption of its
+                # own (its caption is the tooltip's): the strip must fit a 1440 px screen.
+                value.setToolTip(FIELD_CAPTIONS[name])
+                value.setStyleSheet(f"font-size: {UNDER_POINT_SIZE}pt;")
+                boxes[under].addWidget(value)
+            else:
+                box = boxes[name] = QVBoxLayout()
+                box.setSpacing(0)
+                value.setFont(value_font)
+                box.addWidget(caption)
+                box.addWidget(value)
+                self._layout.addLayout(box)
             self.fields[name] = value
             self.captions[name] = caption
         self._layout.addStretch(1)
@@ -126,8 +153,13 @@ class StatusStrip(QFrame):
         caption = f"Strap · {device}" if device else FIELD_CAPTIONS["strap"]
         if self.captions["strap"].text() != caption:
             self.captions["strap"].setText(caption)
+        _, data_tip = model.strap_data()
+        if self.fields["data"].toolTip() != data_tip:
+            self.fields["data"].setToolTip(data_tip)
         for name, (text, colour) in status_values(model, client_code, clock_s, recording).items():
             style = f"color: {colour};"
+            if name in FIELDS_UNDER:
+                style += f" font-size: {UNDER_POINT_SIZE}pt;"
             if name == "recording" and recording.failed:
                 style = (
                     f"color: {theme.BANNER_TEXT}; background: {colour}; border-radius: 4px; "

@@ -65,6 +65,7 @@ from monitor.ui.client.controls import ClientControls, ProtocolFollower, opens_f
 from monitor.ui.client.view import ClientView
 from monitor.ui.dashboard import shortcuts
 from monitor.ui.dashboard.chime import ChimePlayer
+from monitor.ui.dashboard.ecg_strip import EcgStripView
 from monitor.ui.dashboard.moment_screenshots import MomentScreenshots
 from monitor.ui.dashboard.protocol_panel import ProtocolPanel
 from monitor.ui.dashboard.recording_notice import RecordingNotice
@@ -254,6 +255,9 @@ class MainWindow(QMainWindow):
         centre.setSpacing(8)
         self.vitals = VitalsRow()
         centre.addWidget(self.vitals)
+        # A Polar H10's ECG, so the therapist can see the signal's quality (hidden without).
+        self.ecg_strip = EcgStripView()
+        centre.addWidget(self.ecg_strip)
         self.plots = SessionPlots(self.settings.view_span_s, synchrony=self.options.with_therapist)
         self.plots.signals.following_changed.connect(self._following_changed)
         self.plots.signals.needs_frame.connect(self.request_frame)
@@ -793,6 +797,7 @@ class MainWindow(QMainWindow):
         self.banner.show_model(model)
         self.panel.show_model(model, running)
         self.vitals.show_model(model)
+        self.ecg_strip.show_model(model)
         self.plots.show_model(model)
         self._show_co_regulation(model.co_regulation_line())
         self._show_therapist_cue(model.therapist_cue())
