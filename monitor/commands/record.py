@@ -45,6 +45,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="record the beats of another program's LSL RR stream of this name (first channel "
         "RR in ms, stamped at the beat)",
     )
+    parser.add_argument(
+        "--h10",
+        action="store_true",
+        help="record the strap's raw ECG (130 Hz) and accelerometer too: a Polar H10 with "
+        "--device (a strap without Polar raw data records heart rate only), a simulated H10 "
+        "with --simulate",
+    )
     parser.add_argument("--adapter", metavar="hci0", help="Bluetooth adapter (default: system's)")
     parser.add_argument("--headless", action="store_true", help="no window: status on stderr")
     parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
@@ -175,7 +182,11 @@ def options_from(args: argparse.Namespace) -> LiveOptions:
             raise CliError(f"no earlier session of {args.client} with a clean baseline in {folder}")
         reused = found[0]
         say(f"reusing the baseline of {found[1].name}")
+    h10 = bool(getattr(args, "h10", False))
+    if h10 and getattr(args, "lsl_inlet", None) is not None:
+        raise CliError("--h10 needs --simulate or --device (an LSL RR stream has no raw ECG)")
     return LiveOptions(
+        h10=h10,
         device=getattr(args, "device", None),
         adapter=args.adapter,
         simulate=bool(getattr(args, "simulate", False)),
