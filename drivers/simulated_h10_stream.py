@@ -51,7 +51,7 @@ DEFAULT_MOVEMENT_BOUTS_S: tuple[tuple[float, float], ...] = (
 """Spans (s) the simulated client moves in the default session: settling in the chair late in
 the baseline, a shift during the imagery, and one in the recovery."""
 
-DEVICE_NAME = "Polar H10 (simulated)"
+DEVICE_NAME = "Polar H10 (sim)"
 
 _FRAME_DELAY_S = (0.004, 0.030)  # radio delay after a frame's last sample, as for packets
 
