@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 import numpy as np
 
+from drivers.events import AccSamples, EcgSamples, SourceEvent
 from drivers.replay import ReplaySource
 from monitor.recording.errors import UnreadableFileError
 from monitor.recording.input_files import require_regular_input
@@ -513,6 +514,9 @@ def replay_source(
         source_event = source_event_from_session(event)
         if source_event is not None:
             source_events.append(source_event)
+    # A strap's raw data comes back as it arrived, so the engine checks the same beats against
+    # the same ECG and reads the same breathing and movement as it did live.
+    source_events.extend(_raw_events(session))
     # The therapist strap's own alerts are not fed back: its engine raises them again.
     therapist_events = [source_event_from_session(e) for e in session.therapist_events]
     therapist_packets = session.therapist_packets
@@ -525,3 +529,29 @@ def replay_source(
         speed=speed,
         start_s=start_s,
     )
+
+
+def _raw_events(session: RecordedSession) -> list[SourceEvent]:
+    """The stored ECG and ACC runs as the source events they were recorded from."""
+    events: list[SourceEvent] = []
+    if session.ecg is not None:
+        ecg = session.ecg
+        for i, run in enumerate(ecg.runs):
+            events.append(
+                EcgSamples(
+                    float(ecg.arrival_s[i]),
+                    float(ecg.start_s[i]),
+                    float(ecg.sample_hz[i]),
+                    tuple(int(v) for v in run),
+                )
+            )
+    if session.acc is not None:
+        acc = session.acc
+        for i, run in enumerate(acc.runs):
+            xyz = tuple((int(x), int(y), int(z)) for x, y, z in run)
+            events.append(
+                AccSamples(
+                    float(acc.arrival_s[i]), float(acc.start_s[i]), float(acc.sample_hz[i]), xyz
+                )
+            )
+    return events
