@@ -9,10 +9,10 @@ scripted session with its movement bouts) as fast as it goes and:
   of session (the raw data's share is the difference);
 * measures the CPU (process time, every thread, so the writer thread's SQLite work counts) of
   writing the ECG and ACC runs alone, per second of session;
-* reads the file back and estimates breathing over 60-s windows every 30 s, as ``analyze``
-  does (``monitor.recording.beat_input.breathing_of``), against the simulated heart's own
-  breathing phase over the same windows; windows without a rate (movement, a bout in the
-  window) are counted apart.
+* reads the file back (wall time of ``read_session``) and estimates breathing over 60-s
+  windows every 30 s, as ``analyze`` does (``monitor.recording.beat_input.breathing_of``),
+  against the simulated heart's own breathing phase over the same windows; windows without a
+  rate (movement, a bout in the window) are counted apart.
 
 Run: ``PYTHONPATH=. .venv/bin/python bench/h10_recording.py``.
 """
@@ -71,7 +71,9 @@ def main() -> None:
         write(hr_only, heart_rate)
         raw_cpu_s = write(raw_only, raw)
         full_mb, hr_mb = (p.stat().st_size / 1e6 for p in (full, hr_only))
+        start = time.perf_counter()
         session = read_session(full)
+        read_s = time.perf_counter() - start
 
     print(f"session: {duration_s:.0f} s simulated, {n_ecg} ECG samples (130 Hz), "
           f"{n_acc} ACC samples (50 Hz), {len(raw)} runs")  # fmt: skip
@@ -81,6 +83,8 @@ def main() -> None:
     print(f"write cost of the raw runs: {1000 * raw_cpu_s / duration_s:.2f} ms CPU per second "
           f"of session ({100 * raw_cpu_s / duration_s:.2f} % of a core in real time)")  # fmt: skip
 
+    print(f"reading the whole file back (read_session): {1000 * read_s:.0f} ms "
+          f"({1000 * read_s * per_hour:.0f} ms per hour of session)")  # fmt: skip
     assert session.acc is not None
     empty = np.empty(0)
     breathing = breathing_of(BeatInput(empty, empty, acc=session.acc), None)

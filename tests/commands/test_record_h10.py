@@ -117,6 +117,9 @@ def test_the_live_engine_used_the_raw_data(live_h10: tuple[Path, list[SessionUpd
     assert {"removed", "inserted", "ectopic_qrs"} <= {str(v) for v in verdicts}
     assert any(u.breathing is not None and u.breathing.breaths_per_min for u in updates)
     assert updates[-1].status.ecg or updates[-2].status.ecg
+    # The simulated client moves at 150-160 s (DEFAULT_MOVEMENT_BOUTS_S), and only then.
+    moving_s = [u.t_s for u in updates if u.status.moving]
+    assert moving_s and 150.0 <= min(moving_s) and max(moving_s) <= 165.0
 
 
 def test_replay_refeeds_the_ecg_and_acc_as_live(live_h10: tuple[Path, list[SessionUpdate]]) -> None:
