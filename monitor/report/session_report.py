@@ -550,7 +550,8 @@ def _hrv_section(analysis: SessionAnalysis) -> list[Block]:
             marks.append(f"({notes.index(reason) + 1})")
         rows.append([label, " ".join([DASH, *marks])])
     breathing = analysis.breathing
-    if breathing is not None:
+    if breathing is not None and breathing.source != "rr":
+        # Without ACC the "Respiration (RSA)" row above is the breathing rate, and says so.
         source = BREATHING_SOURCE_TEXT.get(breathing.source, breathing.source)
         rate = breathing.breaths_per_min
         rows.append([f"Breathing rate ({source})", number(rate, 1, "/min")])

@@ -151,6 +151,20 @@ def test_replay_refeeds_the_ecg_and_acc_as_live(live_h10: tuple[Path, list[Sessi
     assert nn(replayed) == nn(live)
 
 
+def test_the_report_names_the_breathing_source(
+    live_h10: tuple[Path, list[SessionUpdate]], tmp_path: Path
+) -> None:
+    path, _ = live_h10
+    h10_report, hr_report = tmp_path / "h10.html", tmp_path / "hr.html"
+    example = ROOT / "recordings" / "example_simulated_session.sqlite"
+    for session, report in ((path, h10_report), (example, hr_report)):
+        result = run_cli("report", str(session), "--out", str(report))
+        assert result.returncode == 0, result.stderr
+    assert "<td>Breathing rate (chest accelerometer)</td>" in h10_report.read_text()
+    plain = hr_report.read_text()
+    assert "chest accelerometer" not in plain and "<td>Respiration (RSA)</td>" in plain
+
+
 def test_h10_flags_need_a_strap_or_the_simulator(tmp_path: Path) -> None:
     result = run_cli("record", "--lsl-inlet", "X", "--h10", "--headless", "--out",
                      str(tmp_path / "x.sqlite"))  # fmt: skip
