@@ -203,6 +203,7 @@ def synthesize_acc(
     movement_bouts_s: Sequence[tuple[float, float]] = (),
     movement_mg: float = 300.0,
     beat_times_s: ArrayLike = (),
+    breath_phase_rad: ArrayLike | None = None,
 ) -> SimulatedAcc:
     """Chest acceleration (mg) of a breathing wearer, with optional movement bouts.
 
@@ -225,6 +226,10 @@ def synthesize_acc(
         ``movement_mg`` RMS per axis plus posture change.
     beat_times_s
         Beat times for a small ballistocardiographic kick (~5 mg).
+    breath_phase_rad
+        The breathing phase (radians, unwrapped) per sample, when the breathing is given (a
+        simulated heart's, whose RSA it then matches); ``breaths_per_min`` and ``rate_wander``
+        are then not used.
 
     Returns
     -------
@@ -237,6 +242,9 @@ def synthesize_acc(
     walk = np.clip(walk, -1.0, 1.0)
     rate_hz = breaths_per_min / 60.0 * (1.0 + rate_wander * walk)
     phase = 2 * np.pi * np.cumsum(rate_hz) / sample_hz + rng.uniform(0, 2 * np.pi)
+    if breath_phase_rad is not None:
+        # Drawn all the same above, so the orientation and noise are the seed's either way.
+        phase = np.broadcast_to(np.asarray(breath_phase_rad, dtype=float), t_s.shape).copy()
     # Breathing is not a pure sinusoid: quicker inspiration, slower expiration.
     breath = np.sin(phase) + 0.25 * np.sin(2 * phase + 0.5)
     tilt_rad = np.deg2rad(tilt_deg) * breath / 1.25

@@ -232,10 +232,16 @@ def resonance_gain(breathing_hz: float, resonance_hz: float = RESONANCE_HZ) -> f
 
 @dataclass(frozen=True, slots=True)
 class SimulatedBeat:
-    """A beat of the simulated heart (ground truth, before the strap sees it)."""
+    """A beat of the simulated heart (ground truth, before the strap sees it).
+
+    ``breath_phase_rad`` is the breathing phase (unwrapped, radians) of the RSA at the beat, so
+    a simulated chest (:mod:`drivers.simulated_h10_stream`) breathes exactly as this heart's
+    rhythm does; NaN for beats not made by :func:`heart_beats`.
+    """
 
     t_s: float
     rr_ms: float
+    breath_phase_rad: float = math.nan
 
 
 class _Normals:
@@ -361,7 +367,9 @@ def heart_beats(
             integral = integral + step_integral - 1.0
             detected_s = beat_s + _R_PEAK_JITTER_MS / 1000.0 * normals.draw()
             if started:
-                yield SimulatedBeat(detected_s, (detected_s - last_detected_s) * 1000.0)
+                yield SimulatedBeat(
+                    detected_s, (detected_s - last_detected_s) * 1000.0, breathing_phase
+                )
             started = True
             last_detected_s = detected_s
         else:

@@ -308,6 +308,8 @@ class SimulatedHeartRateSource:
             disturbances=self.disturbances,
             notify_interval_s=self.notify_interval_s,
         )
+        # What is paced: the simulator's events (a simulated H10 adds its raw data to them).
+        self._events_of: Callable[[float | None, float], Iterator[SourceEvent]] = self._heart.events
 
     async def events(self) -> AsyncIterator[SourceEvent]:
         """Yield the session's events, sleeping between them according to ``speed``.
@@ -321,7 +323,7 @@ class SimulatedHeartRateSource:
         self._stop_requested = asyncio.Event()
         clock = PacingClock(time.monotonic, self.speed)
         origin_s = time.monotonic() if self.clock_origin_s is None else self.clock_origin_s
-        for event in self._heart.events(self.duration_s, origin_s):
+        for event in self._events_of(self.duration_s, origin_s):
             if isinstance(event, StateChanged) and event.state is ConnectionState.STOPPED:
                 yield event
                 return

@@ -30,6 +30,7 @@ from monitor.commands.progress import progress_bar
 if TYPE_CHECKING:  # the analysis stack (scipy) loads only when the command runs
     import numpy as np
 
+    from monitor.core.acc_breathing import SessionBreathing
     from monitor.core.judge import ToleranceSummary
     from monitor.recording.beat_input import BeatInput
 
@@ -118,13 +119,33 @@ def analysis_keys(beats: BeatInput, tolerance: ToleranceSummary) -> dict[str, ob
     verdict (``tolerance``) and how an RR file was read. ``replay --headless --json`` prints the
     same keys, with the live engine's ``tolerance``."""
     from monitor.core.analysis import summarize
+    from monitor.recording.beat_input import breathing_of
 
     summary = summarize(beats.rr_ms, beats.t_s).as_dict()
+    summary.update(_breathing_json(breathing_of(beats, summary.get("resp_rate_bpm"))))  # type: ignore[arg-type]
     summary.update(_tolerance_json(tolerance, beats=beats))
     if beats.layout:
         # How an RR file's numbers were read (unit, layout): stated, never assumed quietly.
         summary["read_as"] = beats.layout
     return summary
+
+
+def _breathing_json(breathing: SessionBreathing) -> dict[str, object]:
+    """``breathing_source`` (``"accelerometer"`` with chest ACC, else ``"rr"``), the session's
+    ``breathing_rate_bpm`` and, from ACC, ``breathing_windows`` (60 s each, every 30 s)."""
+    return {
+        "breathing_source": breathing.source,
+        "breathing_rate_bpm": _rounded(breathing.breaths_per_min),
+        "breathing_windows": [
+            {
+                "start_s": _rounded(w.start_s),
+                "end_s": _rounded(w.end_s),
+                "breaths_per_min": _rounded(w.breaths_per_min),
+                "reason": w.reason,
+            }
+            for w in breathing.windows
+        ],
+    }
 
 
 def _rounded(value: float | None) -> float | None:

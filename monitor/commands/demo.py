@@ -94,6 +94,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "dashboard shows your own zone, a gentle cue when you leave your own window, and the live "
         "synchrony",
     )
+    parser.add_argument(
+        "--h10",
+        action="store_true",
+        help="simulate a Polar H10: raw ECG and chest accelerometer beside the heart rate "
+        "(ECG-verified beats, breathing from the chest, movement)",
+    )
     from monitor.commands.record import add_lsl_flag
 
     add_lsl_flag(parser)
@@ -144,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="session-monitor-demo-") as folder:
         options = LiveOptions(
             simulate=True,
+            h10=args.h10,
             seed=args.seed,
             speed=args.speed,
             duration_s=None if args.duration is None else args.duration + STOP_MARGIN_S,

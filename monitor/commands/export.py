@@ -1,4 +1,7 @@
-"""``session-monitor export FILE --format kubios|csv|edf|bids --out PATH``: export a session file.
+"""``session-monitor export FILE --format kubios|csv|edf|bids [--out PATH]``: export a session file.
+
+Without ``--out`` the export goes beside FILE, named after it with the format's suffix
+(:data:`DEFAULT_SUFFIXES`); BIDS needs ``--out`` (a dataset folder).
 
 Formats: ``kubios`` (RR text Kubios HRV reads), ``csv`` (``PATH`` for the beats and
 ``PATH`` with ``.events`` before the suffix for the events), ``edf`` (EDF+ with beat and
@@ -16,6 +19,9 @@ from pathlib import Path
 from monitor.commands import CliError
 
 FORMATS = ("bids", "csv", "edf", "kubios")
+
+DEFAULT_SUFFIXES = {"csv": ".csv", "edf": ".edf", "kubios": ".txt"}
+"""The suffix of the default output (FILE with this suffix instead of its own)."""
 
 
 def exporter(name: str) -> Callable[..., object]:
@@ -48,11 +54,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", required=True, choices=FORMATS, help="export format")
     parser.add_argument(
         "--out",
-        required=True,
         type=Path,
         metavar="PATH",
         help="output file (csv: the beats file; the events and the session's fields go to "
-        "PATH with .events and .session before the suffix; bids: the dataset folder)",
+        "PATH with .events and .session before the suffix; bids: the dataset folder, needed); "
+        "default: FILE with .edf, .csv or .txt (kubios) instead of its suffix",
     )
     parser.add_argument(
         "--bids-session",
@@ -83,6 +89,10 @@ def run(args: argparse.Namespace) -> int:
     from monitor.recording.output_guard import OutputRefusedError, check_outputs
     from monitor.recording.reader import read_session
 
+    if args.out is None:
+        if args.format == "bids":
+            raise CliError("--format bids needs --out DIR (the BIDS dataset folder)")
+        args.out = args.file.with_suffix(DEFAULT_SUFFIXES[args.format])
     try:
         # Before reading: the output may never be the input itself, nor a live recording.
         check_outputs(output_paths(args), inputs=[args.file], overwrite=args.force)

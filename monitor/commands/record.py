@@ -20,6 +20,7 @@ from monitor.commands import CliError
 from monitor.stderr_lines import say
 
 if TYPE_CHECKING:  # the session stack (scipy, bleak) loads only when the command runs
+    from monitor.recording.model import SessionEvent
     from monitor.recording.session_file import SessionWriteError
     from monitor.session.engine import SessionUpdate
     from monitor.session.live import LiveOptions, LiveSession
@@ -44,6 +45,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="STREAM",
         help="record the beats of another program's LSL RR stream of this name (first channel "
         "RR in ms, stamped at the beat)",
+    )
+    parser.add_argument(
+        "--h10",
+        action="store_true",
+        help="record the strap's raw ECG (130 Hz) and accelerometer too: a Polar H10 with "
+        "--device (a strap without Polar raw data records heart rate only, and --headless "
+        "says so once), a simulated H10 with --simulate",
     )
     parser.add_argument("--adapter", metavar="hci0", help="Bluetooth adapter (default: system's)")
     parser.add_argument("--headless", action="store_true", help="no window: status on stderr")
@@ -175,7 +183,11 @@ def options_from(args: argparse.Namespace) -> LiveOptions:
             raise CliError(f"no earlier session of {args.client} with a clean baseline in {folder}")
         reused = found[0]
         say(f"reusing the baseline of {found[1].name}")
+    h10 = bool(getattr(args, "h10", False))
+    if h10 and getattr(args, "lsl_inlet", None) is not None:
+        raise CliError("--h10 needs --simulate or --device (an LSL RR stream has no raw ECG)")
     return LiveOptions(
+        h10=h10,
         device=getattr(args, "device", None),
         adapter=args.adapter,
         simulate=bool(getattr(args, "simulate", False)),
@@ -317,6 +329,7 @@ class HeadlessPrinter:
     def __init__(self) -> None:
         self._next_status_s = STATUS_EVERY_S
         self._recording_failed = False
+        self._said_no_raw_data = False
         self.on_recording_failed: Callable[[], None] | None = None
 
     def print(self, update: SessionUpdate) -> None:
@@ -328,6 +341,13 @@ class HeadlessPrinter:
             if self.on_recording_failed is not None:
                 self.on_recording_failed()
         for event in update.events:
+            if event.kind == "device" and _no_raw_data(event) and not self._said_no_raw_data:
+                # Asked for (--h10) but not there: the session goes on with heart rate only.
+                self._said_no_raw_data = True
+                say(
+                    f"{event.text or 'the strap'} gives no raw ECG or accelerometer (not a "
+                    "Polar H10, or its raw data could not be started): recording heart rate only"
+                )
             if event.kind in ("alert", "phase", "gap", "connection"):
                 label = event.data.get("alert_kind", event.kind)
                 ended = " (ended)" if event.end_s is not None else ""
@@ -340,3 +360,10 @@ class HeadlessPrinter:
             rmssd = update.beat.indices.rmssd_ms
             rmssd_text = "—" if math.isnan(rmssd) else f"{rmssd:.0f} ms"
             say(f"[{update.t_s:7.1f} s] HR {hr:.0f} bpm, RMSSD {rmssd_text}, zone {zone}")
+
+
+def _no_raw_data(event: SessionEvent) -> bool:
+    """A device event saying the strap gives none of the raw data it was asked for
+    (``drivers.ble_pmd.RAW_DATA_NONE``; ``"off"`` when none was asked)."""
+    extra = event.data.get("extra")
+    return isinstance(extra, dict) and extra.get("raw_data") == "none"

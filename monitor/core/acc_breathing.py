@@ -120,3 +120,90 @@ def _refine(signal: np.ndarray, peaks: np.ndarray) -> np.ndarray:
     out = peaks.astype(float)
     out[(peaks > 0) & (peaks < signal.size - 1)] = inner + shift
     return out
+
+
+SESSION_WINDOW_S = 60.0
+"""Window of each whole-session breathing estimate (the live view's, :mod:`acc_live`)."""
+
+SESSION_STEP_S = 30.0
+"""Start-to-start spacing of those windows."""
+
+
+@dataclass(frozen=True)
+class BreathingWindow:
+    """One window of a whole-session breathing estimate (session times, s)."""
+
+    start_s: float
+    end_s: float
+    breaths_per_min: float | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class SessionBreathing:
+    """A session's breathing rate and where it came from.
+
+    Attributes
+    ----------
+    source : str
+        ``"accelerometer"`` when the session has chest ACC, else ``"rr"`` (the RSA estimate).
+    breaths_per_min : float or None
+        The median of the windows' rates (ACC), or the RSA estimate; ``None`` when neither
+        could say.
+    windows : tuple of BreathingWindow
+        The ACC windows (empty for ``"rr"``).
+    """
+
+    source: str
+    breaths_per_min: float | None
+    windows: tuple[BreathingWindow, ...] = ()
+
+
+def session_breathing(
+    t_s: np.ndarray | None,
+    acc_mg: np.ndarray | None,
+    sample_hz: float | None,
+    rsa_breaths_per_min: float | None,
+) -> SessionBreathing:
+    """Breathing over a whole session: from the chest ACC when there is any, else the RSA's.
+
+    The ACC is cut into windows of :data:`SESSION_WINDOW_S` every :data:`SESSION_STEP_S`, each
+    estimated by :func:`breathing_from_acc` as the live view does (Bates et al. 2010), with its
+    quality rule; a window with samples missing (a drop-out) says so. The session's rate is the
+    median of the windows that have one, robust to a few poor windows.
+
+    Parameters
+    ----------
+    t_s, acc_mg, sample_hz
+        The ACC's sample times (s), samples ((n, 3), mg) and rate; ``None`` without ACC.
+    rsa_breaths_per_min
+        The respiration rate from the RR spectrum (:mod:`monitor.core.analysis`), used without
+        ACC; NaN or ``None`` when unknown.
+
+    Returns
+    -------
+    SessionBreathing
+    """
+    if t_s is None or acc_mg is None or sample_hz is None or len(t_s) == 0:
+        rsa = rsa_breaths_per_min
+        known = rsa is not None and bool(np.isfinite(rsa))
+        return SessionBreathing("rr", float(rsa) if known and rsa is not None else None)
+    t = np.asarray(t_s, dtype=float)
+    acc = np.asarray(acc_mg, dtype=float)
+    windows = []
+    start_s = float(t[0])
+    expected_n = SESSION_WINDOW_S * sample_hz
+    while start_s + SESSION_WINDOW_S <= t[-1] + 1.0 / sample_hz:
+        end_s = start_s + SESSION_WINDOW_S
+        lo, hi = np.searchsorted(t, (start_s, end_s))
+        if hi - lo < 0.98 * expected_n or np.any(np.diff(t[lo:hi]) > 2.5 / sample_hz):
+            windows.append(BreathingWindow(start_s, end_s, None, "ACC samples missing"))
+        else:
+            estimate = breathing_from_acc(t[lo:hi], acc[lo:hi], sample_hz)
+            windows.append(
+                BreathingWindow(start_s, end_s, estimate.breaths_per_min, estimate.reason)
+            )
+        start_s += SESSION_STEP_S
+    rates = [w.breaths_per_min for w in windows if w.breaths_per_min is not None]
+    rate = float(np.median(rates)) if rates else None
+    return SessionBreathing("accelerometer", rate, tuple(windows))

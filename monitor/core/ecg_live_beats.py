@@ -43,8 +43,15 @@ SETTLED_MARGIN_S = 0.4
 OFFSET_BEATS = 15
 """Matched beats over which the median offset between the strap and ECG clocks is taken."""
 
-OFFSET_SEARCH_S = 0.4
-"""Before any match: how far apart the two clocks may be for the first beats to pair."""
+OFFSET_SEARCH_BEFORE_S = 1.5
+"""Before any match (and after the strap's clock re-anchored): how long before the strap's beat
+time its R peak may be. The strap's beats are anchored at a notification's arrival
+(:class:`drivers.beat_clock.BeatClock`), up to one notification interval (~1 s) after the beat
+itself, while the ECG's samples are mapped to within the radio's delay of their true times
+(:class:`drivers.pmd.StrapClock`): the beat's R peak is the *latest* one not after it."""
+
+OFFSET_SEARCH_AFTER_S = 0.1
+"""The same, after the strap's beat time: the two clocks' delays differ by a few tens of ms."""
 
 TEMPLATE_BEATS = 15
 """Recent QRS complexes whose median is the template of a normal beat."""
@@ -114,7 +121,7 @@ class LiveEcgBeatCheck:
         self._ecg_uv = np.empty(0)
         self._peaks: deque[tuple[float, bool]] = deque(maxlen=64)  # (time, normal QRS)
         self._templates: deque[np.ndarray] = deque(maxlen=TEMPLATE_BEATS)
-        self._held: deque[tuple[float, float]] = deque()  # strap (t_s, rr_ms) waiting
+        self._held: deque[tuple[float, float, bool]] = deque()  # strap (t_s, rr_ms, reanchored)
         self._offsets: deque[float] = deque(maxlen=OFFSET_BEATS)
         self._last_peak_s: float | None = None  # ECG clock, of the last beat given out
         self._last_was_strap_match = False
@@ -140,9 +147,13 @@ class LiveEcgBeatCheck:
             self.peak_count += 1
         return self._settle()
 
-    def push_beat(self, t_s: float, rr_ms: float) -> list[EcgCheckedBeat]:
-        """Add one strap beat (strap clock); return the beats now settled."""
-        self._held.append((t_s, rr_ms))
+    def push_beat(self, t_s: float, rr_ms: float, reanchored: bool = False) -> list[EcgCheckedBeat]:
+        """Add one strap beat (strap clock); return the beats now settled.
+
+        ``reanchored``: the strap's clock placed this beat afresh (``Beat.reanchored``), so the
+        offset between the clocks is searched for again from it.
+        """
+        self._held.append((t_s, rr_ms, reanchored))
         return self._settle()
 
     def take_new_peaks(self) -> tuple[float, ...]:
@@ -153,7 +164,7 @@ class LiveEcgBeatCheck:
 
     def release_unsettled(self) -> list[tuple[float, float]]:
         """The strap beats still waiting (the ECG stopped): for the RR-only path, in order."""
-        held = list(self._held)
+        held = [(t_s, rr_ms) for t_s, rr_ms, _ in self._held]
         self._held.clear()
         self._peaks.clear()
         self._last_peak_s = None
@@ -173,23 +184,32 @@ class LiveEcgBeatCheck:
     def _settle(self) -> list[EcgCheckedBeat]:
         out: list[EcgCheckedBeat] = []
         while self._held:
-            t_s, rr_ms = self._held[0]
+            t_s, rr_ms, reanchored = self._held[0]
+            if reanchored:
+                self._offsets.clear()
             offset = self.offset_s
-            tol = MATCH_TOL_S if offset is not None else OFFSET_SEARCH_S
+            before, after = (
+                (MATCH_TOL_S, MATCH_TOL_S)
+                if offset is not None
+                else (OFFSET_SEARCH_BEFORE_S, OFFSET_SEARCH_AFTER_S)
+            )
             aligned = t_s + (offset if offset is not None else 0.0)
-            if aligned + tol > self._settled_until_s():
+            if aligned + after > self._settled_until_s():
                 break
             self._held.popleft()
-            out.extend(self._settle_one(t_s, rr_ms, aligned, tol))
+            out.extend(self._settle_one(t_s, rr_ms, aligned, before, after))
         return out
 
     def _settle_one(
-        self, t_s: float, rr_ms: float, aligned_s: float, tol_s: float
+        self, t_s: float, rr_ms: float, aligned_s: float, before_s: float, after_s: float
     ) -> list[EcgCheckedBeat]:
         out: list[EcgCheckedBeat] = []
-        candidates = [p for p in self._peaks if p[0] <= aligned_s + tol_s]
-        match = min(candidates, key=lambda p: abs(p[0] - aligned_s), default=None)
-        if match is None or abs(match[0] - aligned_s) > tol_s:
+        candidates = [p for p in self._peaks if aligned_s - before_s <= p[0] <= aligned_s + after_s]
+        if self._offsets:
+            match = min(candidates, key=lambda p: abs(p[0] - aligned_s), default=None)
+        else:
+            match = max(candidates, key=lambda p: p[0], default=None)
+        if match is None:
             # No R peak at this beat: the strap counted something that was not a heartbeat.
             self._last_was_strap_match = False
             return [

@@ -14,13 +14,14 @@ from typing import Any
 import numpy as np
 
 from drivers.events import ConnectionState
+from monitor.core.acc_breathing import SessionBreathing, session_breathing
 from monitor.core.analysis import snapshots_from_table
 from monitor.core.baseline import BaselineSettings
 from monitor.core.judge import ContactMarker, PhaseMarker, StrapLost
 from monitor.core.what_if import ToleranceInputs
 from monitor.recording.errors import UnreadableFileError
 from monitor.recording.input_files import require_regular_input
-from monitor.recording.model import EventKind, SessionEvent
+from monitor.recording.model import EventKind, RecordedSamples, SessionEvent
 from monitor.recording.reader import SQLITE_HEADER, read_session
 from monitor.recording.rr_files import beat_times_and_gaps, read_rr_file
 from monitor.recording.tolerance_record import (
@@ -52,6 +53,8 @@ class BeatInput:
         How an RR file was read (its unit and layout, in words); empty for a session file.
     therapist : BeatInput or None
         The therapist's own strap in a co-regulation session (its beats and gaps), else None.
+    acc : RecordedSamples or None
+        The strap's chest accelerometer (schema 4, a Polar H10 with raw data), else None.
     """
 
     t_s: np.ndarray
@@ -63,6 +66,7 @@ class BeatInput:
     settings: Mapping[str, Any] = field(default_factory=dict)
     layout: str = ""
     therapist: BeatInput | None = None
+    acc: RecordedSamples | None = None
 
 
 def is_session_file(path: str | Path) -> bool:
@@ -107,6 +111,7 @@ def read_beat_input(path: str | Path) -> BeatInput:
             client_code=session.metadata.client_code,
             settings=session.metadata.settings,
             therapist=therapist,
+            acc=session.acc,
         )
     recording = read_rr_file(path)
     t_s, gaps = beat_times_and_gaps(recording)
@@ -194,3 +199,19 @@ def tolerance_inputs_for(
         recorded_settings=start,
         settings_changes=tolerance_changes(beats.events, start),
     )
+
+
+def breathing_of(beats: BeatInput, rsa_breaths_per_min: float | None) -> SessionBreathing:
+    """The session's breathing: from its chest accelerometer when it has one (the runs at the
+    stream's most common rate), else the RSA estimate of its RR
+    (:func:`monitor.core.acc_breathing.session_breathing`)."""
+    acc = beats.acc
+    if acc is None or len(acc) == 0:
+        return session_breathing(None, None, None, rsa_breaths_per_min)
+    rates, counts = np.unique(acc.sample_hz, return_counts=True)
+    hz = float(rates[np.argmax(counts)])
+    same = [i for i in range(len(acc)) if acc.sample_hz[i] == hz]
+    t_s = np.concatenate([acc.start_s[i] + np.arange(len(acc.runs[i])) / hz for i in same])
+    acc_mg = np.concatenate([acc.runs[i] for i in same]).astype(float)
+    order = np.argsort(t_s, kind="stable")
+    return session_breathing(t_s[order], acc_mg[order], hz, rsa_breaths_per_min)

@@ -12,6 +12,15 @@ RR signal
     One ordinary signal, ``RR`` in ms at 4 Hz: the latest RR interval held until the next beat,
     0 before the first beat, in gaps and when no beat came for 3 s. It lets EDF viewers
     (EDFbrowser, MNE) draw a tachogram; analysis should use the beat annotations.
+ECG and ACC (a strap's raw data, schema 4)
+    When the file has them: ``ECG`` in µV at its native rate (130 Hz on the Polar H10) and
+    ``ACC X``, ``ACC Y``, ``ACC Z`` in mg at theirs, on the same time axis as everything else
+    and over the whole session. Each stored run's samples go to the EDF samples nearest their
+    times (a later run overwrites an overlap); where the strap sent nothing (before its first
+    run, drop-outs, no contact) the signal is 0. The physical range is the data's own, so the
+    EDF quantisation step is (max - min) / 65535 of the recorded values. Runs at another rate
+    than the most common one (a strap reconfigured between connections) are left out of the
+    EDF; the session file keeps them. Files without raw data get only ``RR``, as before.
 Events
     One annotation each, with the event's duration where it has one (alerts, gaps):
     ``Phase: <name>``, ``SUDS <0-10>[: comment]``, ``Note: <text>``,
@@ -38,6 +47,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +56,7 @@ import pyedflib
 from monitor.recording.model import (
     UNDECIDED_CLASS,
     EventKind,
+    RecordedSamples,
     RecordedSession,
     SessionEvent,
 )
@@ -179,6 +190,94 @@ def rr_signal(session: RecordedSession, offset_s: float, n_samples: int) -> np.n
     return np.clip(np.nan_to_num(values), 0.0, RR_SIGNAL_MAX_MS)
 
 
+@dataclass(frozen=True)
+class _RawSignal:
+    """One EDF signal made from a strap's raw runs."""
+
+    label: str
+    dimension: str
+    sample_hz: int
+    values: np.ndarray
+    transducer: str
+
+
+def _native_hz(runs: RecordedSamples) -> float:
+    """The most common rate of the runs (the stream's own)."""
+    rates, counts = np.unique(runs.sample_hz, return_counts=True)
+    return float(rates[np.argmax(counts)])
+
+
+def raw_samples_on_grid(
+    runs: RecordedSamples, offset_s: float, n_records: int
+) -> tuple[int, np.ndarray]:
+    """The runs' samples on the EDF's sample grid at their native rate, 0 where none came.
+
+    Parameters
+    ----------
+    runs : RecordedSamples
+        ECG (``(n,)``) or ACC (``(n, 3)``) runs.
+    offset_s : float
+        EDF time of session time 0.
+    n_records : int
+        Records of :data:`RECORD_DURATION_S` in the file.
+
+    Returns
+    -------
+    (sample_hz, values) : tuple of int and numpy.ndarray
+        ``values`` has ``n_records * sample_hz`` rows (and the runs' axes).
+    """
+    hz = _native_hz(runs)
+    n = n_records * RECORD_DURATION_S * round(hz)
+    shape = (n,) if runs.runs[0].ndim == 1 else (n, runs.runs[0].shape[1])
+    grid = np.zeros(shape)
+    for start_s, run_hz, run in zip(runs.start_s, runs.sample_hz, runs.runs, strict=True):
+        if run_hz != hz:
+            continue
+        first = round((start_s + offset_s) * hz)
+        index = first + np.arange(len(run))
+        keep = (index >= 0) & (index < n)
+        grid[index[keep]] = run[keep]
+    return round(hz), grid
+
+
+def _raw_signals(session: RecordedSession, offset_s: float, n_records: int) -> list[_RawSignal]:
+    signals = []
+    if session.ecg is not None:
+        hz, ecg = raw_samples_on_grid(session.ecg, offset_s, n_records)
+        signals.append(_RawSignal("ECG", "uV", hz, ecg, "chest strap ECG electrodes"))
+    if session.acc is not None:
+        hz, acc = raw_samples_on_grid(session.acc, offset_s, n_records)
+        for axis, name in enumerate("XYZ"):
+            column = np.ascontiguousarray(acc[:, axis])
+            signals.append(_RawSignal(f"ACC {name}", "mg", hz, column, "strap accelerometer"))
+    return signals
+
+
+def _raw_end_s(runs: RecordedSamples | None) -> float:
+    if runs is None:
+        return 0.0
+    return float(np.max(runs.start_s + np.array([len(r) for r in runs.runs]) / runs.sample_hz))
+
+
+def _raw_header(signal: _RawSignal) -> dict[str, str | int | float | None]:
+    # The data's own range (and 0, the fill): the finest quantisation 16 bits allow.
+    low = math.floor(min(0.0, float(np.min(signal.values))))
+    high = math.ceil(max(0.0, float(np.max(signal.values))))
+    if high - low < 1:
+        high = low + 1
+    return {
+        "label": signal.label,
+        "dimension": signal.dimension,
+        "sample_frequency": signal.sample_hz,
+        "physical_min": float(low),
+        "physical_max": float(high),
+        "digital_min": -32768,
+        "digital_max": 32767,
+        "transducer": signal.transducer,
+        "prefilter": "",
+    }
+
+
 def export_edf(session: RecordedSession, out: str | Path, *, overwrite: bool = False) -> Path:
     """Write the session as an EDF+ file (see the module docstring for the mapping).
 
@@ -208,17 +307,25 @@ def export_edf(session: RecordedSession, out: str | Path, *, overwrite: bool = F
         for piece in split_description(event_description(event)):
             annotations.append((event.t_s + offset_s, duration_s, piece))
 
-    end_s = max([0.0, *(onset + max(duration, 0.0) for onset, duration, _ in annotations)])
+    end_s = max(
+        [
+            0.0,
+            *(onset + max(duration, 0.0) for onset, duration, _ in annotations),
+            _raw_end_s(session.ecg) + offset_s,
+            _raw_end_s(session.acc) + offset_s,
+        ]
+    )
     n_records = max(1, math.ceil(end_s / RECORD_DURATION_S) + 1)
     # Each annotation signal holds one annotation per data record: make room for all of them
     # (edflib drops the rest silently), adding records if even the maximum is not enough.
     n_records = max(n_records, math.ceil(len(annotations) / (MAX_ANNOTATION_SIGNALS - 1)))
     n_annotation_signals = min(MAX_ANNOTATION_SIGNALS, math.ceil(len(annotations) / n_records) + 1)
     samples = rr_signal(session, offset_s, n_records * RECORD_DURATION_S * RR_SIGNAL_HZ)
+    raw = _raw_signals(session, offset_s, n_records)
 
     metadata = session.metadata
     with atomic_outputs([out], overwrite=overwrite) as (partial,):
-        writer = pyedflib.EdfWriter(str(partial), 1, file_type=pyedflib.FILETYPE_EDFPLUS)
+        writer = pyedflib.EdfWriter(str(partial), 1 + len(raw), file_type=pyedflib.FILETYPE_EDFPLUS)
         try:
             writer.setSignalHeader(
                 0,
@@ -234,6 +341,8 @@ def export_edf(session: RecordedSession, out: str | Path, *, overwrite: bool = F
                     "prefilter": "",
                 },
             )
+            for channel, signal in enumerate(raw, start=1):
+                writer.setSignalHeader(channel, _raw_header(signal))
             writer.setStartdatetime(start)
             writer.setPatientCode(metadata.client_code)
             writer.setPatientName("X")
@@ -246,7 +355,7 @@ def export_edf(session: RecordedSession, out: str | Path, *, overwrite: bool = F
             writer.set_number_of_annotation_signals(n_annotation_signals)
             for onset_s, duration_s, description in annotations:
                 writer.writeAnnotation(onset_s, duration_s, description)
-            writer.writeSamples([samples])
+            writer.writeSamples([samples, *(signal.values for signal in raw)])
         finally:
             writer.close()
     return out

@@ -29,7 +29,7 @@ from drivers.events import (
     StateChanged,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Version of the session-file schema this code writes (``PRAGMA user_version``).
 
 1. The first layout. The settings hold the window of tolerance the session *ended* with; a
@@ -40,6 +40,10 @@ SCHEMA_VERSION = 3
 3. A co-regulation session also holds the therapist's strap: tables ``therapist_packets`` and
    ``therapist_beats``, and its events marked ``"source": "therapist"``. Older files read as
    sessions without a therapist strap.
+4. A strap's raw data (Polar H10, Polar Measurement Data): tables ``ecg_runs`` and
+   ``acc_runs``, one row per run of samples as the strap sent it (start time, rate, the samples
+   as little-endian int32: µV, or mg interleaved x, y, z). Older files read as sessions
+   without raw data.
 """
 
 APPLICATION_ID = 0x534D6F6E
@@ -278,6 +282,45 @@ class RecordedPackets:
 
 
 @dataclass(frozen=True)
+class RecordedSamples:
+    """A strap's raw samples as stored: runs of samples, each with its start and rate (schema 4).
+
+    Attributes
+    ----------
+    start_s, arrival_s, sample_hz : numpy.ndarray
+        Per run: the first sample's time, the run's arrival and its rate (float64).
+    runs : list of numpy.ndarray
+        Per run, the samples: shape ``(n,)`` for ECG (µV), ``(n, 3)`` for ACC (x, y, z in mg);
+        int32.
+    """
+
+    start_s: np.ndarray
+    arrival_s: np.ndarray
+    sample_hz: np.ndarray
+    runs: list[np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.runs)
+
+    def times_s(self) -> np.ndarray:
+        """Every sample's time (run start + index / rate), in storage order."""
+        if not self.runs:
+            return np.empty(0)
+        return np.concatenate(
+            [
+                t0 + np.arange(len(run)) / hz
+                for t0, hz, run in zip(self.start_s, self.sample_hz, self.runs, strict=True)
+            ]
+        )
+
+    def samples(self) -> np.ndarray:
+        """Every sample, in storage order (``(n,)`` or ``(n, 3)``, int32)."""
+        if not self.runs:
+            return np.empty(0, dtype=np.int32)
+        return np.concatenate(self.runs)
+
+
+@dataclass(frozen=True)
 class SessionEvent:
     """Anything that happened in a session besides packets and beats.
 
@@ -481,6 +524,10 @@ class RecordedSession:
     """The therapist strap's connection, contact, gap and alert events."""
     therapist_packets: RecordedPackets | None = None
     """The therapist strap's stored notifications (replay re-parses them)."""
+    ecg: RecordedSamples | None = None
+    """The strap's raw ECG (schema 4, a Polar H10 with raw data); ``None`` without it."""
+    acc: RecordedSamples | None = None
+    """The strap's raw accelerometer (schema 4); ``None`` without it."""
 
     @property
     def duration_s(self) -> float:

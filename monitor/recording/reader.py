@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 import numpy as np
 
+from drivers.events import AccSamples, EcgSamples, SourceEvent
 from drivers.replay import ReplaySource
 from monitor.recording.errors import UnreadableFileError
 from monitor.recording.input_files import require_regular_input
@@ -31,13 +32,20 @@ from monitor.recording.model import (
     EventKind,
     RecordedBeats,
     RecordedPackets,
+    RecordedSamples,
     RecordedSession,
     SessionEvent,
     SessionMetadata,
     SourceKind,
     source_event_from_session,
 )
-from monitor.recording.session_file import SESSION_TABLES, THERAPIST_SOURCE, THERAPIST_TABLES
+from monitor.recording.session_file import (
+    RAW_DATA_TABLES,
+    RAW_SAMPLE_DTYPE,
+    SESSION_TABLES,
+    THERAPIST_SOURCE,
+    THERAPIST_TABLES,
+)
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 _HEADER_SIZE = 100
@@ -161,6 +169,43 @@ class SessionReader:
                 events.append(event)
         return events
 
+    def ecg_signal(self) -> RecordedSamples | None:
+        """The strap's raw ECG in µV (schema 4); ``None`` for a file without any (every older
+        file, a strap without raw data)."""
+        return self._raw_runs("ecg_runs", "samples", 1)
+
+    def acc_signal(self) -> RecordedSamples | None:
+        """The strap's raw accelerometer, x y z in mg (schema 4); ``None`` without any."""
+        return self._raw_runs("acc_runs", "xyz", 3)
+
+    def _raw_runs(self, table: str, column: str, axes: int) -> RecordedSamples | None:
+        if table not in self._tables():
+            return None  # before schema 4
+        rows = self._query(
+            f"SELECT seq, start_s, arrival_s, sample_hz, {column} FROM {table} ORDER BY seq"
+        )
+        if not rows:
+            return None
+        runs = []
+        width = 4 * axes
+        for seq, _, _, hz, blob in rows:
+            if len(blob) % width or not hz > 0:
+                raise UnreadableFileError(
+                    f"{self.path}: damaged session file ({table} row {seq}: "
+                    f"{len(blob)} bytes of samples at {hz} Hz)"
+                )
+            values = np.frombuffer(bytes(blob), dtype=RAW_SAMPLE_DTYPE).astype(np.int32)
+            runs.append(values.reshape(-1, 3) if axes == 3 else values)
+        return RecordedSamples(
+            start_s=np.array([row[1] for row in rows], dtype=np.float64),
+            arrival_s=np.array([row[2] for row in rows], dtype=np.float64),
+            sample_hz=np.array([row[3] for row in rows], dtype=np.float64),
+            runs=runs,
+        )
+
+    def _tables(self) -> set[str]:
+        return {row[0] for row in self._query("SELECT name FROM sqlite_master")}
+
     def _has_therapist_tables(self) -> bool:
         tables = {row[0] for row in self._query("SELECT name FROM sqlite_master")}
         return all(table in tables for table in THERAPIST_TABLES)
@@ -176,6 +221,8 @@ class SessionReader:
             therapist_beats=self.therapist_beats(),
             therapist_events=self.therapist_events(),
             therapist_packets=self.therapist_packets(),
+            ecg=self.ecg_signal(),
+            acc=self.acc_signal(),
         )
 
     def close(self) -> None:
@@ -226,7 +273,10 @@ class SessionReader:
         SQLite stores any value in any column; a file edited by hand or by another program may
         hold ``'abc'`` as an RR interval, which must be one line, not a traceback later.
         """
+        tables = self._tables()
         for table, key, columns in _COLUMN_TYPES:
+            if table in RAW_DATA_TABLES and table not in tables:
+                continue  # before schema 4
             for column, allowed in columns.items():
                 kinds = ", ".join(f"'{kind}'" for kind in allowed)
                 rows = self._query(
@@ -302,6 +352,14 @@ _COLUMN_TYPES: tuple[tuple[str, str, dict[str, tuple[str, ...]]], ...] = (
             "end_s": (*_NUMBER, "null"),
             "data_json": ("text", "null"),
         },
+    ),
+    *(
+        (
+            table,
+            "seq",
+            {"start_s": _NUMBER, "arrival_s": _NUMBER, "sample_hz": _NUMBER, column: ("blob",)},
+        )
+        for table, column in (("ecg_runs", "samples"), ("acc_runs", "xyz"))
     ),
     (
         "session",
@@ -456,6 +514,9 @@ def replay_source(
         source_event = source_event_from_session(event)
         if source_event is not None:
             source_events.append(source_event)
+    # A strap's raw data comes back as it arrived, so the engine checks the same beats against
+    # the same ECG and reads the same breathing and movement as it did live.
+    source_events.extend(_raw_events(session))
     # The therapist strap's own alerts are not fed back: its engine raises them again.
     therapist_events = [source_event_from_session(e) for e in session.therapist_events]
     therapist_packets = session.therapist_packets
@@ -468,3 +529,29 @@ def replay_source(
         speed=speed,
         start_s=start_s,
     )
+
+
+def _raw_events(session: RecordedSession) -> list[SourceEvent]:
+    """The stored ECG and ACC runs as the source events they were recorded from."""
+    events: list[SourceEvent] = []
+    if session.ecg is not None:
+        ecg = session.ecg
+        for i, run in enumerate(ecg.runs):
+            events.append(
+                EcgSamples(
+                    float(ecg.arrival_s[i]),
+                    float(ecg.start_s[i]),
+                    float(ecg.sample_hz[i]),
+                    tuple(int(v) for v in run),
+                )
+            )
+    if session.acc is not None:
+        acc = session.acc
+        for i, run in enumerate(acc.runs):
+            xyz = tuple((int(x), int(y), int(z)) for x, y, z in run)
+            events.append(
+                AccSamples(
+                    float(acc.arrival_s[i]), float(acc.start_s[i]), float(acc.sample_hz[i]), xyz
+                )
+            )
+    return events

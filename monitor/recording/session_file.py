@@ -15,6 +15,10 @@ Layout (any SQLite tool can read it; ``PRAGMA application_id`` is :data:`APPLICA
     beat_class (``BeatClass`` code 0-6; NULL until the artefact filter decides).
 ``events``
     id, t_s, kind (``EventKind``), value, text, end_s, data_json.
+``ecg_runs``, ``acc_runs`` (schema 4)
+    A strap's raw data (Polar H10): seq (arrival order), start_s (first sample), arrival_s,
+    sample_hz, and the samples of one run as the strap sent it, little-endian int32: ECG in
+    µV (``samples``), ACC in mg interleaved x, y, z (``xyz``). Empty for a strap without.
 ``therapist_packets``, ``therapist_beats`` (schema 3)
     The therapist's own strap in a co-regulation session, laid out as ``packets`` and
     ``beats``; empty without one. The therapist strap's connection, contact, gap and alert
@@ -61,7 +65,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from drivers.events import DeviceInfo, HeartRatePacket, SourceEvent
+import numpy as np
+
+from drivers.events import AccSamples, DeviceInfo, EcgSamples, HeartRatePacket, SourceEvent
 from monitor.recording.model import (
     APPLICATION_ID,
     MAX_BEAT_CLASS,
@@ -145,12 +151,32 @@ CREATE TABLE therapist_beats (
     arrival_s  REAL NOT NULL,
     beat_class INTEGER CHECK (beat_class BETWEEN 0 AND {MAX_BEAT_CLASS})
 );
+CREATE TABLE ecg_runs (
+    seq       INTEGER PRIMARY KEY,
+    start_s   REAL NOT NULL,
+    arrival_s REAL NOT NULL,
+    sample_hz REAL NOT NULL CHECK (sample_hz > 0),
+    samples   BLOB NOT NULL
+);
+CREATE TABLE acc_runs (
+    seq       INTEGER PRIMARY KEY,
+    start_s   REAL NOT NULL,
+    arrival_s REAL NOT NULL,
+    sample_hz REAL NOT NULL CHECK (sample_hz > 0),
+    xyz       BLOB NOT NULL
+);
 """
 
 SESSION_TABLES = ("session", "packets", "beats", "events")
 """Tables every session file has (schema 1 on); schema 3 adds :data:`THERAPIST_TABLES`."""
 
 THERAPIST_TABLES = ("therapist_packets", "therapist_beats")
+
+RAW_DATA_TABLES = ("ecg_runs", "acc_runs")
+"""A strap's raw ECG and accelerometer (schema 4)."""
+
+RAW_SAMPLE_DTYPE = "<i4"
+"""How ``ecg_runs.samples`` and ``acc_runs.xyz`` store a sample: little-endian int32."""
 
 THERAPIST_SOURCE = "therapist"
 """``data["source"]`` of the therapist strap's events."""
@@ -159,6 +185,12 @@ _BUSY_TIMEOUT_MS = 2000
 
 _INSERT_PACKET = "INSERT INTO packets (seq, arrival_s, raw) VALUES (?, ?, ?)"
 _INSERT_BEAT = "INSERT INTO beats (idx, t_s, rr_ms, arrival_s, beat_class) VALUES (?, ?, ?, ?, ?)"
+_INSERT_ECG = (
+    "INSERT INTO ecg_runs (seq, start_s, arrival_s, sample_hz, samples) VALUES (?, ?, ?, ?, ?)"
+)
+_INSERT_ACC = (
+    "INSERT INTO acc_runs (seq, start_s, arrival_s, sample_hz, xyz) VALUES (?, ?, ?, ?, ?)"
+)
 _INSERT_EVENT = (
     "INSERT INTO events (id, t_s, kind, value, text, end_s, data_json) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
@@ -303,6 +335,7 @@ class SessionWriter:
         self._next_therapist_packet = 0
         self._next_therapist_beat = 0
         self._next_event = 0
+        self._next_raw = {"ecg_runs": 0, "acc_runs": 0}
         self._error: BaseException | None = None
         self._closed = False
         self._thread = threading.Thread(
@@ -455,6 +488,33 @@ class SessionWriter:
             self._next_packet += 1
             self._queue.put(_Statement(_INSERT_PACKET, (seq, arrival_s, bytes(raw))))
 
+    def add_ecg_run(self, samples: EcgSamples) -> None:
+        """Queue one run of a strap's ECG samples (µV, stored as int32 LE)."""
+        values = np.asarray(samples.ecg_uv, dtype=RAW_SAMPLE_DTYPE)
+        self._add_raw_run(_INSERT_ECG, "ecg_runs", samples, values)
+
+    def add_acc_run(self, samples: AccSamples) -> None:
+        """Queue one run of a strap's accelerometer samples (mg, x y z interleaved, int32 LE)."""
+        values = np.asarray(samples.acc_mg, dtype=RAW_SAMPLE_DTYPE).reshape(-1, 3)
+        self._add_raw_run(_INSERT_ACC, "acc_runs", samples, values)
+
+    def _add_raw_run(
+        self, sql: str, table: str, samples: EcgSamples | AccSamples, values: np.ndarray
+    ) -> None:
+        if not (math.isfinite(samples.sample_hz) and samples.sample_hz > 0):
+            raise ValueError(f"sample_hz must be a positive number, got {samples.sample_hz}")
+        row = (
+            _check_finite("start_s", samples.start_s) - self._time_origin_s,
+            _check_finite("arrival_s", samples.arrival_s) - self._time_origin_s,
+            float(samples.sample_hz),
+            values.tobytes(),
+        )
+        with self._lock:
+            self._check_open()
+            seq = self._next_raw[table]
+            self._next_raw[table] += 1
+            self._queue.put(_Statement(sql, (seq, *row)))
+
     def _add_therapist_packet(self, arrival_s: float, raw: bytes) -> None:
         arrival_s = _check_finite("arrival_s", arrival_s) - self._time_origin_s
         with self._lock:
@@ -604,6 +664,12 @@ class SessionWriter:
         """
         if isinstance(event, HeartRatePacket):
             self.add_packet(event.arrival_s, event.raw)
+            return None
+        if isinstance(event, EcgSamples):
+            self.add_ecg_run(event)
+            return None
+        if isinstance(event, AccSamples):
+            self.add_acc_run(event)
             return None
         if isinstance(event, DeviceInfo):
             self.update_metadata(device_name=event.name, device_address=event.address)

@@ -21,11 +21,17 @@ from pathlib import Path
 
 import numpy as np
 
+from monitor.core.acc_breathing import SessionBreathing
 from monitor.core.analysis import RecordingSummary, summarize
 from monitor.core.judge import PhaseMarker, SettingsChange, ToleranceSummary
 from monitor.core.tolerance import Alert, ToleranceSettings
 from monitor.core.what_if import ToleranceInputs, what_if
-from monitor.recording.beat_input import BeatInput, read_beat_input, tolerance_inputs_for
+from monitor.recording.beat_input import (
+    BeatInput,
+    breathing_of,
+    read_beat_input,
+    tolerance_inputs_for,
+)
 from monitor.recording.errors import UnreadableFileError
 from monitor.recording.model import EventKind, SessionEvent, SessionMetadata
 from monitor.recording.reader import SessionReader
@@ -64,6 +70,9 @@ class SessionAnalysis:
         what-if, whose settings override them.
     co_regulation : CoRegulation or None
         The therapist's own strap and the synchrony of the two (co-regulation sessions).
+    breathing : SessionBreathing or None
+        The breathing rate and its source: the chest accelerometer when the file has one,
+        else the RSA of the heart rhythm (``analyze --json``'s ``breathing_source``).
     """
 
     path: Path
@@ -76,6 +85,7 @@ class SessionAnalysis:
     tolerance: ToleranceSummary
     settings_changes: tuple[SettingsChange, ...] = ()
     co_regulation: CoRegulation | None = None
+    breathing: SessionBreathing | None = None
 
     def with_settings(self, settings: ToleranceSettings) -> SessionAnalysis:
         """The same session judged with ``settings`` for its whole length (what-if: they
@@ -183,6 +193,7 @@ def analyse_session(
         tolerance=inputs.evaluate(settings),
         settings_changes=inputs.settings_changes if as_recorded else (),
         co_regulation=co_regulation_of(beats, table, workers=timeline_workers),
+        breathing=breathing_of(beats, summary.resp_rate_bpm),
     )
 
 

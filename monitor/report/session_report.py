@@ -523,6 +523,13 @@ HRV_LINES = (
 """The whole-session HRV values shown, as ``analyze`` prints them."""
 
 
+BREATHING_SOURCE_TEXT = {
+    "accelerometer": "chest accelerometer",
+    "rr": "RSA of the heart rhythm",
+}
+"""How the report names where the breathing rate came from (``breathing_source``)."""
+
+
 def _hrv_section(analysis: SessionAnalysis) -> list[Block]:
     """The whole-session values; an absent one is "—" with a numbered note saying why."""
     absent = analysis.summary.absent
@@ -542,6 +549,12 @@ def _hrv_section(analysis: SessionAnalysis) -> list[Block]:
                 notes.append(reason)
             marks.append(f"({notes.index(reason) + 1})")
         rows.append([label, " ".join([DASH, *marks])])
+    breathing = analysis.breathing
+    if breathing is not None and breathing.source != "rr":
+        # Without ACC the "Respiration (RSA)" row above is the breathing rate, and says so.
+        source = BREATHING_SOURCE_TEXT.get(breathing.source, breathing.source)
+        rate = breathing.breaths_per_min
+        rows.append([f"Breathing rate ({source})", number(rate, 1, "/min")])
     return [
         Heading("Whole-session HRV"),
         Paragraph(f"Over {analysis.summary.beats} beats after artefact correction."),

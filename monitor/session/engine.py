@@ -339,7 +339,9 @@ class SessionEngine:
         if self._ecg_check is not None and self._ecg_check.ecg_end_s < beat.t_s - ECG_STALE_S:
             updates.extend(self._release_ecg_check())
         if self._ecg_check is not None:
-            judged = self._checked_updates(self._ecg_check.push_beat(beat.t_s, beat.rr_ms))
+            judged = self._checked_updates(
+                self._ecg_check.push_beat(beat.t_s, beat.rr_ms, beat.reanchored)
+            )
         else:
             judged = self._hrv_updates(self.hrv.push(beat.t_s, beat.rr_ms))
         if self._acc is not None and self._acc_end_s < beat.t_s - ACC_STALE_S:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from drivers.events import SourceEvent
+from drivers.simulated_h10_stream import SimulatedH10Source
 from drivers.simulator import (
     Disturbances,
     HeartSimulator,
@@ -82,6 +83,11 @@ class LiveOptions:
         Pseudonymous client code.
     record : bool
         Write a session file (the dashboard can run without recording until asked).
+    h10 : bool
+        The strap's raw ECG and accelerometer too: with ``simulate`` a simulated Polar H10
+        (:class:`drivers.simulated_h10_stream.SimulatedH10Source`), with ``device`` the strap's
+        Polar Measurement Data (``BleHeartRateSource(raw_data=True)``; a strap without it
+        records heart rate only, and its ``DeviceInfo`` says ``raw_data`` "none").
     """
 
     device: str | None = None
@@ -94,6 +100,7 @@ class LiveOptions:
     folder: Path | None = None
     client_code: str = "C000"
     record: bool = True
+    h10: bool = False
     tolerance: ToleranceSettings | None = None
     reused_baseline: Baseline | None = None
     disturbances: Disturbances | None = None
@@ -153,6 +160,8 @@ class LiveSession:
         check_client_code(options.client_code)
         if not options.simulate and not options.device and not options.lsl_inlet:
             raise ValueError("choose a strap (--device NAME or ADDRESS) or --simulate")
+        if options.h10 and not (options.simulate or options.device):
+            raise ValueError("--h10 needs --simulate or --device (a Polar H10)")
         if options.therapist_simulate and not options.simulate:
             raise ValueError("a simulated therapist (--therapist-simulate) needs --simulate")
         self.options = options
@@ -383,7 +392,8 @@ class LiveSession:
             name = options.lsl_inlet
             return LslInletSource(name), SourceKind.BLE, f"LSL stream {name}"
         if options.simulate:
-            source = SimulatedHeartRateSource(
+            simulated = SimulatedH10Source if options.h10 else SimulatedHeartRateSource
+            source = simulated(
                 seed=options.seed,
                 disturbances=options.disturbances,
                 speed=options.speed,
@@ -395,7 +405,7 @@ class LiveSession:
 
         assert options.device is not None
         return (
-            BleHeartRateSource(options.device, adapter=options.adapter),
+            BleHeartRateSource(options.device, adapter=options.adapter, raw_data=options.h10),
             SourceKind.BLE,
             options.device,
         )

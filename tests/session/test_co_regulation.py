@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from drivers.simulator import Disturbances
-from monitor.recording.model import EventKind
+from monitor.recording.model import SCHEMA_VERSION, EventKind
 from monitor.recording.reader import read_session
 from monitor.session.dashboard_model import DashboardModel
 from monitor.session.live import LiveOptions, LiveSession
@@ -72,7 +72,7 @@ def analyze(path: Path) -> dict[str, object]:
 
 def test_both_straps_are_in_the_one_file(coupled: Path) -> None:
     session = read_session(coupled)
-    assert session.schema_version == 3
+    assert session.schema_version == SCHEMA_VERSION
     therapist = session.therapist_beats
     assert therapist is not None
     # The therapist's simulated heart runs at ~72 bpm, the client's scripted one differently.

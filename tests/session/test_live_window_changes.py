@@ -119,7 +119,7 @@ def test_the_file_keeps_the_start_settings_and_the_change_at_its_time(
 ) -> None:
     path, _, _ = recorded
     session = read_session(path)
-    assert session.schema_version == SCHEMA_VERSION == 3
+    assert session.schema_version == SCHEMA_VERSION == 4
     assert session.metadata.settings["tolerance"] == START.as_dict()
     (change,) = [e for e in session.events if e.kind == EventKind.TOLERANCE]
     assert CHANGE_S <= change.t_s < CHANGE_S + 5.0
