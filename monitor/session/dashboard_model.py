@@ -28,7 +28,13 @@ from monitor.core.tolerance import AlertKind, ArousalReading, ToleranceSettings,
 from monitor.recording.model import EventKind
 from monitor.recording.tolerance_record import settings_after
 from monitor.session.ecg_strip import EcgRing
-from monitor.session.engine import SessionUpdate, SourceStatus
+from monitor.session.engine import (
+    ACC_BREATHING,
+    RSA_BREATHING,
+    BreathingReading,
+    SessionUpdate,
+    SourceStatus,
+)
 from monitor.session.strap_data import NO_DATA, strap_data_text
 
 BEAT_COLUMNS = ("t_s", "hr_bpm", "nn_ms", "raw_rr_ms", "corrected", "ln_rmssd", "arousal")
@@ -167,12 +173,16 @@ class DashboardModel:
     heart_rate_seen, rr_seen : bool
         Heart-rate notifications have arrived; some carried RR intervals (which data the
         strap gives, :meth:`strap_data`).
+    chest_breathing : BreathingReading or None
+        The latest breathing estimate from the strap's accelerometer, while the strap sends
+        ACC (:meth:`breathing_readout` shows it instead of the heart-rhythm estimate).
     """
 
     beats: BeatColumns = field(default_factory=BeatColumns)
     status: SourceStatus = field(default_factory=SourceStatus)
     reading: ArousalReading | None = None
     indices: WindowIndices | None = None
+    chest_breathing: BreathingReading | None = None
     phases: list[Mark] = field(default_factory=list)
     suds: list[Mark] = field(default_factory=list)
     notes: list[Mark] = field(default_factory=list)
@@ -218,6 +228,10 @@ class DashboardModel:
                 self.rr_seen = self.rr_seen or bool(source_event.rr_ms)
         if update.ecg_peaks_s:
             self.ecg.push_peaks(update.ecg_peaks_s)
+        if update.breathing is not None:
+            self.chest_breathing = update.breathing
+        if not update.status.acc:
+            self.chest_breathing = None  # the engine stopped reading ACC (stale or none)
         if update.recording_error is not None and self.recording_error is None:
             self.recording_error = update.recording_error
             self.recording_failed_s = update.t_s
@@ -380,6 +394,17 @@ class DashboardModel:
         return Readout.of(
             getattr(self.indices, name), live_absence_reason(name, span_s, self.windows)
         )
+
+    def breathing_readout(self) -> tuple[Readout, str]:
+        """The breathing rate to show and where it comes from (``ACC_BREATHING`` or
+        ``RSA_BREATHING``): the chest accelerometer's while the strap sends ACC, a direct
+        measure of breathing (issue #16), else the estimate from the heart rhythm."""
+        reading = self.chest_breathing
+        if reading is None or self.strap_is_down:
+            return self.index_readout("resp_rate_bpm"), RSA_BREATHING
+        if reading.breaths_per_min is None:
+            return Readout.absent(f"chest movement: {reading.reason}"), ACC_BREATHING
+        return Readout.of(reading.breaths_per_min), ACC_BREATHING
 
     def co_regulation_line(self) -> str | None:
         """The therapist's own zone and the live synchrony, in a line for the therapist's

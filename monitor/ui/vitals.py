@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from monitor.core.data_minimums import Readout
 from monitor.core.tolerance import Zone
 from monitor.session.dashboard_model import DashboardModel
+from monitor.session.engine import ACC_BREATHING
 from monitor.ui import theme
 from monitor.ui.formatting import number_text
 
@@ -33,7 +34,7 @@ def vitals_readouts(model: DashboardModel) -> dict[str, Readout]:
     return {
         "hr": model.index_readout("hr_10s_bpm"),
         "rmssd": model.index_readout("rmssd_ms"),
-        "breathing": model.index_readout("resp_rate_bpm"),
+        "breathing": model.breathing_readout()[0],
         "arousal": arousal,
     }
 
@@ -51,18 +52,24 @@ def readout_text(name: str, readout: Readout) -> str:
 
 
 BREATHING_SOURCE = (
-    "Estimated from the respiratory sinus arrhythmia peak of the last 64 s of heart rhythm, "
-    "not measured."
+    "Breaths counted in the heart rhythm's respiratory sinus arrhythmia over the last minute: "
+    "an estimate, not measured."
 )
-"""The breathing rate's tooltip while it has a value: an estimate, not a measurement."""
+"""The breathing rate's tooltip while it comes from the heart rhythm."""
+CHEST_BREATHING_SOURCE = (
+    "Measured from the chest's movement by the strap's accelerometer over the last minute."
+)
+"""The breathing rate's tooltip while it comes from the accelerometer."""
 
 
-def readout_tooltip(readout: Readout, name: str = "") -> str:
+def readout_tooltip(readout: Readout, name: str = "", breathing_source: str = "") -> str:
     """Why a readout shows ``—``; while it has a value, empty (or, for the breathing rate,
     where the value comes from)."""
     if readout.absent_because is not None:
         return f"Not shown: {readout.absent_because}."
-    return BREATHING_SOURCE if name == "breathing" else ""
+    if name != "breathing":
+        return ""
+    return CHEST_BREATHING_SOURCE if breathing_source == ACC_BREATHING else BREATHING_SOURCE
 
 
 def vitals_text(model: DashboardModel) -> dict[str, str]:
@@ -72,7 +79,8 @@ def vitals_text(model: DashboardModel) -> dict[str, str]:
 
 def vitals_tooltips(model: DashboardModel) -> dict[str, str]:
     """Each readout's tooltip: why it shows ``—``, or where a breathing rate comes from."""
-    return {name: readout_tooltip(r, name) for name, r in vitals_readouts(model).items()}
+    source = model.breathing_readout()[1]
+    return {name: readout_tooltip(r, name, source) for name, r in vitals_readouts(model).items()}
 
 
 class VitalsRow(QFrame):
@@ -104,9 +112,11 @@ class VitalsRow(QFrame):
 
     def show_model(self, model: DashboardModel) -> None:
         """Show the model's latest values (labels change only when their text does)."""
+        source = model.breathing_readout()[1]
         for name, readout in vitals_readouts(model).items():
             label = self.values[name]
-            text, tooltip = readout_text(name, readout), readout_tooltip(readout, name)
+            text = readout_text(name, readout)
+            tooltip = readout_tooltip(readout, name, source)
             if label.text() != text:
                 label.setText(text)
             if label.toolTip() != tooltip:

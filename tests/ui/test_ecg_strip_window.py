@@ -16,12 +16,13 @@ from h10_updates import H10Run, run_h10
 from PySide6.QtGui import QColor, QImage
 
 from drivers.events import ConnectionState, StateChanged
-from monitor.session.engine import SessionUpdate
+from monitor.session.engine import ACC_BREATHING, RSA_BREATHING, SessionUpdate
 from monitor.session.live import LiveOptions
 from monitor.ui.dashboard.ecg_strip import PEAK_COLOUR
 from monitor.ui.dashboard.window import MainWindow
 from monitor.ui.screenshots import save_window_screenshots
 from monitor.ui.settings_store import DashboardSettings
+from monitor.ui.vitals import CHEST_BREATHING_SOURCE
 
 RUN_S = 40.0
 PEAK_TOL_S = 0.008
@@ -107,6 +108,30 @@ def test_the_strap_data_line_says_what_arrives(
     # The line sits under the strap's state: the dashboard still fits a 1440 px screen.
     assert window.status_strip.fields["data"].y() > window.status_strip.fields["strap"].y()
     assert window.minimumSizeHint().width() <= 1440
+
+
+def test_the_breathing_readout_is_the_chest_accelerometers(
+    qtbot: object, dashboard_app: object, h10_run: H10Run
+) -> None:
+    """With ACC the dashboard shows the chest's breathing rate (issue #16), not the heart
+    rhythm's estimate: within 1/min of the 12/min the ACC was synthesised with, and the
+    tooltip says where it comes from."""
+    window = _window(qtbot, h10_run.updates)
+    readout, source = window.model.breathing_readout()
+    assert source == ACC_BREATHING
+    assert readout.value is not None and abs(readout.value - 12.0) <= 1.0
+    label = window.vitals.values["breathing"]
+    assert label.text() == f"{readout.value:.1f} /min"
+    assert label.toolTip() == CHEST_BREATHING_SOURCE
+
+
+def test_without_acc_the_breathing_readout_is_the_heart_rhythms(
+    qtbot: object, dashboard_app: object
+) -> None:
+    run = run_h10(12.0, ecg=True, acc=False, raw_data="ecg")
+    window = _window(qtbot, run.updates)
+    assert window.model.breathing_readout()[1] == RSA_BREATHING
+    assert window.model.chest_breathing is None
 
 
 def test_without_ecg_the_strip_is_hidden_and_the_line_says_rr_only(
