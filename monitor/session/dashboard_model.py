@@ -35,6 +35,7 @@ from monitor.session.engine import (
     SessionUpdate,
     SourceStatus,
 )
+from monitor.session.resonance_finder import PACER_FOLLOW_TOL_PER_MIN
 from monitor.session.strap_data import NO_DATA, strap_data_text
 
 BEAT_COLUMNS = ("t_s", "hr_bpm", "nn_ms", "raw_rr_ms", "corrected", "ln_rmssd", "arousal")
@@ -405,6 +406,22 @@ class DashboardModel:
         if reading.breaths_per_min is None:
             return Readout.absent(f"chest movement: {reading.reason}"), ACC_BREATHING
         return Readout.of(reading.breaths_per_min), ACC_BREATHING
+
+    def pacer_follow_text(self, pacer_rate_per_min: float) -> str | None:
+        """The client's measured breathing against the breathing guide's rate, for the
+        therapist (issue #16: with a chest accelerometer the pacer can be checked against the
+        client's actual breathing); None without ACC. Following means within
+        ``PACER_FOLLOW_TOL_PER_MIN``, as the resonance finder judges a step."""
+        reading = self.chest_breathing
+        if reading is None or self.strap_is_down:
+            return None
+        if reading.breaths_per_min is None:
+            return f"Client's breathing (chest): — ({reading.reason})"
+        rate = reading.breaths_per_min
+        guide = f"guide {pacer_rate_per_min:.1f}/min"
+        if abs(rate - pacer_rate_per_min) <= PACER_FOLLOW_TOL_PER_MIN:
+            return f"Client's breathing (chest): {rate:.1f}/min, with the {guide}"
+        return f"Client's breathing (chest): {rate:.1f}/min, {guide} (not following)"
 
     def co_regulation_line(self) -> str | None:
         """The therapist's own zone and the live synchrony, in a line for the therapist's

@@ -41,9 +41,16 @@ class H10Run:
 
 
 def h10_events(
-    duration_s: float, *, seed: int = 3, ecg: bool = True, acc: bool = True, raw_data: str = ""
+    duration_s: float,
+    *,
+    seed: int = 3,
+    ecg: bool = True,
+    acc: bool = True,
+    raw_data: str = "",
+    breaths_per_min: float = 12.0,
 ) -> tuple[np.ndarray, SimulatedEcg, list[SourceEvent]]:
-    """(true beats, the ECG, every event in order of arrival)."""
+    """(true beats, the ECG, every event in order of arrival); the chest breathes at
+    ``breaths_per_min``."""
     beats_s, _ = HeartSimulator(seed=seed).true_rr(duration_s)
     beats_s = beats_s[beats_s > 0.5]
     signal = synthesize_ecg(beats_s, seed=seed, duration_s=duration_s)
@@ -55,7 +62,9 @@ def h10_events(
     if ecg:
         stream += _runs(signal.t_s, signal.ecg_uv, signal.sample_hz, ECG_FRAME_N, EcgSamples)
     if acc:
-        motion = synthesize_acc(duration_s, breaths_per_min=12.0, seed=seed, beat_times_s=beats_s)
+        motion = synthesize_acc(
+            duration_s, breaths_per_min=breaths_per_min, seed=seed, beat_times_s=beats_s
+        )
         stream += _runs(motion.t_s, motion.acc_mg, motion.sample_hz, ACC_FRAME_N, AccSamples)
     start: list[SourceEvent] = [StateChanged(0.0, ConnectionState.CONNECTED, "simulated H10")]
     extra = {"raw_data": raw_data} if raw_data else {}
@@ -83,9 +92,12 @@ def run_h10(
     ecg: bool = True,
     acc: bool = True,
     raw_data: str = "",
+    breaths_per_min: float = 12.0,
 ) -> H10Run:
     """Every update of a real engine fed a simulated H10 (no sleeping), then ``then``."""
-    beats_s, signal, events = h10_events(duration_s, ecg=ecg, acc=acc, raw_data=raw_data)
+    beats_s, signal, events = h10_events(
+        duration_s, ecg=ecg, acc=acc, raw_data=raw_data, breaths_per_min=breaths_per_min
+    )
     engine = SessionEngine()
     updates = [update for event in [*events, *then] for update in engine.handle(event)]
     runs = [e for e in events if isinstance(e, EcgSamples)]

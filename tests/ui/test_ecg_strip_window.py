@@ -125,6 +125,26 @@ def test_the_breathing_readout_is_the_chest_accelerometers(
     assert label.toolTip() == CHEST_BREATHING_SOURCE
 
 
+def test_the_client_controls_set_the_measured_breathing_against_the_guide(
+    qtbot: object, dashboard_app: object, h10_run: H10Run
+) -> None:
+    """A chest breathing at 6/min follows a guide at 6/min, not one at 4.5/min; the 12/min of
+    the shared run follows neither (the guide goes no higher than 7/min)."""
+    window = _window(qtbot, run_h10(60.0, breaths_per_min=6.0, raw_data="ecg,acc").updates)
+    label = window.client_controls.breathing_label
+    window.client_controls.set_pacer_rate(6.0)
+    window.refresh()
+    assert not label.isHidden()
+    assert "/min, with the guide 6.0/min" in label.text()
+    window.client_controls.set_pacer_rate(4.5)
+    window.refresh()
+    assert "guide 4.5/min (not following)" in label.text()
+    fast = _window(qtbot, h10_run.updates)
+    fast.client_controls.set_pacer_rate(7.0)
+    fast.refresh()
+    assert "guide 7.0/min (not following)" in fast.client_controls.breathing_label.text()
+
+
 def test_without_acc_the_breathing_readout_is_the_heart_rhythms(
     qtbot: object, dashboard_app: object
 ) -> None:
@@ -132,6 +152,7 @@ def test_without_acc_the_breathing_readout_is_the_heart_rhythms(
     window = _window(qtbot, run.updates)
     assert window.model.breathing_readout()[1] == RSA_BREATHING
     assert window.model.chest_breathing is None
+    assert window.client_controls.breathing_label.isHidden()
 
 
 def test_without_ecg_the_strip_is_hidden_and_the_line_says_rr_only(

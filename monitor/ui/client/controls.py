@@ -263,6 +263,13 @@ class ClientControls(QFrame):
         layout.addLayout(grid)
         self.stored_label = _hint()
         layout.addWidget(self.stored_label)
+        self.breathing_label = _hint()
+        self.breathing_label.setObjectName("breathing-follow")
+        self.breathing_label.setToolTip(
+            "The client's breathing measured by the strap's accelerometer, against the guide"
+        )
+        self.breathing_label.hide()
+        layout.addWidget(self.breathing_label)
         self.save_button = _button("Save as this client's rate")
         self.save_button.clicked.connect(
             lambda: self.save_requested.emit(self.pacer_rate_per_min, self.inhale_fraction)
@@ -290,6 +297,15 @@ class ClientControls(QFrame):
         layout.addWidget(self.prompt_box)
         layout.addStretch(1)
         self._show_mode()
+
+    def show_breathing(self, text: str | None) -> None:
+        """The client's measured breathing against the guide (hidden with ``None``)."""
+        if text is None:
+            self.breathing_label.setVisible(False)
+            return
+        if self.breathing_label.text() != text:
+            self.breathing_label.setText(text)
+        self.breathing_label.setVisible(True)
 
     # -- the view -------------------------------------------------------------------------------
 

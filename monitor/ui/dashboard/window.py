@@ -797,6 +797,9 @@ class MainWindow(QMainWindow):
         self.banner.show_model(model)
         self.panel.show_model(model, running)
         self.vitals.show_model(model)
+        self.client_controls.show_breathing(
+            model.pacer_follow_text(self.client_controls.pacer_rate_per_min)
+        )
         self.ecg_strip.show_model(model)
         self.plots.show_model(model)
         self._show_co_regulation(model.co_regulation_line())
