@@ -75,6 +75,53 @@ def main() -> None:
     line("R peaks (73-sample chunks)", chunk_cpu, chunk_s)
     line("verification of the trailing 60 s, once a second", verify_cpu, 1.0)
     line("ACC breathing (50 Hz, trailing 60 s), once a second", breath_cpu, 1.0)
+    accuracy()
+
+
+def accuracy() -> None:
+    """Issue #16's accuracy figures, on ECG synthesised around real RR series: R peaks against
+    the true beats, and the ECG-verified series against the RR-only correction with artefacts
+    injected (the scenarios of tests/core/test_ecg_verified_beats.py)."""
+    sys.path.insert(0, str(ROOT / "tests" / "core"))
+    from test_ecg_verified_beats import errors_vs_truth, rmssd_ms, scenario
+
+    from monitor.core.artefacts import correct_beats
+    from monitor.core.ecg_peaks import detect_r_peaks
+
+    for name, seed in (("rest_rri.txt", 1), ("08012805.txt", 2), ("systole_task1_rr.txt", 3)):
+        truth_s = beat_times_from_rr(np.loadtxt(ROOT / "tests" / "data" / name))
+        ecg = synthesize_ecg(truth_s, seed=seed)
+        found_s = detect_r_peaks(ecg.t_s, ecg.ecg_uv, ecg.sample_hz)
+        at = np.clip(np.searchsorted(found_s, truth_s), 1, found_s.size - 1)
+        error_ms = 1000.0 * np.minimum(
+            np.abs(found_s[at - 1] - truth_s), np.abs(found_s[at] - truth_s)
+        )
+        print(
+            f"R peaks on ECG around {name} ({truth_s.size} beats): "
+            f"{100 * np.mean(error_ms <= 8.0):.2f} % within 8 ms, median {np.median(error_ms):.2f}"
+            f" ms, {found_s.size - truth_s.size:+d} peaks against the beats"
+        )
+    for seed in (1, 2, 3):
+        sc = scenario(seed)
+        ecg = synthesize_ecg(sc["beats_s"], seed=seed, ectopic=sc["ectopic"])
+        peaks_s = detect_r_peaks(ecg.t_s, ecg.ecg_uv, ecg.sample_hz)
+        verified = verify_beats(sc["strap_s"], peaks_s, ecg.t_s, ecg.ecg_uv, ecg.sample_hz)
+        strap_rr_ms = np.diff(sc["strap_s"]) * 1000.0
+        rr_only = correct_beats(strap_rr_ms, t_s=sc["strap_s"][1:])
+        ours = errors_vs_truth(verified.series.nn_ms, verified.series.t_s, sc)
+        theirs = errors_vs_truth(rr_only.nn_ms, rr_only.t_s, sc)
+        truth_nn = sc["rr_ms"].copy()
+        k, ok = np.arange(truth_nn.size), sc["judged"]
+        truth_nn[~ok] = np.interp(k[~ok], k[ok], truth_nn[ok])
+        truth = rmssd_ms(truth_nn)
+        print(
+            f"artefacts injected (seed {seed}: {int(sc['n_missed'])} missed, {int(sc['n_extra'])}"
+            f" extra, {int(sc['n_pvc'])} ectopic, sinus pauses): NN error ECG-verified"
+            f" {ours['mae_ms']:.2f} ms ({ours['beats_off_20ms']} beats off > 20 ms), RR-only"
+            f" {theirs['mae_ms']:.2f} ms ({theirs['beats_off_20ms']}); RMSSD truth {truth:.1f},"
+            f" ECG-verified {rmssd_ms(verified.series.nn_ms):.1f},"
+            f" RR-only {rmssd_ms(rr_only.nn_ms):.1f} ms"
+        )
 
 
 if __name__ == "__main__":
