@@ -44,9 +44,11 @@ An estimate from the heart rhythm alone, not a respiration measurement.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import math
+import statistics
 from dataclasses import dataclass
 
 import numpy as np
@@ -114,17 +116,20 @@ def count_breaths(t_s: np.ndarray, nn_ms: np.ndarray) -> BreathCount:
     Schäfer A, Kratky KW (2008). Estimation of breathing rate from respiratory sinus arrhythmia:
     comparison of various methods. Ann Biomed Eng 36:476–485.
     """
-    maxima_s = breath_maxima_s(t_s, nn_ms)
-    end_s = float(t_s[-1]) if len(t_s) else math.nan
-    if maxima_s.size < MIN_BREATHS:
-        return BreathCount(math.nan, math.nan, tuple(maxima_s.tolist()))
-    in_span = maxima_s[maxima_s > end_s - COUNT_SPAN_S]
-    counted = in_span if in_span.size >= MIN_BREATHS else maxima_s
-    cycles_s = np.diff(counted)
-    cycle_cv = float(np.std(cycles_s) / np.mean(cycles_s))
-    regular = in_span.size >= MIN_BREATHS and cycle_cv <= MAX_CYCLE_CV
-    rate = float(in_span.size) * 60.0 / COUNT_SPAN_S if regular else math.nan
-    return BreathCount(rate, cycle_cv, tuple(maxima_s.tolist()))
+    maxima = breath_maxima_s(t_s, nn_ms).tolist()
+    if len(maxima) < MIN_BREATHS:
+        return BreathCount(math.nan, math.nan, tuple(maxima))
+    # Plain floats from here: a minute holds a few dozen breaths at most, where numpy's
+    # per-call overhead would be most of the cost (this runs on every beat).
+    in_span = maxima[bisect.bisect_right(maxima, float(t_s[-1]) - COUNT_SPAN_S) :]
+    counted = in_span if len(in_span) >= MIN_BREATHS else maxima
+    cycles_s = [later - earlier for earlier, later in itertools.pairwise(counted)]
+    mean_s = sum(cycles_s) / len(cycles_s)
+    spread_s = math.sqrt(sum((c - mean_s) ** 2 for c in cycles_s) / len(cycles_s))
+    cycle_cv = spread_s / mean_s
+    regular = len(in_span) >= MIN_BREATHS and cycle_cv <= MAX_CYCLE_CV
+    rate = len(in_span) * 60.0 / COUNT_SPAN_S if regular else math.nan
+    return BreathCount(rate, cycle_cv, tuple(maxima))
 
 
 def breath_maxima_s(t_s: np.ndarray, nn_ms: np.ndarray) -> np.ndarray:
@@ -146,14 +151,14 @@ def breath_maxima_s(t_s: np.ndarray, nn_ms: np.ndarray) -> np.ndarray:
     if values.size < 2:
         return np.empty(0)
     keep = _without_small_pairs(values)
-    values, turns = values[keep], turns[keep]
-    if values.size < 2 or np.median(np.abs(np.diff(values))) < MIN_SWING_MS:
+    level = values[keep].tolist()
+    if len(level) < 2:
         return np.empty(0)
-    is_max = np.empty(values.size, dtype=bool)
-    is_max[0] = values[0] > values[1]
-    is_max[-1] = values[-1] > values[-2]
-    is_max[1:-1] = (values[1:-1] > values[:-2]) & (values[1:-1] > values[2:])
-    return np.asarray(grid_s[turns[is_max]])
+    if statistics.median(abs(b - a) for a, b in itertools.pairwise(level)) < MIN_SWING_MS:
+        return np.empty(0)
+    # Removing neighbouring pairs keeps the turns alternating: every second one is a maximum.
+    first_max = 0 if level[0] > level[1] else 1
+    return np.asarray(grid_s[turns[keep][first_max::2]])
 
 
 def _without_small_pairs(values: np.ndarray) -> np.ndarray:
