@@ -161,4 +161,6 @@ def _channel_index(where: str, channels: list[tuple[str, str]], chosen: str | No
             return index
     if wanted.isdigit() and 1 <= int(wanted) <= len(channels):
         return int(wanted) - 1
-    raise LslChannelChoiceError(f"{where} has no channel {wanted!r} (it has {listing})")
+    raise LslChannelChoiceError(
+        f"{where} has no channel {wanted!r} (it has {listing}); choose the ECG channel"
+    )

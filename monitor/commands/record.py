@@ -286,7 +286,7 @@ def lsl_stream_error_text(error: BaseException) -> str | None:
     if layout is None or not isinstance(error, layout.LslStreamError):
         return None
     if isinstance(error, layout.LslChannelChoiceError):
-        return f"{error}; choose one with --lsl-channel LABEL|N"
+        return f"{error} with --lsl-channel LABEL|N"
     return str(error)
 
 

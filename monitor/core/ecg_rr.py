@@ -9,12 +9,16 @@ intervals are measured between successive QRS complexes).
 Two rules keep lost signal from passing for a heartbeat, as the session's gaps require
 (docs/architecture.md, Time: never bridged):
 
-- a run that does not continue the previous one (its first sample more than
-  ``MAX_SAMPLE_SLIP`` sample periods from where the previous run's next sample was due, or at
-  another rate) starts the detector afresh: no interval spans the break;
+- a run that does not continue the previous one (its first sample more than ``MAX_SLIP_S``
+  from where the previous run's next sample was due, or at another rate) starts the detector
+  afresh: no interval spans the break;
 - two R peaks more than ``MAX_RR_MS`` apart (a heart rate under 20 bpm, far below any waking
   heart) are not one interval but lost signal between (a loose electrode, a flat stretch):
   the later peak starts the next interval.
+
+Either way the first interval after the lost stretch says where the stretch began
+(:attr:`EcgInterval.gap_from_s`), so the session marks a gap there instead of running the
+beats on from the last one before it.
 """
 
 from __future__ import annotations
@@ -28,8 +32,10 @@ from monitor.core.ecg_peaks import StreamingRPeakDetector
 MAX_RR_MS = 3000.0
 """A longer time between two R peaks is lost signal, not an interval (20 bpm)."""
 
-MAX_SAMPLE_SLIP = 2.0
-"""A run starting this many sample periods off the previous run's next sample is a break."""
+MAX_SLIP_S = 0.1
+"""A run starting further than this from the previous run's next sample is a break (samples
+lost, a clock reset); nearer, it is the sender's time stamps being corrected (a dejitter fit
+settling), and the signal goes on."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +48,15 @@ class EcgInterval:
         The R peak that ends the interval (the beat's time), on the samples' clock.
     rr_ms : float
         Time since the previous R peak, in ms.
+    gap_from_s : float or None
+        The first interval after lost signal: the end of the last interval before it (``None``
+        when there was no earlier interval); nothing is known from there to
+        ``t_s - rr_ms / 1000``.
     """
 
     t_s: float
     rr_ms: float
+    gap_from_s: float | None = None
 
 
 class EcgIntervals:
@@ -63,6 +74,8 @@ class EcgIntervals:
         self._detector: StreamingRPeakDetector | None = None
         self._next_sample_s = -np.inf
         self._last_peak_s: float | None = None
+        self._last_interval_s: float | None = None
+        self._lost = False
         self.breaks = 0
         """How many times a run did not continue the previous one (the detector restarted)."""
 
@@ -79,10 +92,11 @@ class EcgIntervals:
             return []
         detector = self._detector
         period_s = 1.0 / sample_hz if sample_hz > 0 else np.inf
-        slip = abs(start_s - self._next_sample_s) / period_s
-        if detector is None or detector.sample_hz != sample_hz or not slip <= MAX_SAMPLE_SLIP:
+        slip_s = abs(start_s - self._next_sample_s)
+        if detector is None or detector.sample_hz != sample_hz or not slip_s <= MAX_SLIP_S:
             if detector is not None:
                 self.breaks += 1
+                self._lost = True
             detector = self._detector = StreamingRPeakDetector(sample_hz, self.decision_lag_s)
             self._last_peak_s = None
         t_s = start_s + np.arange(x.size) * period_s
@@ -94,6 +108,11 @@ class EcgIntervals:
             if previous_s is None:
                 continue
             rr_ms = (peak_s - previous_s) * 1000.0
-            if rr_ms <= MAX_RR_MS:
-                out.append(EcgInterval(peak_s, rr_ms))
+            if rr_ms > MAX_RR_MS:
+                self._lost = True
+                continue
+            gap_from_s = self._last_interval_s if self._lost else None
+            self._lost = False
+            self._last_interval_s = peak_s
+            out.append(EcgInterval(peak_s, rr_ms, gap_from_s))
         return out

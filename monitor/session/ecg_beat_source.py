@@ -21,12 +21,15 @@ from collections.abc import AsyncIterator
 
 import numpy as np
 
-from drivers.events import EcgSamples, SourceEvent
+from drivers.events import EcgSamples, SignalGap, SourceEvent
 from drivers.hrs import rr_packet
 from drivers.source import HeartRateSource
 from monitor.core.ecg_peaks import MIN_SAMPLE_HZ
 from monitor.core.ecg_rr import EcgIntervals
 from monitor.user_errors import UserError
+
+ECG_GAP_REASON = "ECG interrupted"
+"""Why the beats stopped: the ECG broke off or showed no heartbeat for a while."""
 
 
 class EcgBeatSource:
@@ -45,7 +48,8 @@ class EcgBeatSource:
         """ECG runs received so far."""
 
     async def events(self) -> AsyncIterator[SourceEvent]:
-        """Every event of the source but its ECG runs; a packet per RR interval found in them.
+        """Every event of the source but its ECG runs; a packet per RR interval found in them,
+        after a :class:`~drivers.events.SignalGap` where the ECG lost the heartbeat.
 
         Raises
         ------
@@ -64,6 +68,11 @@ class EcgBeatSource:
             except ValueError as error:
                 raise UserError(f"{error}; at least {MIN_SAMPLE_HZ:g} Hz is needed") from None
             for interval in found:
+                if interval.gap_from_s is not None:
+                    # The beats stop at the last one before the lost stretch; the next packet
+                    # anchors afresh at its own time (docs/architecture.md, Time).
+                    start_s = interval.t_s - interval.rr_ms / 1000.0
+                    yield SignalGap(interval.gap_from_s, start_s, ECG_GAP_REASON)
                 packet = rr_packet(interval.rr_ms, interval.t_s)
                 if packet is not None:
                     yield packet
