@@ -53,7 +53,7 @@ class StreamingRPeakDetector:
 
     def __init__(self, sample_hz: float, decision_lag_s: float = 0.6) -> None:
         if not np.isfinite(sample_hz) or sample_hz < MIN_SAMPLE_HZ:
-            raise ValueError(f"ECG sample rate {sample_hz} Hz is too low for QRS detection")
+            raise ValueError(f"ECG sample rate {sample_hz:g} Hz is too low for QRS detection")
         self.sample_hz = float(sample_hz)
         self._lag_n = round(decision_lag_s * sample_hz)
         self._sos = butter(2, BAND_HZ, btype="bandpass", fs=sample_hz, output="sos")
