@@ -234,7 +234,9 @@ def ecg_inlet(seconds: float) -> None:
     )
     # The sender's liblsl as quiet as ours (drivers/lsl_quiet.py).
     env = {**os.environ, "LSLAPICFG": str(ROOT / "drivers" / "lsl_api.cfg")}
-    sender = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
+    sender = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env
+    )
     latencies_s: list[float] = []
     detect_cpu_s = [0.0]
     source = EcgBeatSource(LslInletSource(name))
