@@ -34,9 +34,11 @@ HANG_GUARD_S = 90.0
 """Only so a broken inlet fails the test instead of hanging it; never an assertion."""
 
 
-def ecg_outlet(name: str, sample_hz: float, channels: list[tuple[str, str]]) -> pylsl.StreamOutlet:
+def ecg_outlet(
+    name: str, sample_hz: float, channels: list[tuple[str, str]], stream_type: str = "ECG"
+) -> pylsl.StreamOutlet:
     """An ECG outlet whose header describes its channels as the XDF meta-data conventions say."""
-    info = pylsl.StreamInfo(name, "ECG", len(channels), sample_hz, pylsl.cf_float32, name)
+    info = pylsl.StreamInfo(name, stream_type, len(channels), sample_hz, pylsl.cf_float32, name)
     described = info.desc().append_child("channels")
     for label, unit in channels:
         node = described.append_child("channel")
@@ -67,10 +69,12 @@ def send_when_connected(
 
 
 @pytest.mark.parametrize(
-    ("sample_hz", "unit", "to_unit", "chunk_n", "channel"),
+    ("sample_hz", "unit", "to_unit", "chunk_n", "channel", "stream_type"),
     [
-        (130.0, "microvolts", 1.0, 73, None),  # one channel, as a Polar H10 bridge sends it
-        (500.0, "mV", 1e-3, 50, "ecg ii"),  # an amplifier's channels, one chosen by its label
+        # One channel, as a Polar H10 bridge sends it: read as ECG by its type.
+        (130.0, "microvolts", 1.0, 73, None, "ECG"),
+        # An amplifier's channels (type EXG, read as ECG when asked), one chosen by its label.
+        (500.0, "mV", 1e-3, 50, "ecg ii", "EXG"),
     ],
 )
 def test_an_lsl_ecg_stream_drives_a_session_whose_beats_are_the_true_intervals(
@@ -80,6 +84,7 @@ def test_an_lsl_ecg_stream_drives_a_session_whose_beats_are_the_true_intervals(
     to_unit: float,
     chunk_n: int,
     channel: str | None,
+    stream_type: str,
 ) -> None:
     true_rr_ms = np.loadtxt(DATA / "rest_rri.txt")[:BEATS].astype(float)
     true_beats_s = beat_times_from_rr(true_rr_ms, start_s=1.0)
@@ -96,12 +101,16 @@ def test_an_lsl_ecg_stream_drives_a_session_whose_beats_are_the_true_intervals(
         ).ecg_uv
         samples = np.column_stack((noise[:, 0], ecg.ecg_uv * to_unit, 0.6 * other * to_unit))
     name = f"SMEcg-{uuid.uuid4().hex[:10]}"
-    outlet = ecg_outlet(name, sample_hz, layout)
+    outlet = ecg_outlet(name, sample_hz, layout, stream_type)
     lsl_start_s = pylsl.local_clock()
     sender = send_when_connected(outlet, samples, lsl_start_s + ecg.t_s, chunk_n)
 
     options = LiveOptions(
-        lsl_inlet=name, lsl_channel=channel, out=tmp_path / "ecg.sqlite", client_code="T017"
+        lsl_inlet=name,
+        lsl_inlet_kind=None if stream_type == "ECG" else "ECG",
+        lsl_channel=channel,
+        out=tmp_path / "ecg.sqlite",
+        client_code="T017",
     )
     seen: list[float] = []
 
