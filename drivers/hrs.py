@@ -17,6 +17,7 @@ then    RR intervals, uint16 LE each, unit 1/1024 s, as many as fit (only if bit
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from drivers.events import ContactChanged, HeartRatePacket, SignalGap
@@ -260,6 +261,37 @@ def encode_heart_rate_measurement(
         for rr in rr_ms:
             body += rr_ms_to_units(rr).to_bytes(2, "little")
     return bytes([flags]) + bytes(body)
+
+
+MAX_RR_MS = 65_535 * 1000 / RR_UNITS_PER_S
+"""The longest interval a Heart Rate Measurement can carry (uint16 in 1/1024 s)."""
+
+
+def rr_packet(rr_ms: float, arrival_s: float) -> HeartRatePacket | None:
+    """One RR interval from a source without notifications of its own, as a strap's would be.
+
+    The payload is encoded as a Heart Rate Measurement (:func:`encode_heart_rate_measurement`)
+    so the session file stores a notification that replay re-parses like a strap's; the
+    interval is therefore quantized to the strap unit of 1/1024 s (at most 0.49 ms off). The
+    heart rate is the beat's own, 60000 / RR.
+
+    Parameters
+    ----------
+    rr_ms : float
+        The interval, in ms.
+    arrival_s : float
+        When the beat that ends it happened (for lab streams, the beat's own time stamp).
+
+    Returns
+    -------
+    HeartRatePacket or None
+        ``None`` for a value that is no interval (NaN, zero, negative, over 64 s).
+    """
+    if not (math.isfinite(rr_ms) and 0 < rr_ms < MAX_RR_MS):
+        return None
+    hr_bpm = min(255, round(60_000.0 / rr_ms))
+    raw = encode_heart_rate_measurement(hr_bpm, (float(rr_ms),), hr_uint16=False)
+    return parse_heart_rate_measurement(raw, arrival_s)
 
 
 def parse_body_sensor_location(payload: bytes | bytearray) -> str:

@@ -43,8 +43,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument(
         "--lsl-inlet",
         metavar="STREAM",
-        help="record the beats of another program's LSL RR stream of this name (first channel "
-        "RR in ms, stamped at the beat)",
+        help="record from another program's LSL stream of this name: an RR stream (first "
+        "channel RR in ms, stamped at the beat) or an ECG stream (type ECG, unit in its header), "
+        "whose R peaks become the beats",
+    )
+    parser.add_argument(
+        "--lsl-inlet-type",
+        choices=("RR", "ECG"),
+        help="with --lsl-inlet: read the stream as RR or ECG whatever its type says (default: "
+        "ECG for a stream of type ECG, else RR)",
+    )
+    parser.add_argument(
+        "--lsl-channel",
+        metavar="LABEL|N",
+        help="with --lsl-inlet: the ECG stream's channel, by its label or number from 1 (needed "
+        "when the stream has several)",
     )
     parser.add_argument(
         "--h10",
@@ -172,6 +185,10 @@ def options_from(args: argparse.Namespace) -> LiveOptions:
             "--therapist-cue needs the therapist's strap (--therapist-device or "
             "--therapist-simulate)"
         )
+    lsl_inlet = getattr(args, "lsl_inlet", None)
+    for flag in ("lsl_inlet_type", "lsl_channel"):
+        if getattr(args, flag, None) is not None and lsl_inlet is None:
+            raise CliError(f"--{flag.replace('_', '-')} goes with --lsl-inlet STREAM")
     reused = None
     if getattr(args, "reuse_baseline", False):
         from monitor.recording.client_sessions import latest_baseline
@@ -204,7 +221,9 @@ def options_from(args: argparse.Namespace) -> LiveOptions:
         therapist_lag_s=lag_s,
         therapist_cue=therapist_cue,
         lsl_name=lsl_name_from(args),
-        lsl_inlet=getattr(args, "lsl_inlet", None),
+        lsl_inlet=lsl_inlet,
+        lsl_inlet_kind=getattr(args, "lsl_inlet_type", None),
+        lsl_channel=getattr(args, "lsl_channel", None),
     )
 
 
@@ -258,8 +277,9 @@ def run(args: argparse.Namespace) -> int:
         # Creating the session file failed (read-only folder, full disk, ...): nothing was left.
         raise CliError(cannot_create_text(options, error)) from None
     except Exception as error:  # the strap's errors are typed in drivers.ble
-        if type(error).__name__ == "LslStreamNotFoundError":
-            raise CliError(str(error)) from None
+        lsl_error = lsl_stream_error_text(error)
+        if lsl_error is not None:
+            raise CliError(lsl_error) from None
         if type(error).__name__ == "StrapError":
             from drivers.ble import with_doctor_hint
 
@@ -267,6 +287,19 @@ def run(args: argparse.Namespace) -> int:
         raise
     print(f"session saved: {path}")
     return 0
+
+
+def lsl_stream_error_text(error: BaseException) -> str | None:
+    """The one line for an LSL stream that cannot be read (:mod:`drivers.lsl_stream_layout`),
+    with the flag that fixes it; ``None`` for any other error."""
+    import sys
+
+    layout = sys.modules.get("drivers.lsl_stream_layout")  # loaded only by an LSL inlet
+    if layout is None or not isinstance(error, layout.LslStreamError):
+        return None
+    if isinstance(error, layout.LslChannelChoiceError):
+        return f"{error} with --lsl-channel LABEL|N"
+    return str(error)
 
 
 def _read_marks_from_stdin(session: LiveSession) -> None:

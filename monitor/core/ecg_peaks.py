@@ -35,6 +35,8 @@ REFRACTORY_S = 0.250
 SEARCH_BACK_FACTOR = 1.66
 RELEARN_AFTER_S = 3.0
 BUFFER_S = 6.0
+MIN_SAMPLE_HZ = 2 * BAND_HZ[1] + 10.0
+"""The slowest ECG the detector takes: the band's top, twice over, and a margin."""
 
 
 class StreamingRPeakDetector:
@@ -50,8 +52,8 @@ class StreamingRPeakDetector:
     """
 
     def __init__(self, sample_hz: float, decision_lag_s: float = 0.6) -> None:
-        if not np.isfinite(sample_hz) or sample_hz < 2 * BAND_HZ[1] + 10.0:
-            raise ValueError(f"ECG sample rate {sample_hz} Hz is too low for QRS detection")
+        if not np.isfinite(sample_hz) or sample_hz < MIN_SAMPLE_HZ:
+            raise ValueError(f"ECG sample rate {sample_hz:g} Hz is too low for QRS detection")
         self.sample_hz = float(sample_hz)
         self._lag_n = round(decision_lag_s * sample_hz)
         self._sos = butter(2, BAND_HZ, btype="bandpass", fs=sample_hz, output="sos")

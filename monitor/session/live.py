@@ -119,7 +119,13 @@ class LiveOptions:
     therapist_disturbances: Disturbances | None = None
     """Simulated therapist only: drop-outs and artefacts of the therapist's strap."""
     lsl_inlet: str | None = None
-    """Record from the LSL RR stream of this name (another program's) instead of a strap."""
+    """Record from the LSL stream of this name (another program's) instead of a strap: RR, or
+    an ECG whose R peaks become the beats (:mod:`monitor.session.ecg_beat_source`)."""
+    lsl_inlet_kind: str | None = None
+    """Read the ``lsl_inlet`` stream as ``"RR"`` or ``"ECG"`` whatever its type (default: ECG
+    for a stream of type ECG, else RR)."""
+    lsl_channel: str | None = None
+    """The ``lsl_inlet`` ECG stream's channel (label or number from 1), when it has several."""
     lsl_name: str | None = None
     """Publish the session as LSL streams ``{lsl_name}-RR``, ``-HRV``, ``-Markers``
     (:mod:`monitor.session.lsl_outlets`); ``None``: no network streams (the default)."""
@@ -386,11 +392,16 @@ class LiveSession:
             return self._given_source, kind, options.device or "simulator"
         if options.lsl_inlet is not None:
             from drivers.lsl_inlet import LslInletSource
+            from drivers.lsl_stream_layout import InletKind
+            from monitor.session.ecg_beat_source import EcgBeatSource
 
             # Recorded as a live device named after the stream: the file's schema knows no
-            # "lsl" source kind yet (that needs a schema version step).
+            # "lsl" source kind yet (that needs a schema version step). An ECG stream's beats
+            # are its R peaks; an RR stream passes the adapter unchanged.
             name = options.lsl_inlet
-            return LslInletSource(name), SourceKind.BLE, f"LSL stream {name}"
+            read_as = None if options.lsl_inlet_kind is None else InletKind(options.lsl_inlet_kind)
+            inlet = LslInletSource(name, kind=read_as, channel=options.lsl_channel)
+            return EcgBeatSource(inlet), SourceKind.BLE, f"LSL stream {name}"
         if options.simulate:
             simulated = SimulatedH10Source if options.h10 else SimulatedHeartRateSource
             source = simulated(
