@@ -22,6 +22,7 @@ from machine import machine
 
 from drivers.simulator import simulated_rr
 from monitor.core.artefacts import StreamingArtefactFilter
+from monitor.core.breath_count import count_breaths
 from monitor.core.engine import HrvEngine
 from monitor.core.settings import HrvWindows
 from monitor.timeline import parallel_timeline
@@ -56,6 +57,20 @@ def streaming_filter_cost_us(t_s: np.ndarray, rr_ms: np.ndarray) -> np.ndarray:
         artefact_filter.take_raw_decisions()
         costs[i] = clock() - start
     return costs * 1e6
+
+
+def breath_count_cost_us(t_s: np.ndarray, nn_ms: np.ndarray) -> np.ndarray:
+    """Per-beat cost (µs) of counting breaths in the 64-s window ending at each beat (issue #14;
+    part of the whole live set above)."""
+    window_s = HrvWindows().coherence_s
+    costs = []
+    clock = time.perf_counter
+    for end in range(int(np.searchsorted(t_s, t_s[0] + window_s)), t_s.size):
+        start = int(np.searchsorted(t_s, t_s[end] - window_s, side="right"))
+        began = clock()
+        count_breaths(t_s[start : end + 1], nn_ms[start : end + 1])
+        costs.append(clock() - began)
+    return np.asarray(costs) * 1e6
 
 
 def neurokit_cost_ms(t_s: np.ndarray, rr_ms: np.ndarray, samples: int, full: bool) -> float:
@@ -99,6 +114,11 @@ def main() -> None:
     print(
         f"  of which the streaming artefact filter: median {np.median(filter_us):.1f} us, "
         f"p99 {np.percentile(filter_us, 99):.1f} us"
+    )
+    count_us = breath_count_cost_us(t_s, rr_ms)
+    print(
+        f"  of which the breath count: median {np.median(count_us):.0f} us, "
+        f"p99 {np.percentile(count_us, 99):.0f} us"
     )
 
     nk_tf_ms = neurokit_cost_ms(t_s, rr_ms, NEUROKIT_SAMPLES, full=False)
