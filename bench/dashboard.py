@@ -10,11 +10,11 @@ a temporary folder), exactly as ``session-monitor demo`` does. Four runs:
 3. **Memory**: a ``--memory-hours`` (3) hour session run at ``--memory-speed`` (120×); resident
    memory sampled every 10 simulated minutes; growth after the first 10 minutes.
 4. **A Polar H10 at 1×** (issue #16): the same dashboard fed a simulated H10 at real time
-   (bench/h10_feed.py: a beat notification per beat, ECG at 130 Hz in 73-sample PMD frames, ACC
-   at 50 Hz), so the engine checks every beat against the ECG, estimates breathing from the ACC
-   and the ECG strip is live; the CPU share of the whole GUI process over ``--h10-s`` seconds,
-   and what drawing the strip costs. With ``--screenshot-dir`` a picture of the dashboard with
-   the strip is saved at the end.
+   (drivers/simulated_h10_stream.py, as ``demo --h10``: a beat notification per beat, ECG at
+   130 Hz in 73-sample PMD frames, ACC at 50 Hz), so the engine checks every beat against the
+   ECG, estimates breathing from the ACC and the ECG strip is live; the CPU share of the whole
+   GUI process over ``--h10-s`` seconds, and what drawing the strip costs. With
+   ``--screenshot-dir`` a picture of the dashboard with the strip is saved at the end.
 
 Latency is measured from the moment the simulator hands a notification to the session (its
 "arrival": the source yields it on the worker thread) to the end of the first repaint of the
@@ -48,7 +48,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from h10_feed import H10BenchSource
 from machine import machine
 from PySide6.QtCore import QEvent, QEventLoop, QTimer
 
@@ -195,20 +194,18 @@ def open_window(
     folder: Path, speed: float, duration_s: float | None, h10_s: float | None = None
 ) -> BenchWindow:
     """A dashboard running a simulated session at ``speed``, recording into ``folder``; with
-    ``h10_s``, fed ``h10_s`` seconds of a simulated H10 at 1x instead (bench/h10_feed.py)."""
+    ``h10_s``, ``h10_s`` seconds of the simulated Polar H10 at 1x instead (``demo --h10``'s
+    source, drivers/simulated_h10_stream.py)."""
     stamps = _Stamps()
-    session_class = timed_session_factory(stamps)
-    if h10_s is None:
-        runner = SessionRunner(session_factory=session_class)
-    else:
-        feed_s = h10_s
-
-        def h10_session(options: LiveOptions) -> LiveSession:
-            return session_class(options, source=H10BenchSource(feed_s))
-
-        runner = SessionRunner(session_factory=h10_session)
+    runner = SessionRunner(session_factory=timed_session_factory(stamps))
+    h10 = h10_s is not None
     options = LiveOptions(
-        simulate=True, speed=speed, duration_s=duration_s, folder=folder, client_code="BENCH"
+        simulate=True,
+        speed=1.0 if h10 else speed,
+        duration_s=h10_s if h10 else duration_s,
+        folder=folder,
+        client_code="BENCH",
+        h10=h10,
     )
     window = BenchWindow(options, DashboardSettings(), runner=runner, demo=True, stamps=stamps)
     window.resize(1440, 900)
