@@ -202,7 +202,10 @@ def options_from(args: argparse.Namespace) -> LiveOptions:
         say(f"reusing the baseline of {found[1].name}")
     h10 = bool(getattr(args, "h10", False))
     if h10 and getattr(args, "lsl_inlet", None) is not None:
-        raise CliError("--h10 needs --simulate or --device (a Polar H10 over Bluetooth; an LSL stream is read as it is)")
+        raise CliError(
+            "--h10 needs --simulate or --device (a Polar H10 over Bluetooth; "
+            "an LSL stream is read as it is)"
+        )
     return LiveOptions(
         h10=h10,
         device=getattr(args, "device", None),
