@@ -118,12 +118,6 @@ class SourceStatus:
     :mod:`drivers.ble`): ``"ecg,acc"``, ``"ecg"``, ``"acc"``, ``"none"`` (it has none), ``"off"``
     (not asked for), or ``""`` (not said: the simulator, replay of an older file)."""
 
-    @property
-    def data_label(self) -> str:
-        """Which data the strap gives: "HR only", "HR + ECG", "HR + ECG + ACC", "HR + ACC"."""
-        raw = [name for name, present in (("ECG", self.ecg), ("ACC", self.acc)) if present]
-        return " + ".join(["HR", *raw]) if raw else "HR only"
-
 
 @dataclass(frozen=True)
 class SessionUpdate:

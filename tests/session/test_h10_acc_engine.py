@@ -35,7 +35,7 @@ def test_breathing_rate_comes_from_the_chest_within_one_breath(breaths_per_min: 
     assert last.breaths_per_min is not None
     assert abs(last.breaths_per_min - true_rate) < 1.0
     assert engine.breathing_now() == last
-    assert engine.status.data_label == "HR + ACC"
+    assert (engine.status.ecg, engine.status.acc) == (False, True)
 
 
 def test_without_acc_the_breathing_rate_is_the_rsa_estimate() -> None:

@@ -89,25 +89,25 @@ def test_engine_status_says_which_data_the_strap_gives() -> None:
     sc = artefact_scenario(5, beats=60)
     rr_only, with_ecg = h10_events(sc, 5)
     engine = SessionEngine()
-    assert engine.status.data_label == "HR only"
+    assert (engine.status.ecg, engine.status.acc) == (False, False)
     for e in rr_only[:5]:
         engine.handle(e)
-    assert engine.status.data_label == "HR only"
+    assert (engine.status.ecg, engine.status.acc) == (False, False)
     engine = SessionEngine()
     for e in with_ecg:
         engine.handle(e)
-    assert engine.status.data_label == "HR + ECG"
+    assert (engine.status.ecg, engine.status.acc) == (True, False)
 
 
 def test_beats_go_by_rr_alone_when_the_ecg_stops() -> None:
-    """ECG for the first half only: no beat is lost, and the status drops back to HR only."""
+    """ECG for the first half only: no beat is lost, and the status drops back to no ECG."""
     sc = artefact_scenario(6, beats=200)
     _, with_ecg = h10_events(sc, 6)
     cut_s = 90.0
     events = [e for e in with_ecg if not (hasattr(e, "ecg_uv") and e.arrival_s > cut_s)]
     engine = SessionEngine()
     updates = [u for e in events for u in engine.handle(e)] + engine.finish()
-    assert engine.status.data_label == "HR only"
+    assert (engine.status.ecg, engine.status.acc) == (False, False)
     classes = [d for u in updates for d in u.beat_classes]
     raw_beats = [u.raw_beat for u in updates if u.raw_beat is not None]
     assert sorted(d.index for d in classes) == list(range(len(raw_beats)))
