@@ -214,14 +214,15 @@ def breaths_per_min_of_windows(
     )
 
 
-@functools.lru_cache(maxsize=128)
+@functools.lru_cache(maxsize=8)
 def _band_pass_matrix(samples: int) -> np.ndarray:
     """:func:`scipy.signal.sosfiltfilt` with ``_SOS`` over ``samples`` points, as a matrix.
 
     The zero-phase filter (odd-extension padding included) is linear in its input, so for one
     length it is one matrix: applying it costs a matrix-vector product (~6 µs at 256 samples)
     instead of the filter's ~330 µs (timeit on the project's 2-core machine). A test holds the
-    two equal. Windows of 64 s at 4 Hz take a handful of lengths.
+    two equal. Windows of 64 s at 4 Hz take a handful of lengths (252-256 samples, 0.5 MB a
+    matrix), hence the small cache.
     """
     # Column-major: OpenBLAS's matrix-vector product took 6 µs on it against 51 µs row-major.
     matrix = np.asfortranarray(sosfiltfilt(_SOS, np.eye(samples), axis=0))
