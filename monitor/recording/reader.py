@@ -40,7 +40,9 @@ from monitor.recording.model import (
     source_event_from_session,
 )
 from monitor.recording.session_file import (
+    MAX_RAW_SAMPLE_HZ,
     RAW_DATA_TABLES,
+    RAW_RUN_MARGIN_S,
     RAW_SAMPLE_DTYPE,
     SESSION_TABLES,
     THERAPIST_SOURCE,
@@ -188,11 +190,22 @@ class SessionReader:
             return None
         runs = []
         width = 4 * axes
-        for seq, _, _, hz, blob in rows:
-            if len(blob) % width or not hz > 0:
+        # A run must lie within the session's notifications, at a rate a strap can have: a
+        # damaged or crafted time or rate would otherwise make an export of the whole session's
+        # signal ask for any amount of memory.
+        (last_s,) = self._query("SELECT max(arrival_s) FROM packets")[0]
+        latest_s = (0.0 if last_s is None else float(last_s)) + RAW_RUN_MARGIN_S
+        for seq, start_s, _, hz, blob in rows:
+            if len(blob) % width or not 0 < hz <= MAX_RAW_SAMPLE_HZ:
                 raise UnreadableFileError(
                     f"{self.path}: damaged session file ({table} row {seq}: "
                     f"{len(blob)} bytes of samples at {hz} Hz)"
+                )
+            run_s = len(blob) / width / hz
+            if not (-RAW_RUN_MARGIN_S <= start_s and start_s + run_s <= latest_s):
+                raise UnreadableFileError(
+                    f"{self.path}: damaged session file ({table} row {seq}: samples at "
+                    f"{start_s:g} s, outside the session's {latest_s - RAW_RUN_MARGIN_S:g} s)"
                 )
             values = np.frombuffer(bytes(blob), dtype=RAW_SAMPLE_DTYPE).astype(np.int32)
             runs.append(values.reshape(-1, 3) if axes == 3 else values)

@@ -177,6 +177,11 @@ RAW_DATA_TABLES = ("ecg_runs", "acc_runs")
 
 RAW_SAMPLE_DTYPE = "<i4"
 """How ``ecg_runs.samples`` and ``acc_runs.xyz`` store a sample: little-endian int32."""
+MAX_RAW_SAMPLE_HZ = 1000.0
+"""The highest rate a stored ECG or ACC run may have (the H10 gives 130 Hz ECG and 25-200 Hz
+ACC); a higher one is damage."""
+RAW_RUN_MARGIN_S = 60.0
+"""How far a stored run may lie before the session's start or after its last notification."""
 
 THERAPIST_SOURCE = "therapist"
 """``data["source"]`` of the therapist strap's events."""

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -92,3 +94,43 @@ def test_a_damaged_run_is_one_line_naming_the_row(tmp_path: Path) -> None:
         read_session(path)
     message = str(caught.value)
     assert "ecg_runs row 1" in message and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("start_s", 1e9),  # far after the session's last notification
+        ("start_s", -1e6),  # long before its start
+        ("start_s", float("inf")),  # (SQLite stores a NaN as NULL, refused by the schema)
+        ("sample_hz", 1e6),  # no strap samples that fast
+        ("sample_hz", 1e-6),  # a few samples spread over days
+    ],
+)
+def test_a_run_outside_the_session_is_damage_not_an_allocation(
+    tmp_path: Path, column: str, value: float
+) -> None:
+    """A crafted run time or rate is one line naming the row (before the bound, exporting such
+    a file to EDF+ asked numpy for 30 GiB and ended in a traceback)."""
+    path = tmp_path / "crafted.sqlite"
+    writer = SessionWriter.create(make_metadata(), path)
+    raw = encode_heart_rate_measurement(60, (1000.0,), contact=True)
+    writer.add_source_event(HeartRatePacket(30.0, 60, (1000.0,), True, None, raw))
+    writer.add_source_event(ecg_run(0.0, 0))
+    writer.add_source_event(ecg_run(73 / 130.0, 73))
+    writer.close()
+    with sqlite3.connect(path) as db:
+        db.execute(f"UPDATE ecg_runs SET {column} = ? WHERE seq = 1", (value,))
+    db.close()
+    with pytest.raises(UnreadableFileError) as caught:
+        read_session(path)
+    message = str(caught.value)
+    assert "ecg_runs row 1" in message and "\n" not in message
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor", "export", str(path), "--format", "edf"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "ecg_runs row 1" in result.stderr
