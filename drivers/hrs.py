@@ -263,7 +263,7 @@ def encode_heart_rate_measurement(
     return bytes([flags]) + bytes(body)
 
 
-MAX_RR_MS = 65_535 * 1000 / RR_UNITS_PER_S
+MAX_ENCODABLE_RR_MS = 65_535 * 1000 / RR_UNITS_PER_S
 """The longest interval a Heart Rate Measurement can carry (uint16 in 1/1024 s)."""
 
 
@@ -287,7 +287,7 @@ def rr_packet(rr_ms: float, arrival_s: float) -> HeartRatePacket | None:
     HeartRatePacket or None
         ``None`` for a value that is no interval (NaN, zero, negative, over 64 s).
     """
-    if not (math.isfinite(rr_ms) and 0 < rr_ms < MAX_RR_MS):
+    if not (math.isfinite(rr_ms) and 0 < rr_ms < MAX_ENCODABLE_RR_MS):
         return None
     hr_bpm = min(255, round(60_000.0 / rr_ms))
     raw = encode_heart_rate_measurement(hr_bpm, (float(rr_ms),), hr_uint16=False)

@@ -31,7 +31,6 @@ from drivers.events import (
     ConnectionState,
     DeviceInfo,
     EcgSamples,
-    HeartRatePacket,
     SourceEvent,
     StateChanged,
 )
@@ -47,16 +46,10 @@ from drivers.lsl_stream_layout import (
 
 quiet_liblsl()  # before liblsl's first call, which reads its configuration
 
-__all__ = ["LslInletSource", "LslStreamNotFoundError", "packet_from_sample", "stream_channels"]
+__all__ = ["LslInletSource", "LslStreamNotFoundError", "stream_channels"]
 
 PULL_TIMEOUT_S = 0.2
 """How long one pull waits for samples before the source looks whether it was asked to stop."""
-
-
-def packet_from_sample(rr_ms: float, arrival_s: float) -> HeartRatePacket | None:
-    """One RR sample as a strap's notification would carry it, parsed
-    (:func:`drivers.hrs.rr_packet`: the strap's 1/1024-s unit; ``None`` for no interval)."""
-    return rr_packet(rr_ms, arrival_s)
 
 
 def stream_channels(info: pylsl.StreamInfo) -> list[tuple[str, str]]:
@@ -156,7 +149,7 @@ class LslInletSource:
             offset_s = inlet.time_correction(timeout=self.resolve_timeout_s)
             to_monotonic_s = time.monotonic() - pylsl.local_clock()
             for sample, stamp in zip(chunk, stamps, strict=True):
-                packet = packet_from_sample(sample[0], stamp + offset_s + to_monotonic_s)
+                packet = rr_packet(sample[0], stamp + offset_s + to_monotonic_s)
                 if packet is not None:
                     yield packet
 

@@ -153,7 +153,7 @@ def lsl_name_from(args: argparse.Namespace) -> str | None:
 
 def options_from(args: argparse.Namespace) -> LiveOptions:
     """Check the flags and build :class:`LiveOptions` (shared with the dashboard and demo)."""
-    from monitor.session.live import LiveOptions
+    from monitor.session.live import LiveOptions, h10_problem
 
     if args.duration is not None and not (math.isfinite(args.duration) and args.duration > 0):
         raise CliError(f"--duration must be a positive number of seconds, got {args.duration}")
@@ -200,14 +200,8 @@ def options_from(args: argparse.Namespace) -> LiveOptions:
             raise CliError(f"no earlier session of {args.client} with a clean baseline in {folder}")
         reused = found[0]
         say(f"reusing the baseline of {found[1].name}")
-    h10 = bool(getattr(args, "h10", False))
-    if h10 and getattr(args, "lsl_inlet", None) is not None:
-        raise CliError(
-            "--h10 needs --simulate or --device (a Polar H10 over Bluetooth; "
-            "an LSL stream is read as it is)"
-        )
-    return LiveOptions(
-        h10=h10,
+    options = LiveOptions(
+        h10=bool(getattr(args, "h10", False)),
         device=getattr(args, "device", None),
         adapter=args.adapter,
         simulate=bool(getattr(args, "simulate", False)),
@@ -228,6 +222,9 @@ def options_from(args: argparse.Namespace) -> LiveOptions:
         lsl_inlet_kind=getattr(args, "lsl_inlet_type", None),
         lsl_channel=getattr(args, "lsl_channel", None),
     )
+    if (problem := h10_problem(options)) is not None:
+        raise CliError(problem)  # before a window opens: the one rule of LiveSession
+    return options
 
 
 def _check_record_out(out: Path) -> None:

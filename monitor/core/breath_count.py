@@ -94,7 +94,6 @@ class BreathCount:
 
     breaths_per_min: float
     cycle_cv: float
-    maxima_s: tuple[float, ...]
 
 
 def count_breaths(t_s: np.ndarray, nn_ms: np.ndarray) -> BreathCount:
@@ -120,7 +119,7 @@ def count_breaths(t_s: np.ndarray, nn_ms: np.ndarray) -> BreathCount:
     """
     maxima = breath_maxima_s(t_s, nn_ms).tolist()
     if len(maxima) < MIN_BREATHS:
-        return BreathCount(math.nan, math.nan, tuple(maxima))
+        return BreathCount(math.nan, math.nan)
     # Plain floats from here: a minute holds a few dozen breaths at most, where numpy's
     # per-call overhead would be most of the cost (this runs on every beat).
     in_span = maxima[bisect.bisect_right(maxima, float(t_s[-1]) - COUNT_SPAN_S) :]
@@ -131,7 +130,7 @@ def count_breaths(t_s: np.ndarray, nn_ms: np.ndarray) -> BreathCount:
     cycle_cv = spread_s / mean_s
     regular = len(in_span) >= MIN_BREATHS and cycle_cv <= MAX_CYCLE_CV
     rate = len(in_span) * 60.0 / COUNT_SPAN_S if regular else math.nan
-    return BreathCount(rate, cycle_cv, tuple(maxima))
+    return BreathCount(rate, cycle_cv)
 
 
 def breath_maxima_s(t_s: np.ndarray, nn_ms: np.ndarray) -> np.ndarray:

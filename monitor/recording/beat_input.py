@@ -208,10 +208,5 @@ def breathing_of(beats: BeatInput, rsa_breaths_per_min: float | None) -> Session
     acc = beats.acc
     if acc is None or len(acc) == 0:
         return session_breathing(None, None, None, rsa_breaths_per_min)
-    rates, counts = np.unique(acc.sample_hz, return_counts=True)
-    hz = float(rates[np.argmax(counts)])
-    same = [i for i in range(len(acc)) if acc.sample_hz[i] == hz]
-    t_s = np.concatenate([acc.start_s[i] + np.arange(len(acc.runs[i])) / hz for i in same])
-    acc_mg = np.concatenate([acc.runs[i] for i in same]).astype(float)
-    order = np.argsort(t_s, kind="stable")
-    return session_breathing(t_s[order], acc_mg[order], hz, rsa_breaths_per_min)
+    t_s, acc_mg, hz = acc.at_native_rate()
+    return session_breathing(t_s, acc_mg.astype(float), hz, rsa_breaths_per_min)

@@ -201,12 +201,6 @@ class _RawSignal:
     transducer: str
 
 
-def _native_hz(runs: RecordedSamples) -> float:
-    """The most common rate of the runs (the stream's own)."""
-    rates, counts = np.unique(runs.sample_hz, return_counts=True)
-    return float(rates[np.argmax(counts)])
-
-
 def raw_samples_on_grid(
     runs: RecordedSamples, offset_s: float, n_records: int
 ) -> tuple[int, np.ndarray]:
@@ -226,7 +220,7 @@ def raw_samples_on_grid(
     (sample_hz, values) : tuple of int and numpy.ndarray
         ``values`` has ``n_records * sample_hz`` rows (and the runs' axes).
     """
-    hz = _native_hz(runs)
+    hz = runs.native_hz()
     n = n_records * RECORD_DURATION_S * round(hz)
     shape = (n,) if runs.runs[0].ndim == 1 else (n, runs.runs[0].shape[1])
     grid = np.zeros(shape)
@@ -251,12 +245,6 @@ def _raw_signals(session: RecordedSession, offset_s: float, n_records: int) -> l
             column = np.ascontiguousarray(acc[:, axis])
             signals.append(_RawSignal(f"ACC {name}", "mg", hz, column, "strap accelerometer"))
     return signals
-
-
-def _raw_end_s(runs: RecordedSamples | None) -> float:
-    if runs is None:
-        return 0.0
-    return float(np.max(runs.start_s + np.array([len(r) for r in runs.runs]) / runs.sample_hz))
 
 
 def _raw_header(signal: _RawSignal) -> dict[str, str | int | float | None]:
@@ -311,8 +299,7 @@ def export_edf(session: RecordedSession, out: str | Path, *, overwrite: bool = F
         [
             0.0,
             *(onset + max(duration, 0.0) for onset, duration, _ in annotations),
-            _raw_end_s(session.ecg) + offset_s,
-            _raw_end_s(session.acc) + offset_s,
+            *(runs.end_s() + offset_s for runs in (session.ecg, session.acc) if runs is not None),
         ]
     )
     n_records = max(1, math.ceil(end_s / RECORD_DURATION_S) + 1)

@@ -319,6 +319,28 @@ class RecordedSamples:
             return np.empty(0, dtype=np.int32)
         return np.concatenate(self.runs)
 
+    def native_hz(self) -> float:
+        """The most common rate of the runs: the stream's own (a strap reconfigured between
+        connections may leave a few runs at another)."""
+        rates, counts = np.unique(self.sample_hz, return_counts=True)
+        return float(rates[np.argmax(counts)])
+
+    def end_s(self) -> float:
+        """When the last sample of any run ends (session time; 0 without runs)."""
+        if not self.runs:
+            return 0.0
+        lengths = np.array([len(run) for run in self.runs])
+        return float(np.max(self.start_s + lengths / self.sample_hz))
+
+    def at_native_rate(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """(times, samples, rate) of the runs at :meth:`native_hz`, in time order."""
+        hz = self.native_hz()
+        same = [i for i in range(len(self.runs)) if self.sample_hz[i] == hz]
+        t_s = np.concatenate([self.start_s[i] + np.arange(len(self.runs[i])) / hz for i in same])
+        values = np.concatenate([self.runs[i] for i in same])
+        order = np.argsort(t_s, kind="stable")
+        return t_s[order], values[order], hz
+
 
 @dataclass(frozen=True)
 class SessionEvent:

@@ -136,6 +136,17 @@ class LiveOptions:
         return self.therapist_simulate or self.therapist_device is not None
 
 
+def h10_problem(options: LiveOptions) -> str | None:
+    """Why ``options.h10`` cannot be had with this source (``None`` when it can): a Polar H10's
+    raw data comes from a strap over Bluetooth or the simulated one, never from an LSL stream."""
+    if options.h10 and not (options.simulate or options.device):
+        return (
+            "--h10 needs --simulate or --device (a Polar H10 over Bluetooth; "
+            "an LSL stream is read as it is)"
+        )
+    return None
+
+
 class LiveSession:
     """Run one live session.
 
@@ -166,8 +177,8 @@ class LiveSession:
         check_client_code(options.client_code)
         if not options.simulate and not options.device and not options.lsl_inlet:
             raise ValueError("choose a strap (--device NAME or ADDRESS) or --simulate")
-        if options.h10 and not (options.simulate or options.device):
-            raise ValueError("--h10 needs --simulate or --device (a Polar H10)")
+        if (problem := h10_problem(options)) is not None:
+            raise ValueError(problem)
         if options.therapist_simulate and not options.simulate:
             raise ValueError("a simulated therapist (--therapist-simulate) needs --simulate")
         self.options = options

@@ -19,8 +19,8 @@ import numpy as np
 import pylsl
 
 from drivers.events import ConnectionState, HeartRatePacket, SourceEvent, StateChanged
-from drivers.hrs import quantize_rr_ms
-from drivers.lsl_inlet import LslInletSource, packet_from_sample
+from drivers.hrs import quantize_rr_ms, rr_packet
+from drivers.lsl_inlet import LslInletSource
 from monitor.recording.reader import read_session
 from monitor.session.engine import SessionUpdate
 from monitor.session.live import LiveOptions, LiveSession
@@ -81,7 +81,7 @@ def test_an_lsl_rr_stream_drives_a_session_equal_to_one_from_the_same_beats(tmp_
     session = LiveSession(options, on_update=on_update, source=source)
     lsl_path = asyncio.run(session.run())
 
-    direct = [packet_from_sample(rr, float(t)) for rr, t in zip(rr_ms, stamps_s, strict=True)]
+    direct = [rr_packet(rr, float(t)) for rr, t in zip(rr_ms, stamps_s, strict=True)]
     options = LiveOptions(device="direct", out=tmp_path / "direct.sqlite", client_code="T017")
     direct_path = asyncio.run(LiveSession(options, source=Packets(direct)).run())  # type: ignore[arg-type]
 
