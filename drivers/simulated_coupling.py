@@ -16,6 +16,17 @@ rise together), a negative one anti-phase; a positive ``lag_s`` means the client
 negative one that the therapist does (the simulation can look ahead: both hearts are
 scripted).
 
+The therapist's vagal tone follows the client's in the same way: when the client's heart has a
+wandering vagal tone (``vagal_wander_ln`` of :func:`drivers.simulated_heart.heart_beats`), the
+therapist's log RSA amplitude takes on ``strength`` times the client's log vagal deviation
+``lag_s`` earlier, beside the therapist's own wander::
+
+    ln RSA_therapist(t) = ln RSA_own(t) + strength * v_client(t - lag)
+
+so that synchrony of RMSSD (:mod:`monitor.core.vagal_synchrony`) has a known answer too:
+co-regulation is described in both heart rate and vagal (RSA) terms (Palumbo et al. 2017,
+Pers Soc Psychol Rev 21:99).
+
 The client's beats come from a private copy of the client's simulated heart (same script and
 seed, same beats), so the two simulated straps share no state: each runs, drops out and
 reconnects on its own, as two real straps do.
@@ -31,6 +42,10 @@ from drivers.simulated_heart import Phase, SimulatedBeat
 
 MEAN_TAU_S = 60.0
 """Time constant of the client's mean heart period the therapist's coupling is measured from."""
+
+CO_REGULATION_VAGAL_WANDER_LN = 0.25
+"""Vagal-tone wander of a co-regulation simulation's hearts (SD of log RSA amplitude): RSA
+drifting by about a quarter either way over minutes, a change RMSSD shows in 15-s bins."""
 
 MAX_LAG_S = 30.0
 """Longest lead or lag the simulation accepts (synchrony looks at a few seconds)."""
@@ -61,15 +76,17 @@ class Coupling:
         if not -MAX_LAG_S <= self.lag_s <= MAX_LAG_S:
             raise ValueError(f"coupling lag must be within ±{MAX_LAG_S:g} s, got {self.lag_s}")
 
-    def period_ms(self) -> Callable[[float], float]:
-        """The term to add to the therapist's heart period, as a function of (increasing) time."""
-        return _LeaderPeriod(self.leader_beats(), self.strength, self.lag_s)
+    def term(self) -> LeaderTerm:
+        """What the client's heart adds to the therapist's, asked at increasing times."""
+        return LeaderTerm(self.leader_beats(), self.strength, self.lag_s)
 
 
-class _LeaderPeriod:
-    """``strength * (T_client(t - lag) - mean_client(t - lag))``, for increasing ``t``.
+class LeaderTerm:
+    """The therapist's share of the client's heart, for increasing ``t``.
 
-    The client's period is interpolated between the middles of its intervals.
+    :meth:`period_ms` is ``strength * (T_client(t - lag) - mean_client(t - lag))``,
+    :meth:`vagal_ln` is ``strength * v_client(t - lag)``; both interpolate the client between
+    the middles of its intervals.
 
     Called at every step of the heart model (20 times a simulated second), so it walks the
     client's beats forward once instead of searching them.
@@ -80,11 +97,11 @@ class _LeaderPeriod:
         self._strength = strength
         self._lag_s = lag_s
         self._mean_ms: float | None = None
-        # The two client beats around the time asked: (t_s, rr_ms, mean_ms) each.
-        self._before: tuple[float, float, float] | None = None
+        # The two client beats around the time asked: (t_s, rr_ms, mean_ms, vagal_ln) each.
+        self._before: tuple[float, float, float, float] | None = None
         self._after = self._next()
 
-    def _next(self) -> tuple[float, float, float]:
+    def _next(self) -> tuple[float, float, float, float]:
         beat = next(self._beats)
         if self._mean_ms is None:
             self._mean_ms = beat.rr_ms
@@ -93,18 +110,30 @@ class _LeaderPeriod:
             self._mean_ms += weight * (beat.rr_ms - self._mean_ms)
         # The interval's period belongs to its middle, not to the beat that ends it: so the
         # therapist follows the client's heart exactly ``lag_s`` later, not half a beat more.
-        return beat.t_s - beat.rr_ms / 2000.0, beat.rr_ms, self._mean_ms
+        return beat.t_s - beat.rr_ms / 2000.0, beat.rr_ms, self._mean_ms, beat.vagal_ln
 
-    def __call__(self, t_s: float) -> float:
+    def _around(self, t_s: float) -> tuple[float, float, float] | None:
+        """The client's period change and vagal deviation ``lag_s`` before ``t_s`` (and the
+        interpolation weight), or None before the client's first beat."""
         at_s = t_s - self._lag_s
         while self._after[0] <= at_s:
             self._before, self._after = self._after, self._next()
         if self._before is None:
-            return 0.0  # before the client's first beat: nothing to follow yet
-        (t0, rr0, mean0), (t1, rr1, mean1) = self._before, self._after
+            return None
+        (t0, rr0, mean0, v0), (t1, rr1, mean1, v1) = self._before, self._after
         weight = (at_s - t0) / (t1 - t0)
         change_ms = (rr0 - mean0) + weight * ((rr1 - mean1) - (rr0 - mean0))
-        return self._strength * change_ms
+        return change_ms, v0 + weight * (v1 - v0), weight
+
+    def period_ms(self, t_s: float) -> float:
+        """Added to the therapist's heart period at ``t_s`` (ms)."""
+        around = self._around(t_s)
+        return 0.0 if around is None else self._strength * around[0]
+
+    def vagal_ln(self, t_s: float) -> float:
+        """Added to the therapist's log RSA amplitude at ``t_s``."""
+        around = self._around(t_s)
+        return 0.0 if around is None else self._strength * around[1]
 
 
 def therapist_script(duration_s: float) -> tuple[Phase, ...]:

@@ -13,6 +13,11 @@ sinusoids RR model of ECGSYN (McSharry et al. 2003, IEEE Trans Biomed Eng 50:289
   fast breathing a small one.
 - ``LF`` — the ~0.1 Hz Mayer-wave oscillation of blood pressure control (ECGSYN's LF
   component; Malliani et al. 1991), with wandering frequency and amplitude.
+- ``vagal tone`` (optional, ``vagal_wander_ln``) — the RSA amplitude times ``exp(v(t))``, ``v``
+  an Ornstein–Uhlenbeck process of time constant :data:`VAGAL_WANDER_TAU_S`: vagal tone drifts
+  over minutes at rest as well as between phases. Off by default, so the validated scenarios
+  keep their beats; a co-regulation simulation turns it on so that the therapist's vagal tone
+  has something to follow (:mod:`drivers.simulated_coupling`).
 - ``noise`` — 1/f-like fluctuations, a sum of Ornstein–Uhlenbeck processes with log-spaced time
   constants (1–64 s), which approximates a 1/f spectrum over that band (Kaulakys 1999).
 
@@ -32,8 +37,9 @@ LF amplitude, noise), with linear transitions of ``ramp_s`` at each phase start;
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -43,6 +49,10 @@ RESONANCE_HZ = 0.1
 """Baroreflex resonance frequency (Vaschillo 2002: 0.075–0.11 Hz across adults)."""
 RESONANCE_Q = 1.5
 """Sharpness of the resonance: 6/min breathing gives ~3.3x the RSA of 15/min breathing."""
+
+VAGAL_WANDER_TAU_S = 60.0
+"""Time constant of the optional vagal-tone wander (minutes-long drifts, slower than breathing
+and the Mayer wave, so that it shows in RMSSD from one 15-s bin to the next)."""
 
 _STEP_S = 0.05  # IPFM integration step; the fastest component (breathing) is < 0.6 Hz
 _NOISE_TAUS_S = (1.0, 4.0, 16.0, 64.0)
@@ -242,6 +252,22 @@ class SimulatedBeat:
     t_s: float
     rr_ms: float
     breath_phase_rad: float = math.nan
+    vagal_ln: float = 0.0
+    """The heart's vagal tone at this beat: ln of its RSA amplitude over the first phase's
+    (the scripted changes and the wander together; what a coupled heart follows)."""
+
+
+class CouplingTerm(Protocol):
+    """What another person's heart adds to this one's, asked at increasing times
+    (:class:`drivers.simulated_coupling.LeaderTerm`)."""
+
+    def period_ms(self, t_s: float) -> float:
+        """Added to the heart period at ``t_s`` (ms)."""
+        ...
+
+    def vagal_ln(self, t_s: float) -> float:
+        """Added to the log RSA amplitude at ``t_s``."""
+        ...
 
 
 class _Normals:
@@ -300,7 +326,8 @@ def heart_beats(
     script: Sequence[Phase],
     seed: np.random.SeedSequence,
     resonance_hz: float = RESONANCE_HZ,
-    coupling_ms: Callable[[float], float] | None = None,
+    coupling: CouplingTerm | None = None,
+    vagal_wander_ln: float = 0.0,
 ) -> Iterator[SimulatedBeat]:
     """True beats of the simulated heart, endless, starting at 0 s (no strap, no artefacts).
 
@@ -312,9 +339,12 @@ def heart_beats(
         The physiology's own seed (:class:`drivers.simulator.HeartSimulator` spawns it).
     resonance_hz : float, optional
         The person's baroreflex resonance (see :class:`drivers.simulator.HeartSimulator`).
-    coupling_ms : callable, optional
-        ``coupling_ms(t_s)``: ms added to the heart period at ``t_s`` by another person's heart
+    coupling : CouplingTerm, optional
+        What another person's heart adds to the heart period and the RSA amplitude
         (:mod:`drivers.simulated_coupling`, a therapist in tune with the client).
+    vagal_wander_ln : float, optional
+        Standard deviation of the log vagal-tone wander (0: none). Its own random stream, so
+        that turning it on changes nothing else of the heart.
 
     Yields
     ------
@@ -329,6 +359,12 @@ def heart_beats(
     breathing_phase = 2 * math.pi * float(normals.draw())
     lf_phase = 2 * math.pi * float(normals.draw())
     noise_scale = 1.0 / math.sqrt(len(noise))
+    vagal_wander = None
+    if vagal_wander_ln > 0:
+        own_stream = np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, 1 << 20))
+        vagal_wander = _OrnsteinUhlenbeck(
+            VAGAL_WANDER_TAU_S, _STEP_S, _Normals(np.random.default_rng(own_stream))
+        )
 
     t_s = 0.0
     integral = 0.5 + 0.1 * normals.draw()  # start mid-cycle, not on a beat
@@ -351,13 +387,21 @@ def heart_beats(
         lf_phase += 2 * math.pi * lf_hz * _STEP_S
         lf_gain = max(0.0, 1.0 + 0.3 * lf_amplitude_wander.step())
         fluctuation = sum(process.step() for process in noise) * noise_scale
+        vagal_ln = 0.0 if vagal_wander is None else vagal_wander_ln * vagal_wander.step()
+        coupled_ms = 0.0
+        if coupling is not None:
+            coupled_ms = coupling.period_ms(t_s)
+            vagal_ln += coupling.vagal_ln(t_s)
+        if vagal_ln != 0.0:
+            rsa_ms *= math.exp(vagal_ln)
+        tone_ln = math.log(rsa_ms / script[0].rsa_ms) if rsa_ms > 0 < script[0].rsa_ms else 0.0
 
         period_ms = (
             60000.0 / hr_bpm
             + rsa_ms * resonance_gain(breathing_hz, resonance_hz) * math.sin(breathing_phase)
             + lf_ms * lf_gain * math.sin(lf_phase)
             + noise_ms * fluctuation
-            + (coupling_ms(t_s) if coupling_ms is not None else 0.0)
+            + coupled_ms
         )
         period_ms = max(period_ms, 250.0)  # above 240 bpm the model is meaningless
         step_integral = _STEP_S * 1000.0 / period_ms
@@ -368,7 +412,7 @@ def heart_beats(
             detected_s = beat_s + _R_PEAK_JITTER_MS / 1000.0 * normals.draw()
             if started:
                 yield SimulatedBeat(
-                    detected_s, (detected_s - last_detected_s) * 1000.0, breathing_phase
+                    detected_s, (detected_s - last_detected_s) * 1000.0, breathing_phase, tone_ln
                 )
             started = True
             last_detected_s = detected_s

@@ -108,6 +108,9 @@ class HeartSimulator:
     coupling : Coupling, optional
         This heart follows another's (a therapist in tune with the client; see
         :mod:`drivers.simulated_coupling` and :meth:`therapist_of`).
+    vagal_wander_ln : float, optional
+        Standard deviation of this heart's slow vagal-tone wander, in log RSA amplitude (0: the
+        script's RSA only; :data:`CO_REGULATION_VAGAL_WANDER_LN` in co-regulation sessions).
 
     Attributes
     ----------
@@ -125,6 +128,7 @@ class HeartSimulator:
         device_name: str = "Simulated strap",
         resonance_hz: float = RESONANCE_HZ,
         coupling: Coupling | None = None,
+        vagal_wander_ln: float = 0.0,
     ) -> None:
         if not 0.03 <= resonance_hz <= 0.2:
             raise ValueError(f"resonance_hz must be within 0.03-0.2 Hz, got {resonance_hz}")
@@ -139,6 +143,9 @@ class HeartSimulator:
         self.notify_interval_s = float(notify_interval_s)
         self.device_name = device_name
         self.coupling = coupling
+        if not 0.0 <= vagal_wander_ln <= 1.0:
+            raise ValueError(f"vagal_wander_ln must be within 0-1, got {vagal_wander_ln}")
+        self.vagal_wander_ln = float(vagal_wander_ln)
         self.injected: list[InjectedArtefact] = []
 
     def therapist_of(
@@ -154,7 +161,9 @@ class HeartSimulator:
         Parameters
         ----------
         strength, lag_s : float
-            The coupling (:class:`drivers.simulated_coupling.Coupling`); 0 = independent.
+            The coupling (:class:`drivers.simulated_coupling.Coupling`); 0 = independent. The
+            therapist's vagal tone wanders as much as this heart's (its own wander, plus the
+            coupled share of this heart's).
         seed : int, optional
             The therapist's own seed; by default one derived from this simulator's, so two
             people never share their random fluctuations.
@@ -168,6 +177,7 @@ class HeartSimulator:
             notify_interval_s=self.notify_interval_s,
             device_name="Simulated therapist strap",
             coupling=Coupling(self.heart_beats, strength, lag_s),
+            vagal_wander_ln=self.vagal_wander_ln,
         )
 
     # The heart -----------------------------------------------------------------------------
@@ -180,10 +190,13 @@ class HeartSimulator:
         """True beats of the simulated heart, endless, starting at 0 s (no strap, no artefacts);
         see :func:`drivers.simulated_heart.heart_beats`."""
         physiology_seed, _, _ = self._seeds()
-        return heart_beats(self.script, physiology_seed, self.resonance_hz, self._coupling_ms())
+        return self._heart_beats(physiology_seed)
 
-    def _coupling_ms(self) -> Callable[[float], float] | None:
-        return None if self.coupling is None else self.coupling.period_ms()
+    def _heart_beats(self, physiology_seed: np.random.SeedSequence) -> Iterator[SimulatedBeat]:
+        coupling = None if self.coupling is None else self.coupling.term()
+        return heart_beats(
+            self.script, physiology_seed, self.resonance_hz, coupling, self.vagal_wander_ln
+        )
 
     def true_rr(self, duration_s: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """This heart's true beat times and RR intervals up to ``duration_s`` (the script's
@@ -222,7 +235,7 @@ class HeartSimulator:
         self.injected = []
         physiology_seed, artefact_seed, radio_seed = self._seeds()
         detected = detected_beats(
-            heart_beats(self.script, physiology_seed, self.resonance_hz, self._coupling_ms()),
+            self._heart_beats(physiology_seed),
             self.disturbances,
             artefact_seed,
             self.injected,

@@ -1,9 +1,15 @@
 """Synchrony of client and therapist over a session and per phase (co-regulation, issue #18).
 
-The measure is :func:`monitor.core.synchrony.synchrony` (surrogate synchrony of the two
-10-s heart rates); here it is applied to spans of a session: the whole session and each phase
-the therapist marked. A span with fewer than :data:`~monitor.core.synchrony.MIN_SEGMENTS`
-usable 15-s segments has no figure, and says why, as the HRV indices below their minimum do.
+Two measures, applied to spans of a session (the whole session, each phase the therapist
+marked, around each grounding):
+
+- heart rate: :func:`monitor.core.synchrony.synchrony`, surrogate synchrony of the two 10-s
+  heart rates (seconds-scale co-variation);
+- vagal tone: :func:`monitor.core.vagal_synchrony.vagal_synchrony`, the two ln RMSSD series
+  in 15-s bins (co-variation over tens of seconds to minutes).
+
+A span too short for a measure has no figure for it, and says why, as the HRV indices below
+their minimum do.
 """
 
 from __future__ import annotations
@@ -21,10 +27,39 @@ from monitor.core.synchrony import (
     heart_rate_series,
     synchrony,
 )
+from monitor.core.vagal_synchrony import BIN_S, MIN_BINS, ln_rmssd_bins, vagal_synchrony
 
 TOO_SHORT_REASON = (
     f"fewer than {MIN_SEGMENTS} stretches of {SEGMENT_S:g} s with both heart rates recorded"
 )
+RMSSD_TOO_SHORT_REASON = f"fewer than {MIN_BINS} bins of {BIN_S:g} s with both RMSSDs recorded"
+
+
+@dataclass(frozen=True)
+class PersonBeats:
+    """One person's NN beats, as synchrony reads them.
+
+    Attributes
+    ----------
+    t_s : numpy.ndarray
+        NN beat times (s, increasing).
+    hr_bpm : numpy.ndarray
+        The 10-s heart rate at each (the live indices' HR).
+    nn_ms : numpy.ndarray
+        The NN interval ending at each (NaN where unknown: no RMSSD from it).
+    """
+
+    t_s: np.ndarray
+    hr_bpm: np.ndarray
+    nn_ms: np.ndarray
+
+    @classmethod
+    def of(cls, t_s: ArrayLike, hr_bpm: ArrayLike, nn_ms: ArrayLike) -> PersonBeats:
+        """From any sequences of equal length."""
+        arrays = [np.asarray(v, dtype=float) for v in (t_s, hr_bpm, nn_ms)]
+        if len({a.shape for a in arrays}) != 1:
+            raise ValueError("beat times, heart rates and NN intervals differ in length")
+        return cls(*arrays)
 
 
 @dataclass(frozen=True)
@@ -44,10 +79,15 @@ class SpanSynchrony:
     end_s: float
     result: Synchrony | None
     absent_reason: str = ""
+    rmssd: SpanSynchrony | None = None
+    """Synchrony of the two RMSSDs (vagal tone), over its own span (live: a longer one)."""
 
     def as_dict(self) -> dict[str, object]:
-        """Plain types for JSON (``analyze --json``'s ``synchrony`` object)."""
+        """Plain types for JSON (``analyze --json``'s ``synchrony`` object): the heart-rate
+        figures, and the RMSSD ones under ``"rmssd"``."""
         out: dict[str, object] = {"start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3)}
+        if self.rmssd is not None:
+            out["rmssd"] = self.rmssd.as_dict()
         r = self.result
         if r is None:
             return {**out, "above_chance": None, "absent": self.absent_reason}
@@ -92,34 +132,61 @@ def synchrony_words(span: SpanSynchrony) -> tuple[str, str]:
     return "above chance", f"{phase}, {leader} leads by {abs(r.lead_lag_s):g} s"
 
 
+def heart_rate_span(
+    client: PersonBeats, therapist: PersonBeats, start_s: float, end_s: float
+) -> SpanSynchrony:
+    """Heart-rate synchrony from ``start_s`` to ``end_s`` (no RMSSD figure)."""
+    result = synchrony(
+        heart_rate_series(client.t_s, client.hr_bpm, start_s, end_s),
+        heart_rate_series(therapist.t_s, therapist.hr_bpm, start_s, end_s),
+    )
+    reason = "" if result is not None else TOO_SHORT_REASON
+    return SpanSynchrony(float(start_s), float(end_s), result, reason)
+
+
+def rmssd_span(
+    client: PersonBeats, therapist: PersonBeats, start_s: float, end_s: float
+) -> SpanSynchrony:
+    """RMSSD (vagal) synchrony from ``start_s`` to ``end_s``, in 15-s bins from ``start_s``."""
+    result = vagal_synchrony(
+        ln_rmssd_bins(client.t_s, client.nn_ms, start_s, end_s),
+        ln_rmssd_bins(therapist.t_s, therapist.nn_ms, start_s, end_s),
+    )
+    reason = "" if result is not None else RMSSD_TOO_SHORT_REASON
+    return SpanSynchrony(float(start_s), float(end_s), result, reason)
+
+
 def span_synchrony(
-    client_t_s: ArrayLike,
-    client_hr_bpm: ArrayLike,
-    therapist_t_s: ArrayLike,
-    therapist_hr_bpm: ArrayLike,
+    client: PersonBeats,
+    therapist: PersonBeats,
     spans_s: Mapping[str, tuple[float, float]],
 ) -> dict[str, SpanSynchrony]:
-    """Synchrony over named spans of a session.
+    """Heart-rate and RMSSD synchrony over named spans of a session.
 
     Parameters
     ----------
-    client_t_s, client_hr_bpm, therapist_t_s, therapist_hr_bpm : array_like
-        Each person's NN beat times and 10-s heart rate at each (the live indices' HR).
+    client, therapist : PersonBeats
+        Each person's NN beats.
     spans_s : mapping of str to (start_s, end_s)
         E.g. ``{"whole session": (0, 3000), "imagery": (300, 900)}``.
 
     Returns
     -------
     dict of str to SpanSynchrony
-        In the order of ``spans_s``.
+        In the order of ``spans_s``; each with its :attr:`SpanSynchrony.rmssd` over the same
+        span.
     """
     out = {}
     for name, (start_s, end_s) in spans_s.items():
-        client = heart_rate_series(client_t_s, client_hr_bpm, start_s, end_s)
-        therapist = heart_rate_series(therapist_t_s, therapist_hr_bpm, start_s, end_s)
-        result = synchrony(client, therapist)
-        reason = "" if result is not None else TOO_SHORT_REASON
-        out[name] = SpanSynchrony(float(start_s), float(end_s), result, reason)
+        heart_rate = heart_rate_span(client, therapist, start_s, end_s)
+        vagal = rmssd_span(client, therapist, start_s, end_s)
+        out[name] = SpanSynchrony(
+            heart_rate.start_s,
+            heart_rate.end_s,
+            heart_rate.result,
+            heart_rate.absent_reason,
+            rmssd=vagal,
+        )
     return out
 
 

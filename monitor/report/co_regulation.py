@@ -5,7 +5,7 @@ The therapist is judged like a client, against the therapist's own baseline (the
 minutes of their strap: they mark no phases); synchrony is
 :func:`monitor.core.co_regulation.span_synchrony` over the whole session and each phase the
 therapist marked and around each grounding (two minutes either side of its start), on the two
-10-s heart rates of the live indices.
+10-s heart rates of the live indices and on the two RMSSDs in 15-s bins of the NN intervals.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy as np
 
 from monitor.core.analysis import RecordingSummary, snapshots_from_table, summarize
 from monitor.core.co_regulation import (
+    PersonBeats,
     SpanSynchrony,
     around_grounding_spans_s,
     phase_spans_s,
@@ -116,10 +117,12 @@ def co_regulation_of(
         **around_grounding_spans_s(groundings, end_s),
     }
     found = span_synchrony(
-        [s.t_s for s in client],
-        [s.indices.hr_10s_bpm for s in client],
-        therapist_t,
-        therapist_hr,
+        PersonBeats.of(
+            [s.t_s for s in client],
+            [s.indices.hr_10s_bpm for s in client],
+            [s.nn_ms for s in client],
+        ),
+        PersonBeats.of(therapist_t, therapist_hr, [s.nn_ms for s in theirs]),
         spans,
     )
     return CoRegulation(

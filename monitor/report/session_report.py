@@ -470,6 +470,7 @@ def _quality_section(analysis: SessionAnalysis) -> list[Block]:
 
 
 SYNCHRONY_COLUMNS = ("Span", "From", "To", "Synchrony", "Relation", "Effect size", "Segments")
+RMSSD_SYNCHRONY_COLUMNS = ("Span", "From", "To", "Synchrony", "Relation", "Effect size", "Bins")
 
 
 def _synchrony_row(name: str, span: SpanSynchrony) -> list[str]:
@@ -489,6 +490,11 @@ def _co_regulation_section(analysis: SessionAnalysis) -> list[Block]:
     hrv = co.therapist_hrv
     zones = co.therapist_tolerance.time_in_zones_s["whole session"]
     rows = [_synchrony_row(name.capitalize(), span) for name, span in co.synchrony.items()]
+    rmssd_rows = [
+        _synchrony_row(name.capitalize(), span.rmssd)
+        for name, span in co.synchrony.items()
+        if span.rmssd is not None
+    ]
     return [
         Heading("Co-regulation: the therapist's strap and synchrony"),
         KeyValues([
@@ -502,6 +508,12 @@ def _co_regulation_section(analysis: SessionAnalysis) -> list[Block]:
                   "2020). \"Above chance\" only when fewer than 1 % of 500 surrogates reach it; "
                   "the effect size is in the surrogates' standard deviations."),
         Table(SYNCHRONY_COLUMNS, rows, wrap=4),
+        Paragraph("Vagal synchrony: how much the two RMSSDs, each taken in 15-s bins, move "
+                  "together at lags up to ±30 s, against 500 surrogates of the therapist's "
+                  "series with its rhythm kept and its timing randomised (Theiler et al. "
+                  "1992). Vagal tone changes over minutes, so it is read over whole spans "
+                  "and needs at least 5 minutes of both straps."),
+        Table(RMSSD_SYNCHRONY_COLUMNS, rmssd_rows, wrap=4),
     ]  # fmt: skip
 
 

@@ -207,6 +207,8 @@ class DashboardModel:
     co_regulation: bool = False
     synchrony_trace: list[tuple[float, float, bool]] = field(default_factory=list)
     """Each live synchrony as it came: (end of its span, effect size, above chance)."""
+    rmssd_trace: list[tuple[float, float, bool]] = field(default_factory=list)
+    """The same for the live RMSSD (vagal) synchrony."""
     therapist_alert: str | None = None
     """The kind ("hyper" or "hypo") of the therapist's own open alert, if any."""
     ecg: EcgRing = field(default_factory=EcgRing)
@@ -249,14 +251,9 @@ class DashboardModel:
                 self._apply_therapist_alerts(update.therapist_reading)
             if update.synchrony is not None and update.synchrony is not self.synchrony:
                 self.synchrony = update.synchrony
-                result = update.synchrony.result
-                self.synchrony_trace.append(
-                    (
-                        update.synchrony.end_s,
-                        math.nan if result is None else result.effect_size,
-                        result is not None and result.above_chance,
-                    )
-                )
+                self.synchrony_trace.append(_trace_point(update.synchrony))
+                if update.synchrony.rmssd is not None:
+                    self.rmssd_trace.append(_trace_point(update.synchrony.rmssd))
         if update.beat is not None:
             beat = update.beat
             self.indices = beat.indices
@@ -436,21 +433,12 @@ class DashboardModel:
         )
         span = self.synchrony
         if span is None:
-            together = "collecting the first minutes of both straps"
-        elif span.result is None:
-            together = f"none yet ({span.absent_reason})"
-        elif not span.result.above_chance:
-            together = "not above chance"
-        else:
-            r = span.result
-            phase = "in phase" if r.in_phase else "anti-phase"
-            lead = (
-                "together"
-                if r.lead_lag_s == 0
-                else f"{'client' if r.lead_lag_s > 0 else 'you'} leading by {abs(r.lead_lag_s):g} s"
-            )
-            together = f"above chance, {phase}, {lead}"
-        return f"You: {own}  ·  Synchrony (last 5 min): {together}"
+            return f"You: {own}  ·  Synchrony: collecting the first minutes of both straps"
+        line = f"You: {own}  ·  Synchrony (last 5 min): {_together_words(span)}"
+        if span.rmssd is not None:
+            minutes = round((span.rmssd.end_s - span.rmssd.start_s) / 60.0)
+            line += f"  ·  RMSSD (last {minutes} min): {_together_words(span.rmssd)}"
+        return line
 
     def therapist_cue(self) -> str | None:
         """A gentle cue while the therapist's own judge holds an alert: the therapist has been
@@ -498,3 +486,27 @@ _THERAPIST_ZONE_WORDS = {
     "suspended": "not judged (signal)",
     "calibrating": "calibrating",
 }
+
+
+def _trace_point(span: SpanSynchrony) -> tuple[float, float, bool]:
+    """(end of the span, effect size, above chance) for a synchrony trace."""
+    result = span.result
+    return (
+        span.end_s,
+        math.nan if result is None else result.effect_size,
+        result is not None and result.above_chance,
+    )
+
+
+def _together_words(span: SpanSynchrony) -> str:
+    """A live synchrony in the therapist's line: "above chance, in phase, you leading by 2 s"."""
+    r = span.result
+    if r is None:
+        return f"none yet ({span.absent_reason})"
+    if not r.above_chance:
+        return "not above chance"
+    phase = "in phase" if r.in_phase else "anti-phase"
+    if r.lead_lag_s == 0:
+        return f"above chance, {phase}, together"
+    leader = "client" if r.lead_lag_s > 0 else "you"
+    return f"above chance, {phase}, {leader} leading by {abs(r.lead_lag_s):g} s"

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from drivers.events import SourceEvent
+from drivers.simulated_coupling import CO_REGULATION_VAGAL_WANDER_LN
+from drivers.simulated_h10_stream import DEVICE_NAME as H10_DEVICE_NAME
 from drivers.simulated_h10_stream import SimulatedH10Source
 from drivers.simulator import (
     Disturbances,
@@ -354,8 +356,7 @@ class LiveSession:
         if self._given_therapist_source is not None:
             return self._given_therapist_source
         if options.therapist_simulate:
-            client = HeartSimulator(seed=options.seed)
-            simulator = client.therapist_of(
+            simulator = self._simulated_client().therapist_of(
                 strength=options.therapist_coupling,
                 lag_s=options.therapist_lag_s,
                 disturbances=options.therapist_disturbances,
@@ -418,6 +419,8 @@ class LiveSession:
             source = simulated(
                 seed=options.seed,
                 disturbances=options.disturbances,
+                # A co-regulation client's heart is built here: its vagal tone wanders.
+                simulator=self._simulated_client() if options.therapist_simulate else None,
                 speed=options.speed,
                 duration_s=options.duration_s,
                 clock_origin_s=self._clock_origin_s,
@@ -431,6 +434,20 @@ class LiveSession:
             SourceKind.BLE,
             options.device,
         )
+
+    def _simulated_client(self) -> HeartSimulator:
+        """The simulated client's heart (the strap's, and the coupled therapist's private
+        copy: the same beats). With a simulated therapist its vagal tone wanders, so that the
+        therapist's has something to follow (:mod:`drivers.simulated_coupling`)."""
+        options = self.options
+        heart = HeartSimulator(
+            seed=options.seed,
+            disturbances=options.disturbances,
+            vagal_wander_ln=CO_REGULATION_VAGAL_WANDER_LN if options.therapist_simulate else 0.0,
+        )
+        if options.h10:
+            heart.device_name = H10_DEVICE_NAME
+        return heart
 
     def _simulated_markers(self) -> list[tuple[float, str]]:
         if not self.options.simulate:

@@ -1,54 +1,70 @@
 """Synchrony while the session runs: the trailing minutes, recomputed at each new 15-s bin.
 
-The measure is the batch one (:func:`monitor.core.co_regulation.span_synchrony`, surrogate
-synchrony of the two 10-s heart rates) over the last :data:`TRAILING_S`: twenty 15-s segments,
-enough for the surrogate test (it needs :data:`~monitor.core.synchrony.MIN_SEGMENTS`) and short
-enough to follow the phases of a session (Tschacher & Meier 2020, Psychother Res 30:558, compute
-synchrony per session stretch for the same reason). It is recomputed once per new bin
-(:data:`~monitor.core.synchrony.SEGMENT_S`), since a bin is the smallest unit it changes by.
+The measures are the batch ones (:mod:`monitor.core.co_regulation`) over trailing spans:
+
+- heart rate over the last :data:`TRAILING_S`: twenty 15-s segments, enough for the surrogate
+  test (it needs :data:`~monitor.core.synchrony.MIN_SEGMENTS`) and short enough to follow the
+  phases of a session (Tschacher & Meier 2020, Psychother Res 30:558, compute synchrony per
+  session stretch for the same reason);
+- RMSSD over the last :data:`RMSSD_TRAILING_S`: vagal tone moves over minutes, so its bin
+  series needs a longer look back to hold more than a few independent values (measured in
+  ``bench/rmssd_synchrony.py``).
+
+Both are recomputed once per new bin (:data:`~monitor.core.synchrony.SEGMENT_S`), since a bin
+is the smallest unit they change by.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
-from monitor.core.co_regulation import SpanSynchrony, span_synchrony
+from monitor.core.co_regulation import PersonBeats, SpanSynchrony, heart_rate_span, rmssd_span
 from monitor.core.synchrony import SEGMENT_S
 from monitor.session.paired_sources import Wearer
 
 TRAILING_S = 300.0
-"""The stretch live synchrony looks back over."""
+"""The stretch live heart-rate synchrony looks back over."""
+RMSSD_TRAILING_S = 600.0
+"""The stretch live RMSSD synchrony looks back over."""
 
 
 class LiveSynchrony:
-    """The two straps' 10-s heart rates as they come; the latest trailing synchrony."""
+    """The two straps' NN beats as they come; the latest trailing synchrony."""
 
     def __init__(self) -> None:
-        self._beats: dict[Wearer, deque[tuple[float, float]]] = {w: deque() for w in Wearer}
+        self._beats: dict[Wearer, deque[tuple[float, float, float]]] = {w: deque() for w in Wearer}
         self._next_bin_s: float | None = None
         self.latest: SpanSynchrony | None = None
-        """The newest result (``None`` until the first bin is due)."""
+        """The newest result (``None`` until the first bin is due); its
+        :attr:`~SpanSynchrony.rmssd` is the RMSSD synchrony over the longer span."""
 
-    def add(self, wearer: Wearer, t_s: float, hr_bpm: float) -> SpanSynchrony | None:
-        """One NN beat of either strap; the new synchrony when a bin has just completed."""
+    def add(
+        self, wearer: Wearer, t_s: float, hr_bpm: float, nn_ms: float = math.nan
+    ) -> SpanSynchrony | None:
+        """One NN beat of either strap (its time, 10-s heart rate and NN interval); the new
+        synchrony when a bin has just completed."""
         beats = self._beats[wearer]
-        beats.append((t_s, hr_bpm))
-        while beats and beats[0][0] < t_s - TRAILING_S - SEGMENT_S:
+        beats.append((t_s, hr_bpm, nn_ms))
+        kept_s = max(TRAILING_S, RMSSD_TRAILING_S) + SEGMENT_S
+        while beats and beats[0][0] < t_s - kept_s:
             beats.popleft()
         if self._next_bin_s is None:
             self._next_bin_s = t_s + SEGMENT_S
         if wearer is not Wearer.CLIENT or t_s < self._next_bin_s:
             return None
         self._next_bin_s += SEGMENT_S * (int((t_s - self._next_bin_s) // SEGMENT_S) + 1)
-        client, therapist = self._beats[Wearer.CLIENT], self._beats[Wearer.THERAPIST]
-        if not therapist:
+        if not self._beats[Wearer.THERAPIST]:
             return None
-        span = {"trailing": (t_s - TRAILING_S, t_s)}
-        self.latest = span_synchrony(
-            [b[0] for b in client],
-            [b[1] for b in client],
-            [b[0] for b in therapist],
-            [b[1] for b in therapist],
-            span,
-        )["trailing"]
+        client = PersonBeats.of(*zip(*self._beats[Wearer.CLIENT], strict=True))
+        therapist = PersonBeats.of(*zip(*self._beats[Wearer.THERAPIST], strict=True))
+        heart_rate = heart_rate_span(client, therapist, t_s - TRAILING_S, t_s)
+        vagal = rmssd_span(client, therapist, t_s - RMSSD_TRAILING_S, t_s)
+        self.latest = SpanSynchrony(
+            heart_rate.start_s,
+            heart_rate.end_s,
+            heart_rate.result,
+            heart_rate.absent_reason,
+            rmssd=vagal,
+        )
         return self.latest

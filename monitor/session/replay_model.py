@@ -324,15 +324,20 @@ def synchrony_spans_text(spans: Mapping[str, SpanSynchrony]) -> str:
     around each grounding), a line each, in the session report's words."""
     lines = []
     for name, span in spans.items():
-        verdict, relation = synchrony_words(span)
         when = f"{clock_text(span.start_s)}–{clock_text(span.end_s)}"
-        if span.result is None:
-            words = f"none ({relation})"
-        else:
-            words = ", ".join(w for w in (verdict, relation) if w)
-            words += f" (ES {span.result.effect_size:.1f})"
+        words = f"heart rate {_span_words(span)}"
+        if span.rmssd is not None:
+            words += f"; RMSSD {_span_words(span.rmssd)}"
         lines.append(f"{name.capitalize()} {when}: {words}")
     return "Synchrony per span\n" + "\n".join(lines)
+
+
+def _span_words(span: SpanSynchrony) -> str:
+    verdict, relation = synchrony_words(span)
+    if span.result is None:
+        return f"none ({relation})"
+    words = ", ".join(w for w in (verdict, relation) if w)
+    return words + f" (ES {span.result.effect_size:.1f})"
 
 
 # -- what-if ------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ One object for the live session and the replay alike, so that both show the same
 strap runs through its own :class:`~monitor.session.engine.SessionEngine` (judged against the
 therapist's own baseline, the first minutes of their strap; they mark no phases), and each of
 the client's updates then carries the therapist's latest reading and the live synchrony of the
-two heart rates (:class:`~monitor.session.live_synchrony.LiveSynchrony`).
+two heart rates and RMSSDs (:class:`~monitor.session.live_synchrony.LiveSynchrony`).
 """
 
 from __future__ import annotations
@@ -40,14 +40,15 @@ class TherapistStrap:
             if update.reading is not None and update.reading.zone is not Zone.CALIBRATING:
                 self.reading = update.reading
             if update.beat is not None:
-                hr_bpm = update.beat.indices.hr_10s_bpm
-                self.synchrony.add(Wearer.THERAPIST, update.beat.t_s, hr_bpm)
+                beat = update.beat
+                self.synchrony.add(Wearer.THERAPIST, beat.t_s, beat.indices.hr_10s_bpm, beat.nn_ms)
         return updates
 
     def beside(self, update: SessionUpdate) -> SessionUpdate:
         """The client's update with the therapist's latest reading and the live synchrony."""
         if update.beat is not None:
-            self.synchrony.add(Wearer.CLIENT, update.beat.t_s, update.beat.indices.hr_10s_bpm)
+            beat = update.beat
+            self.synchrony.add(Wearer.CLIENT, beat.t_s, beat.indices.hr_10s_bpm, beat.nn_ms)
         return dataclasses.replace(
             update, therapist_reading=self.reading, synchrony=self.synchrony.latest
         )

@@ -266,7 +266,7 @@ class SessionPlots(pg.GraphicsLayoutWidget):
             self.arousal,
         )
         # Co-regulation: the live synchrony under the arousal, as an effect size (filled
-        # points: above chance).
+        # points: above chance); heart rate solid, RMSSD (vagal tone) dashed.
         self.synchrony: pg.PlotItem | None = None
         if synchrony:
             self.synchrony = self._add_plot(5, "Sync (ES)", height=96, bottom=True)
@@ -277,6 +277,17 @@ class SessionPlots(pg.GraphicsLayoutWidget):
             )
             self.synchrony.addItem(self.synchrony_points, ignoreBounds=True)
             self.synchrony_points.setZValue(6)
+            self.rmssd_synchrony_curve = Curve()
+            self.rmssd_synchrony_curve.setPen(
+                cosmetic_pen(theme.RMSSD_COLOUR, 1.4, Qt.PenStyle.DashLine)
+            )
+            self.synchrony.addItem(self.rmssd_synchrony_curve, ignoreBounds=True)
+            self.rmssd_synchrony_curve.setZValue(5)
+            self.rmssd_synchrony_points = pg.ScatterPlotItem(
+                size=7, pen=None, brush=theme.RMSSD_COLOUR, symbol="s"
+            )
+            self.synchrony.addItem(self.rmssd_synchrony_points, ignoreBounds=True)
+            self.rmssd_synchrony_points.setZValue(6)
             self.synchrony.setYRange(-1.0, 8.0, padding=0)
         for plot in self.plots:
             if plot is not self.arousal:
@@ -449,13 +460,25 @@ class SessionPlots(pg.GraphicsLayoutWidget):
     def _draw_synchrony(self, model: DashboardModel) -> None:
         if self.synchrony is None or not model.synchrony_trace:
             return
-        t, effect, above = (np.array(column) for column in zip(*model.synchrony_trace, strict=True))
-        self._shown["synchrony"] = (t, effect)
-        self.synchrony_curve.setPath(finite_path(t, effect))
-        shown = above.astype(bool)
-        self.synchrony_points.setData(t[shown], effect[shown])
-        finite = effect[np.isfinite(effect)]
-        high = max(8.0, float(finite.max()) + 1.0) if finite.size else 8.0
+        highest = []
+        for name, trace, curve, points in (
+            ("synchrony", model.synchrony_trace, self.synchrony_curve, self.synchrony_points),
+            (
+                "rmssd_synchrony",
+                model.rmssd_trace,
+                self.rmssd_synchrony_curve,
+                self.rmssd_synchrony_points,
+            ),
+        ):
+            if not trace:
+                continue
+            t, effect, above = (np.array(column) for column in zip(*trace, strict=True))
+            self._shown[name] = (t, effect)
+            curve.setPath(finite_path(t, effect))
+            shown = above.astype(bool)
+            points.setData(t[shown], effect[shown])
+            highest.extend(effect[np.isfinite(effect)])
+        high = max(8.0, max(highest) + 1.0) if highest else 8.0
         if self.synchrony.vb.viewRange()[1][1] != high:
             self.synchrony.setYRange(-1.0, high, padding=0)
 

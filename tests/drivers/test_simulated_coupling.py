@@ -91,7 +91,7 @@ def test_the_coupling_term_follows_the_leaders_period_changes() -> None:
         yield from (SimulatedBeat(3.2, 1200.0), SimulatedBeat(4.2, 1000.0))
         yield SimulatedBeat(1e9, 1000.0)
 
-    term = Coupling(leader, strength=0.5, lag_s=1.0).period_ms()
+    term = Coupling(leader, strength=0.5, lag_s=1.0).term().period_ms
     assert term(1.2) == 0.0  # 0.2 s: before the first interval's middle
     assert term(2.0) == pytest.approx(0.0)  # 1.0 s: between two unchanged intervals
     mean_ms = 1000.0 + (1.0 - np.exp(-1.2 / 60.0)) * 200.0

@@ -70,13 +70,13 @@ def test_the_replay_feeds_the_therapist_strap_to_its_own_engine_as_live(live: tu
         if isinstance(item, TherapistItem):
             assert updates == []  # the therapist's strap never reaches the client's views
             for update in own_engine.handle(item.event):
-                if update.beat is not None:
+                if (beat := update.beat) is not None:
                     own_synchrony.add(
-                        Wearer.THERAPIST, update.beat.t_s, update.beat.indices.hr_10s_bpm
+                        Wearer.THERAPIST, beat.t_s, beat.indices.hr_10s_bpm, beat.nn_ms
                     )
         for update in updates:
-            if update.beat is not None:
-                own_synchrony.add(Wearer.CLIENT, update.beat.t_s, update.beat.indices.hr_10s_bpm)
+            if (beat := update.beat) is not None:
+                own_synchrony.add(Wearer.CLIENT, beat.t_s, beat.indices.hr_10s_bpm, beat.nn_ms)
             assert update.synchrony == own_synchrony.latest
             checked += own_synchrony.latest is not None
         replayed.extend(updates)

@@ -113,7 +113,8 @@ def test_the_replay_window_shows_the_therapist_and_the_synchrony_per_span(
     assert not replay.co_regulation_line.isHidden()
     assert "Synchrony (last 5 min)" in replay.co_regulation_line.text()
     spans = replay.synchrony_spans.text()
-    assert "Whole session 0:02–7:59: above chance" in spans and "Baseline 0:00–5:00" in spans
+    assert "Whole session 0:02–7:59: heart rate above chance" in spans
+    assert "Baseline 0:00–5:00" in spans and "; RMSSD " in spans
     assert "Imagery 5:00–7:59" in spans
     example = (
         Path(__file__).resolve().parents[2] / "recordings" / "example_simulated_session.sqlite"
