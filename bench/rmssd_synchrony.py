@@ -1,70 +1,146 @@
-"""Would synchrony of RMSSD find the simulator's coupling? (issue #18; why it is not shipped)
+"""RMSSD (vagal) synchrony on the simulator's coupled hearts: found when coupled, not otherwise.
 
-The surrogate synchrony of :mod:`monitor.core.synchrony` applied to each person's rolling RMSSD
-instead of the 10-s heart rate, on simulated client/therapist pairs
-(``HeartSimulator.therapist_of``) with a known coupling, and on independent pairs. Prints, per
-setting, how many coupled sessions come out "above chance" and how many independent ones do.
+Simulated client/therapist pairs (``HeartSimulator.therapist_of``, the vagal tone wandering as
+in a co-regulation simulation), each the whole scripted session (21.5 min). Prints:
 
-Run: ``.venv/bin/python bench/rmssd_synchrony.py`` (about a minute on 2 cores).
+- **chance**: of ``--seeds`` independent pairs, how many come out "above chance" (α = 1 %)
+  and how many reach p < 0.05, over the whole session and over trailing 10-min windows (the
+  live span, every 2.5 min). The shipped surrogates (sign-randomised DCT) beside Fourier
+  phase-randomised ones (Theiler et al. 1992), the usual choice, written here as the peer;
+- **coupled**: for couplings 0.3 and 0.6 (in phase) and -0.6 (anti-phase) with the therapist
+  15 s behind, how often synchrony is found, with the right sign and the right lead (+15 s);
+- the cost of one live computation (a 10-min window).
+
+Also, for the record, why SUSY's own segments were not used for RMSSD: the surrogate synchrony
+of heart rate (15-s segments, detrended inside) applied to a rolling RMSSD.
+
+Run: ``.venv/bin/python bench/rmssd_synchrony.py [--seeds 200]`` (about 5 minutes on 2 cores).
 """
 
 from __future__ import annotations
 
+import argparse
+import time
+from concurrent.futures import ProcessPoolExecutor
+
 import numpy as np
 
+from drivers.simulated_coupling import CO_REGULATION_VAGAL_WANDER_LN
 from drivers.simulator import HeartSimulator
-from monitor.core.synchrony import Synchrony, heart_rate_series, synchrony
+from monitor.core import vagal_synchrony as vs
+from monitor.core.synchrony import heart_rate_series, synchrony
+from monitor.session.live_synchrony import RMSSD_TRAILING_S
 
-SAMPLE_HZ = 2.0
-SETTINGS = (  # (rolling RMSSD window s, segment s, largest lag s)
-    (30.0, 60.0, 10.0),
-    (10.0, 30.0, 5.0),
-    (10.0, 15.0, 5.0),
-)
-COUPLINGS = ((0.6, 2.0), (0.6, 2.0), (0.6, 2.0), (0.3, 1.0), (0.3, 1.0))
-INDEPENDENT_SEEDS = 15
+WINDOW_BINS = round(RMSSD_TRAILING_S / vs.BIN_S)
+WINDOW_STEP_BINS = 10
+COUPLED_SEEDS = 30
+COUPLINGS = (0.3, 0.6, -0.6)
+LAG_S = 15.0
 
 
-def rolling_rmssd_ms(t_s: np.ndarray, rr_ms: np.ndarray, window_s: float) -> np.ndarray:
-    """RMSSD of the successive differences in the trailing ``window_s`` at each beat."""
-    out = np.full(t_s.size, np.nan)
-    diffs = np.diff(rr_ms)
-    first = 0
-    for i in range(1, t_s.size):
-        while t_s[first] < t_s[i] - window_s:
-            first += 1
-        window = diffs[first:i]
-        if window.size >= 3:
-            out[i] = float(np.sqrt(np.mean(window**2)))
+def fourier_surrogates(series: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """The peer: Fourier phase randomisation (Theiler et al. 1992), mean and Nyquist kept."""
+    spectrum = np.fft.rfft(series)
+    phases = np.exp(2j * np.pi * rng.random((count, spectrum.size)))
+    phases[:, 0] = 1.0
+    if series.size % 2 == 0:
+        phases[:, -1] = 1.0
+    return np.fft.irfft(spectrum * phases, n=series.size, axis=1)
+
+
+SHIPPED = vs.dct_surrogates
+
+
+def use(surrogates: str) -> None:
+    """Which surrogates this worker process's vagal synchrony draws."""
+    vs.dct_surrogates = fourier_surrogates if surrogates == "fourier" else SHIPPED
+
+
+def pair_bins(seed: int, strength: float, lag_s: float) -> tuple[np.ndarray, np.ndarray]:
+    client = HeartSimulator(seed=seed, vagal_wander_ln=CO_REGULATION_VAGAL_WANDER_LN)
+    therapist = client.therapist_of(strength=strength, lag_s=lag_s)
+    (t_c, rr_c), (t_t, rr_t) = client.true_rr(), therapist.true_rr()
+    end_s = float(min(t_c[-1], t_t[-1]))
+    return vs.ln_rmssd_bins(t_c, rr_c, 0.0, end_s), vs.ln_rmssd_bins(t_t, rr_t, 0.0, end_s)
+
+
+def verdicts(client: np.ndarray, therapist: np.ndarray) -> list[tuple[bool, float]]:
+    """(above chance, p) for the whole session, then each trailing 10-min window."""
+    spans = [(0, client.size)] + [
+        (end - WINDOW_BINS, end) for end in range(WINDOW_BINS, client.size + 1, WINDOW_STEP_BINS)
+    ]
+    out = []
+    for start, end in spans:
+        found = vs.vagal_synchrony(client[start:end], therapist[start:end])
+        out.append((False, 1.0) if found is None else (found.above_chance, found.p_value))
     return out
 
 
-def session(
-    seed: int, strength: float, lag_s: float, setting: tuple[float, ...]
-) -> Synchrony | None:
-    window_s, segment_s, max_lag_s = setting
-    client = HeartSimulator(seed=seed)
-    therapist = client.therapist_of(strength=strength, lag_s=lag_s)
-    (tc, rc), (tt, rt) = client.true_rr(), therapist.true_rr()
-    end_s = float(min(tc[-1], tt[-1]))
-    series = [
-        heart_rate_series(t, rolling_rmssd_ms(t, rr, window_s), 0.0, end_s, SAMPLE_HZ)
-        for t, rr in ((tc, rc), (tt, rt))
-    ]
-    return synchrony(series[0], series[1], SAMPLE_HZ, segment_s, max_lag_s)
+def chance(args: tuple[int, str]) -> list[tuple[bool, float]]:
+    seed, surrogates = args
+    use(surrogates)
+    return verdicts(*pair_bins(seed, 0.0, 0.0))
+
+
+def coupled(args: tuple[int, float]) -> tuple[bool, bool, float]:
+    seed, strength = args
+    use("dct")
+    found = vs.vagal_synchrony(*pair_bins(seed, strength, LAG_S))
+    assert found is not None
+    return found.above_chance, found.in_phase, found.lead_lag_s
+
+
+def rolling_rmssd_susy(seed: int, strength: float) -> bool:
+    """SUSY (15-s segments, detrended) on a 30-s rolling RMSSD sampled at 2 Hz."""
+    client = HeartSimulator(seed=seed, vagal_wander_ln=CO_REGULATION_VAGAL_WANDER_LN)
+    therapist = client.therapist_of(strength=strength, lag_s=LAG_S)
+    series = []
+    for t_s, rr_ms in (client.true_rr(), therapist.true_rr()):
+        rolling = np.full(t_s.size, np.nan)
+        for i in range(30, t_s.size):
+            inside = (t_s > t_s[i] - 30.0) & (t_s <= t_s[i])
+            rolling[i] = np.sqrt(np.mean(np.diff(rr_ms[inside]) ** 2))
+        series.append(heart_rate_series(t_s, rolling, 0.0, 1290.0))
+    found = synchrony(series[0], series[1])
+    return bool(found is not None and found.above_chance)
 
 
 def main() -> None:
-    for setting in SETTINGS:
-        coupled = [session(i, s, lag, setting) for i, (s, lag) in enumerate(COUPLINGS)]
-        alone = [session(seed, 0.0, 0.0, setting) for seed in range(INDEPENDENT_SEEDS)]
-        found = sum(bool(r and r.above_chance) for r in coupled)
-        false = sum(bool(r and r.above_chance) for r in alone)
-        print(
-            f"RMSSD over {setting[0]:g} s, {setting[1]:g}-s stretches, lags ±{setting[2]:g} s: "
-            f"coupled above chance {found} of {len(coupled)}; "
-            f"independent above chance {false} of {len(alone)}"
-        )
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=200, help="independent pairs (default 200)")
+    seeds = parser.parse_args().seeds
+    with ProcessPoolExecutor(2) as pool:
+        for surrogates in ("dct", "fourier"):
+            results = list(pool.map(chance, [(1000 + s, surrogates) for s in range(seeds)]))
+            whole = [r[0] for r in results]
+            windows = [w for r in results for w in r[1:]]
+            label = "sign-randomised DCT (shipped)" if surrogates == "dct" else "Fourier phase"
+            print(
+                f"chance, {label}: whole session above chance {sum(a for a, _ in whole)} of "
+                f"{len(whole)} (p < 0.05: {sum(p < 0.05 for _, p in whole)}); 10-min windows "
+                f"{sum(a for a, _ in windows)} of {len(windows)} "
+                f"(p < 0.05: {sum(p < 0.05 for _, p in windows)})"
+            )
+        for strength in COUPLINGS:
+            found = list(pool.map(coupled, [(s, strength) for s in range(COUPLED_SEEDS)]))
+            above = [f for f in found if f[0]]
+            right_sign = sum(f[1] == (strength > 0) for f in above)
+            right_lead = sum(f[2] == LAG_S for f in above)
+            print(
+                f"coupled {strength:+.1f}, therapist {LAG_S:g} s behind: above chance in "
+                f"{len(above)} of {len(found)} sessions; of those, right sign {right_sign}, "
+                f"lead +{LAG_S:g} s {right_lead}"
+            )
+        susy = list(pool.map(rolling_rmssd_susy, range(10), [0.6] * 10))
+        print(f"for the record, SUSY on a rolling RMSSD, coupled +0.6: {sum(susy)} of 10")
+    client, therapist = pair_bins(1, 0.6, LAG_S)
+    window = (client[:WINDOW_BINS], therapist[:WINDOW_BINS])
+    times = []
+    for _ in range(50):
+        start = time.perf_counter()
+        vs.vagal_synchrony(*window)
+        times.append(time.perf_counter() - start)
+    print(f"one live RMSSD synchrony (10-min window): median {np.median(times) * 1000:.1f} ms")
 
 
 if __name__ == "__main__":

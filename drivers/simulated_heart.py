@@ -13,7 +13,8 @@ sinusoids RR model of ECGSYN (McSharry et al. 2003, IEEE Trans Biomed Eng 50:289
   fast breathing a small one.
 - ``LF`` — the ~0.1 Hz Mayer-wave oscillation of blood pressure control (ECGSYN's LF
   component; Malliani et al. 1991), with wandering frequency and amplitude.
-- ``vagal tone`` (optional, ``vagal_wander_ln``) — the RSA amplitude times ``exp(v(t))``, ``v``
+- ``vagal tone`` (optional, ``vagal_wander_ln``) — the RSA amplitude and the fast noise (its
+  1-s and 4-s components) times ``exp(v(t))``, ``v``
   an Ornstein–Uhlenbeck process of time constant :data:`VAGAL_WANDER_TAU_S`: vagal tone drifts
   over minutes at rest as well as between phases. Off by default, so the validated scenarios
   keep their beats; a co-regulation simulation turns it on so that the therapist's vagal tone
@@ -56,6 +57,7 @@ and the Mayer wave, so that it shows in RMSSD from one 15-s bin to the next)."""
 
 _STEP_S = 0.05  # IPFM integration step; the fastest component (breathing) is < 0.6 Hz
 _NOISE_TAUS_S = (1.0, 4.0, 16.0, 64.0)
+_FAST_NOISE_COMPONENTS = 2  # the 1-s and 4-s ones: what vagal tone scales
 _R_PEAK_JITTER_MS = 1.5
 
 
@@ -386,14 +388,21 @@ def heart_beats(
         lf_hz = resonance_hz * (1.0 + 0.08 * lf_wander.step())
         lf_phase += 2 * math.pi * lf_hz * _STEP_S
         lf_gain = max(0.0, 1.0 + 0.3 * lf_amplitude_wander.step())
-        fluctuation = sum(process.step() for process in noise) * noise_scale
+        steps = [process.step() for process in noise]
         vagal_ln = 0.0 if vagal_wander is None else vagal_wander_ln * vagal_wander.step()
         coupled_ms = 0.0
         if coupling is not None:
             coupled_ms = coupling.period_ms(t_s)
             vagal_ln += coupling.vagal_ln(t_s)
-        if vagal_ln != 0.0:
-            rsa_ms *= math.exp(vagal_ln)
+        if vagal_ln == 0.0:
+            fluctuation = sum(steps) * noise_scale
+        else:
+            # Vagal tone scales the fast variability: the RSA and the noise's two fastest
+            # components (beat-to-beat changes are vagal; Task Force 1996, Circulation 93:1043).
+            vagal_gain = math.exp(vagal_ln)
+            rsa_ms *= vagal_gain
+            fast = _FAST_NOISE_COMPONENTS
+            fluctuation = (vagal_gain * sum(steps[:fast]) + sum(steps[fast:])) * noise_scale
         tone_ln = math.log(rsa_ms / script[0].rsa_ms) if rsa_ms > 0 < script[0].rsa_ms else 0.0
 
         period_ms = (

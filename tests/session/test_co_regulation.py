@@ -23,11 +23,12 @@ import numpy as np
 import pytest
 
 from drivers.simulator import Disturbances
+from monitor.core.vagal_synchrony import MIN_BINS
 from monitor.recording.model import SCHEMA_VERSION, EventKind
 from monitor.recording.reader import read_session
 from monitor.session.dashboard_model import DashboardModel
 from monitor.session.live import LiveOptions, LiveSession
-from monitor.session.live_synchrony import TRAILING_S, LiveSynchrony
+from monitor.session.live_synchrony import RMSSD_TRAILING_S, TRAILING_S, LiveSynchrony
 from monitor.session.paired_sources import Wearer
 from tests.session.coupled_session import run_coupled_session
 
@@ -106,6 +107,11 @@ def test_analyze_reports_the_therapist_and_finds_the_coupling_and_its_lag(couple
     whole = synchrony["whole_session"]
     assert whole["above_chance"] is True and whole["in_phase"] is True
     assert whole["leader"] == "client" and abs(whole["lead_lag_s"] - 3.0) <= 0.5
+    # RMSSD synchrony over the same span, in 15-s bins: a figure from nearly all 40 of them.
+    vagal = whole["rmssd"]
+    assert (vagal["start_s"], vagal["end_s"]) == (whole["start_s"], whole["end_s"])
+    assert 36 <= vagal["segments"] <= 40 and 0 < vagal["p_value"] <= 1
+    assert vagal["leader"] in ("client", "therapist", "together")
     # Per phase: the simulated session's marked phases, each with a figure or a reason.
     phases = synchrony["phases"]
     assert "baseline" in phases and "imagery" in phases
@@ -117,6 +123,7 @@ def test_independent_straps_are_not_above_chance(uncoupled: Path) -> None:
     synchrony = analyze(uncoupled)["synchrony"]
     assert isinstance(synchrony, dict)
     assert synchrony["whole_session"]["above_chance"] is False
+    assert synchrony["whole_session"]["rmssd"]["above_chance"] is False
 
 
 def test_a_session_without_a_therapist_has_no_therapist_keys(tmp_path: Path) -> None:
@@ -150,6 +157,14 @@ def test_live_updates_carry_the_therapists_zone_and_the_trailing_synchrony(
         model.apply(update)
     line = model.co_regulation_line()
     assert line is not None and "above chance, in phase, client leading by 3 s" in line
+    # RMSSD synchrony looks back over its own, longer span; it has a figure once 5 minutes of
+    # bins are in it, and the line says which span it is.
+    assert latest.rmssd is not None
+    assert latest.rmssd.end_s == latest.end_s
+    assert latest.rmssd.end_s - latest.rmssd.start_s == RMSSD_TRAILING_S
+    assert latest.rmssd.result is not None and latest.rmssd.result.segments >= MIN_BINS
+    assert "RMSSD (last 10 min): " in line
+    assert len(model.rmssd_trace) == len(model.synchrony_trace)
     assert DashboardModel().co_regulation_line() is None
 
 
