@@ -7,8 +7,10 @@ in a co-regulation simulation), each the whole scripted session (21.5 min). Prin
   and how many reach p < 0.05, over the whole session and over trailing 10-min windows (the
   live span, every 2.5 min). The shipped surrogates (sign-randomised DCT) beside Fourier
   phase-randomised ones (Theiler et al. 1992), the usual choice, written here as the peer;
-- **coupled**: for couplings 0.3 and 0.6 (in phase) and -0.6 (anti-phase) with the therapist
-  15 s behind, how often synchrony is found, with the right sign and the right lead (+15 s);
+- **coupled**: for couplings of heart period and vagal tone together (0.3, 0.6, -0.6), of vagal
+  tone alone (0.6, -0.6) and heart period in phase with vagal tone anti-phase (0.6 / -0.6,
+  the pattern Coutinho et al. 2021 found in couples), the therapist 15 s behind: how often
+  synchrony is found, with the vagal coupling's sign and the right lead (+15 s);
 - the cost of one live computation (a 10-min window).
 
 Also, for the record, why SUSY's own segments were not used for RMSSD: the surrogate synchrony
@@ -34,7 +36,14 @@ from monitor.session.live_synchrony import RMSSD_TRAILING_S
 WINDOW_BINS = round(RMSSD_TRAILING_S / vs.BIN_S)
 WINDOW_STEP_BINS = 10
 COUPLED_SEEDS = 30
-COUPLINGS = (0.3, 0.6, -0.6)
+COUPLINGS = (  # (heart-period strength, vagal strength)
+    (0.3, 0.3),
+    (0.6, 0.6),
+    (-0.6, -0.6),
+    (0.0, 0.6),
+    (0.0, -0.6),
+    (0.6, -0.6),
+)
 LAG_S = 15.0
 
 
@@ -56,9 +65,11 @@ def use(surrogates: str) -> None:
     vs.dct_surrogates = fourier_surrogates if surrogates == "fourier" else SHIPPED
 
 
-def pair_bins(seed: int, strength: float, lag_s: float) -> tuple[np.ndarray, np.ndarray]:
+def pair_bins(
+    seed: int, strength: float, lag_s: float, vagal_strength: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     client = HeartSimulator(seed=seed, vagal_wander_ln=CO_REGULATION_VAGAL_WANDER_LN)
-    therapist = client.therapist_of(strength=strength, lag_s=lag_s)
+    therapist = client.therapist_of(strength=strength, lag_s=lag_s, vagal_strength=vagal_strength)
     (t_c, rr_c), (t_t, rr_t) = client.true_rr(), therapist.true_rr()
     end_s = float(min(t_c[-1], t_t[-1]))
     return vs.ln_rmssd_bins(t_c, rr_c, 0.0, end_s), vs.ln_rmssd_bins(t_t, rr_t, 0.0, end_s)
@@ -82,10 +93,10 @@ def chance(args: tuple[int, str]) -> list[tuple[bool, float]]:
     return verdicts(*pair_bins(seed, 0.0, 0.0))
 
 
-def coupled(args: tuple[int, float]) -> tuple[bool, bool, float]:
-    seed, strength = args
+def coupled(args: tuple[int, tuple[float, float]]) -> tuple[bool, bool, float]:
+    seed, (strength, vagal_strength) = args
     use("dct")
-    found = vs.vagal_synchrony(*pair_bins(seed, strength, LAG_S))
+    found = vs.vagal_synchrony(*pair_bins(seed, strength, LAG_S, vagal_strength))
     assert found is not None
     return found.above_chance, found.in_phase, found.lead_lag_s
 
@@ -121,15 +132,15 @@ def main() -> None:
                 f"{sum(a for a, _ in windows)} of {len(windows)} "
                 f"(p < 0.05: {sum(p < 0.05 for _, p in windows)})"
             )
-        for strength in COUPLINGS:
-            found = list(pool.map(coupled, [(s, strength) for s in range(COUPLED_SEEDS)]))
+        for pair in COUPLINGS:
+            found = list(pool.map(coupled, [(s, pair) for s in range(COUPLED_SEEDS)]))
             above = [f for f in found if f[0]]
-            right_sign = sum(f[1] == (strength > 0) for f in above)
+            right_sign = sum(f[1] == (pair[1] > 0) for f in above)
             right_lead = sum(f[2] == LAG_S for f in above)
             print(
-                f"coupled {strength:+.1f}, therapist {LAG_S:g} s behind: above chance in "
-                f"{len(above)} of {len(found)} sessions; of those, right sign {right_sign}, "
-                f"lead +{LAG_S:g} s {right_lead}"
+                f"coupled: heart period {pair[0]:+.1f}, vagal tone {pair[1]:+.1f}, therapist "
+                f"{LAG_S:g} s behind: above chance in {len(above)} of {len(found)} sessions; "
+                f"of those, the vagal sign {right_sign}, lead +{LAG_S:g} s {right_lead}"
             )
         susy = list(pool.map(rolling_rmssd_susy, range(10), [0.6] * 10))
         print(f"for the record, SUSY on a rolling RMSSD, coupled +0.6: {sum(susy)} of 10")

@@ -16,12 +16,19 @@ rise together), a negative one anti-phase; a positive ``lag_s`` means the client
 negative one that the therapist does (the simulation can look ahead: both hearts are
 scripted).
 
-The therapist's vagal tone follows the client's in the same way: when the client's heart has a
-wandering vagal tone (``vagal_wander_ln`` of :func:`drivers.simulated_heart.heart_beats`), the
-therapist's log RSA amplitude takes on ``strength`` times the client's log vagal deviation
-``lag_s`` earlier, beside the therapist's own wander::
+The therapist's vagal tone follows the client's in the same way. The client's vagal tone
+``v_client`` is the log of its RSA amplitude over its first phase's (the script's changes, and
+the slow wander of ``vagal_wander_ln`` of :func:`drivers.simulated_heart.heart_beats` when on);
+the therapist's log RSA amplitude takes on ``vagal_strength`` (by default ``strength``) times
+it ``lag_s`` earlier, beside the therapist's own wander::
 
-    ln RSA_therapist(t) = ln RSA_own(t) + strength * v_client(t - lag)
+    ln RSA_therapist(t) = ln RSA_own(t) + vagal_strength * v_client(t - lag)
+
+The heart-period term carries the client's beat-to-beat changes too (its RSA), so it also
+hands the therapist a share of the client's variability, in phase whatever the sign: an
+anti-phase vagal coupling shows in RMSSD only when it outweighs that (a separate
+``vagal_strength`` of the opposite sign to ``strength`` gives the in-phase heart rate and
+anti-phase HRV that Coutinho et al. 2021, Psychophysiology 58:e13739, found in couples).
 
 so that synchrony of RMSSD (:mod:`monitor.core.vagal_synchrony`) has a known answer too:
 co-regulation is described in both heart rate and vagal (RSA) terms (Palumbo et al. 2017,
@@ -64,37 +71,46 @@ class Coupling:
         0: independent hearts).
     lag_s : float
         Seconds the therapist follows the client (negative: the therapist leads).
+    vagal_strength : float, optional
+        Share of the client's vagal tone taken on, -1..1 (by default ``strength``).
     """
 
     leader_beats: Callable[[], Iterator[SimulatedBeat]]
     strength: float
     lag_s: float
+    vagal_strength: float | None = None
 
     def __post_init__(self) -> None:
-        if not -1.0 <= self.strength <= 1.0:
-            raise ValueError(f"coupling strength must be within -1..1, got {self.strength}")
+        for name in ("strength", "vagal_strength"):
+            value = getattr(self, name)
+            if value is not None and not -1.0 <= value <= 1.0:
+                raise ValueError(f"coupling {name} must be within -1..1, got {value}")
         if not -MAX_LAG_S <= self.lag_s <= MAX_LAG_S:
             raise ValueError(f"coupling lag must be within ±{MAX_LAG_S:g} s, got {self.lag_s}")
 
     def term(self) -> LeaderTerm:
         """What the client's heart adds to the therapist's, asked at increasing times."""
-        return LeaderTerm(self.leader_beats(), self.strength, self.lag_s)
+        vagal = self.strength if self.vagal_strength is None else self.vagal_strength
+        return LeaderTerm(self.leader_beats(), self.strength, self.lag_s, vagal)
 
 
 class LeaderTerm:
     """The therapist's share of the client's heart, for increasing ``t``.
 
     :meth:`period_ms` is ``strength * (T_client(t - lag) - mean_client(t - lag))``,
-    :meth:`vagal_ln` is ``strength * v_client(t - lag)``; both interpolate the client between
+    :meth:`vagal_ln` is ``vagal_strength * v_client(t - lag)``; both interpolate the client between
     the middles of its intervals.
 
     Called at every step of the heart model (20 times a simulated second), so it walks the
     client's beats forward once instead of searching them.
     """
 
-    def __init__(self, beats: Iterator[SimulatedBeat], strength: float, lag_s: float) -> None:
+    def __init__(
+        self, beats: Iterator[SimulatedBeat], strength: float, lag_s: float, vagal_strength: float
+    ) -> None:
         self._beats = beats
         self._strength = strength
+        self._vagal_strength = vagal_strength
         self._lag_s = lag_s
         self._mean_ms: float | None = None
         # The two client beats around the time asked: (t_s, rr_ms, mean_ms, vagal_ln) each.
@@ -133,7 +149,7 @@ class LeaderTerm:
     def vagal_ln(self, t_s: float) -> float:
         """Added to the therapist's log RSA amplitude at ``t_s``."""
         around = self._around(t_s)
-        return 0.0 if around is None else self._strength * around[1]
+        return 0.0 if around is None else self._vagal_strength * around[1]
 
 
 def therapist_script(duration_s: float) -> tuple[Phase, ...]:

@@ -153,6 +153,7 @@ class HeartSimulator:
         *,
         strength: float = 0.0,
         lag_s: float = 0.0,
+        vagal_strength: float | None = None,
         seed: int | None = None,
         disturbances: Disturbances | None = None,
     ) -> HeartSimulator:
@@ -164,6 +165,8 @@ class HeartSimulator:
             The coupling (:class:`drivers.simulated_coupling.Coupling`); 0 = independent. The
             therapist's vagal tone wanders as much as this heart's (its own wander, plus the
             coupled share of this heart's).
+        vagal_strength : float, optional
+            The share of this heart's vagal tone taken on, when it differs from ``strength``.
         seed : int, optional
             The therapist's own seed; by default one derived from this simulator's, so two
             people never share their random fluctuations.
@@ -176,7 +179,7 @@ class HeartSimulator:
             disturbances=disturbances,
             notify_interval_s=self.notify_interval_s,
             device_name="Simulated therapist strap",
-            coupling=Coupling(self.heart_beats, strength, lag_s),
+            coupling=Coupling(self.heart_beats, strength, lag_s, vagal_strength),
             vagal_wander_ln=self.vagal_wander_ln,
         )
 

@@ -2,11 +2,13 @@
 
 Heart-rate synchrony (:mod:`monitor.core.synchrony`) looks at seconds; vagal tone moves over
 tens of seconds to minutes, and co-regulation research follows it as a slow series of
-short-epoch RSA or RMSSD values (Helm, Sbarra & Ferrer 2012, Emotion 12:748, RSA of romantic
-partners; Palumbo et al. 2017, Pers Soc Psychol Rev 21:99, review of such interpersonal indices).
-SUSY's 15-s segments, detrended inside, remove exactly that slow co-variation (measured:
-``bench/rmssd_synchrony.py`` finds none of the coupled simulated pairs with it), so vagal
-synchrony is computed on the bin series itself.
+short-epoch RSA or HRV values: partners' RSA follows the other's previous RSA (Helm, Sbarra &
+Ferrer 2014, Emotion 14:522), time-varying RSA shows spouses' linkage (Gates et al. 2015,
+Psychophysiology 52:1059), and couples' HRV synchrony, in phase or anti-phase, by windowed
+cross-correlation against surrogates (Coutinho et al. 2021, Psychophysiology 58:e13739; review:
+Palumbo et al. 2017, Pers Soc Psychol Rev 21:99). SUSY's 15-s segments, detrended inside,
+remove exactly that slow co-variation (measured: ``bench/rmssd_synchrony.py`` finds almost none
+of the coupled simulated pairs with them), so vagal synchrony is computed on the bin series.
 
 Method
 ------

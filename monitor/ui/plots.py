@@ -288,6 +288,14 @@ class SessionPlots(pg.GraphicsLayoutWidget):
             )
             self.synchrony.addItem(self.rmssd_synchrony_points, ignoreBounds=True)
             self.rmssd_synchrony_points.setZValue(6)
+            # The key, fixed in the plot's corner (a child of the view box, not of the data).
+            key = pg.TextItem("── heart rate (5 min)   - - RMSSD (10 min)", color=theme.MUTED_TEXT)
+            key.setParentItem(self.synchrony.vb)
+            key.setPos(4.0, 0.0)
+            self.synchrony.getAxis("left").setToolTip(
+                "Synchrony as an effect size against chance: heart rate solid (last 5 min), "
+                "RMSSD dashed (last 10 min); filled points: above chance"
+            )
             self.synchrony.setYRange(-1.0, 8.0, padding=0)
         for plot in self.plots:
             if plot is not self.arousal:

@@ -105,3 +105,53 @@ def test_the_coupling_term_follows_the_leaders_period_changes() -> None:
 def test_a_coupling_out_of_range_is_refused(strength: float, lag_s: float) -> None:
     with pytest.raises(ValueError, match="coupling"):
         Coupling(lambda: iter(()), strength, lag_s)
+
+
+def test_the_coupling_term_carries_the_leaders_vagal_tone() -> None:
+    """Hand-worked: the leader's vagal tone (ln RSA over its first phase) is 0, 0, -0.4 at the
+    interval middles 0.5, 1.5, 2.6 s; with strength 0.5 and lag 1 s the therapist's log RSA
+    gets half of it, interpolated between the middles."""
+
+    def leader() -> Iterator[SimulatedBeat]:
+        yield from (SimulatedBeat(1.0, 1000.0, 0.0, 0.0), SimulatedBeat(2.0, 1000.0, 0.0, 0.0))
+        yield from (SimulatedBeat(3.2, 1200.0, 0.0, -0.4), SimulatedBeat(4.2, 1000.0))
+        yield SimulatedBeat(1e9, 1000.0)
+
+    term = Coupling(leader, strength=0.5, lag_s=1.0).term()
+    assert term.vagal_ln(1.2) == 0.0  # before the first interval's middle
+    assert term.vagal_ln(1.0 + 2.05) == pytest.approx(0.5 * 0.5 * -0.4, abs=1e-12)
+    assert term.vagal_ln(3.6) == pytest.approx(0.5 * -0.4, abs=1e-12)
+
+
+def vagal_tone_per_bin(simulator: HeartSimulator, bin_s: float = 15.0) -> np.ndarray:
+    """Mean of the true beats' vagal tone (``SimulatedBeat.vagal_ln``) in each bin."""
+    times, tones = [], []
+    for beat in simulator.heart_beats():
+        if beat.t_s > SESSION_S:
+            break
+        times.append(beat.t_s)
+        tones.append(beat.vagal_ln)
+    which = (np.asarray(times) // bin_s).astype(int)
+    return np.bincount(which, weights=tones) / np.bincount(which)
+
+
+def test_a_wandering_vagal_tone_is_followed_by_a_coupled_therapist() -> None:
+    """Off by default (the scripted tone only); on, it drifts by about its set SD around the
+    script, and a therapist coupled at 0.6 takes on that share of it: the two tones correlate
+    strongly, an independent therapist's do not."""
+    plain = HeartSimulator(seed=3)
+    assert plain.vagal_wander_ln == 0.0
+    baseline_s = plain.script[0].duration_s
+    plain_tone = vagal_tone_per_bin(plain)
+    assert plain_tone[: int(baseline_s // 15) - 2] == pytest.approx(0.0, abs=1e-12)
+    client = HeartSimulator(seed=3, vagal_wander_ln=0.25)
+    tone = vagal_tone_per_bin(client)
+    drift = (tone - plain_tone)[: int(baseline_s // 15)]
+    assert 0.1 < drift.std() < 0.4
+    coupled = vagal_tone_per_bin(client.therapist_of(strength=0.6, lag_s=2.0))
+    alone = vagal_tone_per_bin(client.therapist_of(strength=0.0))
+    n = min(tone.size, coupled.size, alone.size)
+    assert np.corrcoef(tone[:n], coupled[:n])[0, 1] > 0.6
+    assert abs(np.corrcoef(tone[:n], alone[:n])[0, 1]) < 0.4
+    with pytest.raises(ValueError, match="vagal_wander_ln"):
+        HeartSimulator(vagal_wander_ln=1.5)
