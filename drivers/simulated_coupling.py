@@ -25,10 +25,11 @@ it ``lag_s`` earlier, beside the therapist's own wander::
     ln RSA_therapist(t) = ln RSA_own(t) + vagal_strength * v_client(t - lag)
 
 The heart-period term carries the client's beat-to-beat changes too (its RSA), so it also
-hands the therapist a share of the client's variability, in phase whatever the sign: an
-anti-phase vagal coupling shows in RMSSD only when it outweighs that (a separate
-``vagal_strength`` of the opposite sign to ``strength`` gives the in-phase heart rate and
-anti-phase HRV that Coutinho et al. 2021, Psychophysiology 58:e13739, found in couples).
+hands the therapist a share of the client's variability, in phase whatever its sign. An
+anti-phase vagal coupling shows in RMSSD only when it outweighs that: ``vagal_strength`` can be
+set apart from ``strength`` (in-phase heart rate with anti-phase HRV is what Coutinho et al.
+2021, Psychophysiology 58:e13739, found in couples), but at equal sizes here the handed-over
+variability cancels it (measured in ``bench/rmssd_synchrony.py``).
 
 so that synchrony of RMSSD (:mod:`monitor.core.vagal_synchrony`) has a known answer too:
 co-regulation is described in both heart rate and vagal (RSA) terms (Palumbo et al. 2017,
