@@ -14,6 +14,7 @@ their minimum do.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -156,6 +157,22 @@ def rmssd_span(
     return SpanSynchrony(float(start_s), float(end_s), result, reason)
 
 
+def paired_span(
+    client: PersonBeats,
+    therapist: PersonBeats,
+    start_s: float,
+    end_s: float,
+    rmssd_start_s: float | None = None,
+) -> SpanSynchrony:
+    """Heart-rate synchrony from ``start_s`` to ``end_s``, with the RMSSD synchrony from
+    ``rmssd_start_s`` (by default ``start_s``) to ``end_s`` as its :attr:`~SpanSynchrony.rmssd`."""
+    vagal_start_s = start_s if rmssd_start_s is None else rmssd_start_s
+    return dataclasses.replace(
+        heart_rate_span(client, therapist, start_s, end_s),
+        rmssd=rmssd_span(client, therapist, vagal_start_s, end_s),
+    )
+
+
 def span_synchrony(
     client: PersonBeats,
     therapist: PersonBeats,
@@ -176,18 +193,10 @@ def span_synchrony(
         In the order of ``spans_s``; each with its :attr:`SpanSynchrony.rmssd` over the same
         span.
     """
-    out = {}
-    for name, (start_s, end_s) in spans_s.items():
-        heart_rate = heart_rate_span(client, therapist, start_s, end_s)
-        vagal = rmssd_span(client, therapist, start_s, end_s)
-        out[name] = SpanSynchrony(
-            heart_rate.start_s,
-            heart_rate.end_s,
-            heart_rate.result,
-            heart_rate.absent_reason,
-            rmssd=vagal,
-        )
-    return out
+    return {
+        name: paired_span(client, therapist, start_s, end_s)
+        for name, (start_s, end_s) in spans_s.items()
+    }
 
 
 def phase_spans_s(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections import deque
 
-from monitor.core.co_regulation import PersonBeats, SpanSynchrony, heart_rate_span, rmssd_span
+from monitor.core.co_regulation import PersonBeats, SpanSynchrony, paired_span
 from monitor.core.synchrony import SEGMENT_S
 from monitor.session.paired_sources import Wearer
 
@@ -58,13 +58,7 @@ class LiveSynchrony:
             return None
         client = PersonBeats.of(*zip(*self._beats[Wearer.CLIENT], strict=True))
         therapist = PersonBeats.of(*zip(*self._beats[Wearer.THERAPIST], strict=True))
-        heart_rate = heart_rate_span(client, therapist, t_s - TRAILING_S, t_s)
-        vagal = rmssd_span(client, therapist, t_s - RMSSD_TRAILING_S, t_s)
-        self.latest = SpanSynchrony(
-            heart_rate.start_s,
-            heart_rate.end_s,
-            heart_rate.result,
-            heart_rate.absent_reason,
-            rmssd=vagal,
+        self.latest = paired_span(
+            client, therapist, t_s - TRAILING_S, t_s, rmssd_start_s=t_s - RMSSD_TRAILING_S
         )
         return self.latest
