@@ -85,10 +85,12 @@ class SpanSynchrony:
 
     def as_dict(self) -> dict[str, object]:
         """Plain types for JSON (``analyze --json``'s ``synchrony`` object): the heart-rate
-        figures, and the RMSSD ones under ``"rmssd"``."""
+        figures, and the RMSSD ones under ``"rmssd"`` (with ``"bins"`` for ``"segments"``)."""
         out: dict[str, object] = {"start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3)}
         if self.rmssd is not None:
-            out["rmssd"] = self.rmssd.as_dict()
+            # RMSSD synchrony counts 15-s bins, not SUSY's segments: named so.
+            vagal = self.rmssd.as_dict()
+            out["rmssd"] = {("bins" if k == "segments" else k): v for k, v in vagal.items()}
         r = self.result
         if r is None:
             return {**out, "above_chance": None, "absent": self.absent_reason}

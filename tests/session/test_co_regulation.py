@@ -110,7 +110,7 @@ def test_analyze_reports_the_therapist_and_finds_the_coupling_and_its_lag(couple
     # RMSSD synchrony over the same span, in 15-s bins: a figure from nearly all 40 of them.
     vagal = whole["rmssd"]
     assert (vagal["start_s"], vagal["end_s"]) == (whole["start_s"], whole["end_s"])
-    assert 36 <= vagal["segments"] <= 40 and 0 < vagal["p_value"] <= 1
+    assert 36 <= vagal["bins"] <= 40 and 0 < vagal["p_value"] <= 1
     assert vagal["leader"] in ("client", "therapist", "together")
     # Per phase: the simulated session's marked phases, each with a figure or a reason.
     phases = synchrony["phases"]
