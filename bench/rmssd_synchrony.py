@@ -4,9 +4,10 @@ Simulated client/therapist pairs (``HeartSimulator.therapist_of``, the vagal ton
 in a co-regulation simulation), each the whole scripted session (21.5 min). Prints:
 
 - **chance**: of ``--seeds`` independent pairs, how many come out "above chance" (α = 1 %)
-  and how many reach p < 0.05, over the whole session and over trailing 10-min windows (the
-  live span, every 2.5 min). The shipped surrogates (sign-randomised DCT) beside Fourier
-  phase-randomised ones (Theiler et al. 1992), the usual choice, written here as the peer;
+  and how many reach p < 0.05, over the whole session, over 10-min windows (the live span) and
+  over 4-min windows (the shortest span with a figure), every 2.5 min. The shipped surrogates
+  (sign-randomised DCT) beside Fourier phase-randomised ones (Theiler et al. 1992), the usual
+  choice, written here as the peer;
 - **coupled**: for couplings of heart period and vagal tone together (0.3, 0.6, -0.6), of vagal
   tone alone (0.6, -0.6) and heart period in phase with vagal tone anti-phase (0.6 / -0.6,
   the pattern Coutinho et al. 2021 found in couples), the therapist 15 s behind: how often
@@ -34,6 +35,7 @@ from monitor.core.synchrony import heart_rate_series, synchrony
 from monitor.session.live_synchrony import RMSSD_TRAILING_S
 
 WINDOW_BINS = round(RMSSD_TRAILING_S / vs.BIN_S)
+SHORT_BINS = vs.MIN_BINS
 WINDOW_STEP_BINS = 10
 COUPLED_SEEDS = 30
 COUPLINGS = (  # (heart-period strength, vagal strength)
@@ -75,19 +77,20 @@ def pair_bins(
     return vs.ln_rmssd_bins(t_c, rr_c, 0.0, end_s), vs.ln_rmssd_bins(t_t, rr_t, 0.0, end_s)
 
 
-def verdicts(client: np.ndarray, therapist: np.ndarray) -> list[tuple[bool, float]]:
-    """(above chance, p) for the whole session, then each trailing 10-min window."""
-    spans = [(0, client.size)] + [
-        (end - WINDOW_BINS, end) for end in range(WINDOW_BINS, client.size + 1, WINDOW_STEP_BINS)
-    ]
-    out = []
-    for start, end in spans:
-        found = vs.vagal_synchrony(client[start:end], therapist[start:end])
-        out.append((False, 1.0) if found is None else (found.above_chance, found.p_value))
+def verdicts(client: np.ndarray, therapist: np.ndarray) -> dict[str, list[tuple[bool, float]]]:
+    """(above chance, p) for the whole session, each trailing 10-min window (the live span) and
+    each 4-min window (the shortest span with a figure), every 2.5 min."""
+    out: dict[str, list[tuple[bool, float]]] = {}
+    for name, bins in (("whole", client.size), ("10 min", WINDOW_BINS), ("4 min", SHORT_BINS)):
+        step = WINDOW_STEP_BINS if bins < client.size else 1
+        out[name] = []
+        for end in range(bins, client.size + 1, step):
+            found = vs.vagal_synchrony(client[end - bins : end], therapist[end - bins : end])
+            out[name].append((False, 1.0) if found is None else (found.above_chance, found.p_value))
     return out
 
 
-def chance(args: tuple[int, str]) -> list[tuple[bool, float]]:
+def chance(args: tuple[int, str]) -> dict[str, list[tuple[bool, float]]]:
     seed, surrogates = args
     use(surrogates)
     return verdicts(*pair_bins(seed, 0.0, 0.0))
@@ -123,15 +126,14 @@ def main() -> None:
     with ProcessPoolExecutor(2) as pool:
         for surrogates in ("dct", "fourier"):
             results = list(pool.map(chance, [(1000 + s, surrogates) for s in range(seeds)]))
-            whole = [r[0] for r in results]
-            windows = [w for r in results for w in r[1:]]
             label = "sign-randomised DCT (shipped)" if surrogates == "dct" else "Fourier phase"
-            print(
-                f"chance, {label}: whole session above chance {sum(a for a, _ in whole)} of "
-                f"{len(whole)} (p < 0.05: {sum(p < 0.05 for _, p in whole)}); 10-min windows "
-                f"{sum(a for a, _ in windows)} of {len(windows)} "
-                f"(p < 0.05: {sum(p < 0.05 for _, p in windows)})"
-            )
+            counts = []
+            for span in ("whole", "10 min", "4 min"):
+                spans = [v for r in results for v in r[span]]
+                above = sum(a for a, _ in spans)
+                near = sum(p < 0.05 for _, p in spans)
+                counts.append(f"{span} {above} of {len(spans)} (p < 0.05: {near})")
+            print(f"chance, {label}: above chance in " + "; ".join(counts))
         for pair in COUPLINGS:
             found = list(pool.map(coupled, [(s, pair) for s in range(COUPLED_SEEDS)]))
             above = [f for f in found if f[0]]

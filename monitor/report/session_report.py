@@ -512,7 +512,7 @@ def _co_regulation_section(analysis: SessionAnalysis) -> list[Block]:
                   "together at lags up to ±30 s, against 500 surrogates of the therapist's "
                   "series with its rhythm kept and its timing randomised (Theiler et al. "
                   "1992). Vagal tone changes over minutes, so it is read over whole spans "
-                  "and needs at least 5 minutes of both straps."),
+                  "and needs at least 4 minutes of both straps."),
         Table(RMSSD_SYNCHRONY_COLUMNS, rmssd_rows, wrap=4),
     ]  # fmt: skip
 
