@@ -129,9 +129,9 @@ class LeaderTerm:
         # therapist follows the client's heart exactly ``lag_s`` later, not half a beat more.
         return beat.t_s - beat.rr_ms / 2000.0, beat.rr_ms, self._mean_ms, beat.vagal_ln
 
-    def _around(self, t_s: float) -> tuple[float, float, float] | None:
-        """The client's period change and vagal deviation ``lag_s`` before ``t_s`` (and the
-        interpolation weight), or None before the client's first beat."""
+    def _around(self, t_s: float) -> tuple[float, float] | None:
+        """The client's period change and vagal tone ``lag_s`` before ``t_s``, or None before
+        the client's first beat."""
         at_s = t_s - self._lag_s
         while self._after[0] <= at_s:
             self._before, self._after = self._after, self._next()
@@ -140,7 +140,7 @@ class LeaderTerm:
         (t0, rr0, mean0, v0), (t1, rr1, mean1, v1) = self._before, self._after
         weight = (at_s - t0) / (t1 - t0)
         change_ms = (rr0 - mean0) + weight * ((rr1 - mean1) - (rr0 - mean0))
-        return change_ms, v0 + weight * (v1 - v0), weight
+        return change_ms, v0 + weight * (v1 - v0)
 
     def period_ms(self, t_s: float) -> float:
         """Added to the therapist's heart period at ``t_s`` (ms)."""

@@ -320,6 +320,11 @@ def _interpolated(script: Sequence[Phase], t_s: float) -> tuple[Phase, float, Ph
     raise AssertionError("unreachable: the last phase holds forever")
 
 
+def _vagal_tone_ln(rsa_ms: float, first_rsa_ms: float) -> float:
+    """ln of the RSA amplitude over the first phase's (0 when either is 0)."""
+    return math.log(rsa_ms / first_rsa_ms) if rsa_ms > 0 < first_rsa_ms else 0.0
+
+
 def _mix(a: float, b: float, weight: float) -> float:
     return a + (b - a) * weight
 
@@ -403,7 +408,6 @@ def heart_beats(
             rsa_ms *= vagal_gain
             fast = _FAST_NOISE_COMPONENTS
             fluctuation = (vagal_gain * sum(steps[:fast]) + sum(steps[fast:])) * noise_scale
-        tone_ln = math.log(rsa_ms / script[0].rsa_ms) if rsa_ms > 0 < script[0].rsa_ms else 0.0
 
         period_ms = (
             60000.0 / hr_bpm
@@ -421,7 +425,10 @@ def heart_beats(
             detected_s = beat_s + _R_PEAK_JITTER_MS / 1000.0 * normals.draw()
             if started:
                 yield SimulatedBeat(
-                    detected_s, (detected_s - last_detected_s) * 1000.0, breathing_phase, tone_ln
+                    detected_s,
+                    (detected_s - last_detected_s) * 1000.0,
+                    breathing_phase,
+                    _vagal_tone_ln(rsa_ms, script[0].rsa_ms),
                 )
             started = True
             last_detected_s = detected_s

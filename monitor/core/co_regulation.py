@@ -128,11 +128,17 @@ def synchrony_words(span: SpanSynchrony) -> tuple[str, str]:
         return "", span.absent_reason
     if not r.above_chance:
         return "not above chance", ""
+    return "above chance", relation_words(r)
+
+
+def relation_words(r: Synchrony, therapist: str = "therapist", leads: str = "leads") -> str:
+    """How the two hearts go together: ``"in phase, client leads by 2 s"``, ``"anti-phase,
+    together"``; the therapist's own line says ``therapist="you", leads="leading"``."""
     phase = "in phase" if r.in_phase else "anti-phase"
     if r.lead_lag_s == 0:
-        return "above chance", f"{phase}, together"
-    leader = "client" if r.lead_lag_s > 0 else "therapist"
-    return "above chance", f"{phase}, {leader} leads by {abs(r.lead_lag_s):g} s"
+        return f"{phase}, together"
+    leader = "client" if r.lead_lag_s > 0 else therapist
+    return f"{phase}, {leader} {leads} by {abs(r.lead_lag_s):g} s"
 
 
 def heart_rate_span(

@@ -19,7 +19,7 @@ import numpy as np
 
 from drivers.events import ConnectionState, EcgSamples, HeartRatePacket
 from monitor.core.baseline import Baseline
-from monitor.core.co_regulation import SpanSynchrony
+from monitor.core.co_regulation import SpanSynchrony, relation_words
 from monitor.core.data_minimums import Readout, live_absence_reason
 from monitor.core.indices import WindowIndices
 from monitor.core.protocol import Phase, is_phase
@@ -505,8 +505,4 @@ def _together_words(span: SpanSynchrony) -> str:
         return f"none yet ({span.absent_reason})"
     if not r.above_chance:
         return "not above chance"
-    phase = "in phase" if r.in_phase else "anti-phase"
-    if r.lead_lag_s == 0:
-        return f"above chance, {phase}, together"
-    leader = "client" if r.lead_lag_s > 0 else "you"
-    return f"above chance, {phase}, {leader} leading by {abs(r.lead_lag_s):g} s"
+    return f"above chance, {relation_words(r, therapist='you', leads='leading')}"
